@@ -1,0 +1,15 @@
+//! `check`: validate the config and connect to every server.
+
+use super::Global;
+use crate::exit::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+
+}
+
+impl Args {
+    pub fn run(self, _global: &Global) -> anyhow::Result<Outcome> {
+        anyhow::bail!("check is not available yet")
+    }
+}

@@ -1,0 +1,103 @@
+//! The command line: every clap struct lives here (doc comments are the help),
+//! each command's logic in its own file.
+
+mod bench;
+mod check;
+mod demo;
+mod export;
+mod prune;
+mod resume_interrupted;
+mod stats;
+mod status;
+mod sync_all;
+mod sync_table;
+
+use crate::config::Config;
+use crate::exit::Outcome;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Consolidate the databases of many branch offices into one central database,
+/// journaled so that any interrupted run can be resumed.
+#[derive(Debug, Parser)]
+#[command(name = "branchsync", version, about)]
+pub struct Cli {
+    /// Config file [default: $BRANCHSYNC_CONFIG, then ./branchsync.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v debug, -vv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only warnings and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a batch (or resume one) and sync every selected table from every selected connection
+    SyncAll(sync_all::Args),
+    /// Sync one model, as its own batch or inside an existing batch
+    SyncTable(sync_table::Args),
+    /// Show a batch (default: the latest) or the list of batches
+    SyncStatus(status::Args),
+    /// Resume every interrupted or failed batch, oldest first (for cron)
+    SyncResumeInterrupted(resume_interrupted::Args),
+    /// Export a batch report (one row per table) as CSV or JSON
+    Export(export::Args),
+    /// Per-table statistics: failures, retries, durations, records, success rate
+    Stats(stats::Args),
+    /// Delete old batches from the journal
+    Prune(prune::Args),
+    /// Validate the config and connect to every server
+    Check(check::Args),
+    /// Throughput benchmark of the copy path
+    Bench(bench::Args),
+    /// Zero-setup showcase: generated SQLite branches synced into a central file
+    Demo(demo::Args),
+}
+
+/// Options every command sees.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub config: Option<PathBuf>,
+    pub verbose: u8,
+    pub quiet: bool,
+}
+
+impl Global {
+    /// The config path: --config, $BRANCHSYNC_CONFIG, ./branchsync.toml.
+    pub fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .or_else(|| std::env::var_os("BRANCHSYNC_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("branchsync.toml"))
+    }
+
+    pub fn load_config(&self) -> Result<Config, crate::config::ConfigError> {
+        Config::load(&self.config_path())
+    }
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let global = Global {
+        config: cli.config,
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::SyncAll(a) => a.run(&global),
+        Command::SyncTable(a) => a.run(&global),
+        Command::SyncStatus(a) => a.run(&global),
+        Command::SyncResumeInterrupted(a) => a.run(&global),
+        Command::Export(a) => a.run(&global),
+        Command::Stats(a) => a.run(&global),
+        Command::Prune(a) => a.run(&global),
+        Command::Check(a) => a.run(&global),
+        Command::Bench(a) => a.run(&global),
+        Command::Demo(a) => a.run(&global),
+    }
+}

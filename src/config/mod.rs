@@ -1,0 +1,330 @@
+//! The TOML config, typed. Unknown keys are errors (typos must not pass
+//! silently); relative paths resolve against the config file's folder (cron
+//! runs from `/`); secrets are resolved late and never printed.
+
+mod duration;
+mod pgpass;
+mod validate;
+
+pub use duration::{parse_duration, DurationStr};
+pub use pgpass::lookup_pgpass;
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}. Pass --config PATH, set BRANCHSYNC_CONFIG, or create ./branchsync.toml (see config.example.toml)")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {entry}: {message}")]
+    Invalid {
+        path: PathBuf,
+        /// e.g. `[[connection]] "pgsql_lmp" key url`
+        entry: String,
+        message: String,
+    },
+}
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The file this came from (set by `load`).
+    #[serde(skip)]
+    pub path: PathBuf,
+    pub journal: JournalConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub engine: EngineConfig,
+    pub target: Option<ServerConfig>,
+    #[serde(default, rename = "connection")]
+    pub connections: Vec<ServerConfig>,
+    #[serde(default, rename = "table")]
+    pub tables: Vec<TableConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalConfig {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    pub threads: usize,
+    pub retries: u32,
+    pub retry_backoff: DurationStr,
+    pub connect_timeout: DurationStr,
+    pub statement_timeout: DurationStr,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            threads: 8,
+            retries: 3,
+            retry_backoff: DurationStr::from_secs(2),
+            connect_timeout: DurationStr::from_secs(10),
+            statement_timeout: DurationStr::from_secs(30 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    Disable,
+    Require,
+    VerifyFull,
+}
+
+/// A server: the target or one branch connection.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Connection name (`[a-z0-9_]+`); "target" for the target.
+    #[serde(default)]
+    pub name: String,
+    pub driver: String,
+    pub url: String,
+    pub password_env: Option<String>,
+    pub sslmode: Option<SslMode>,
+    pub sslrootcert: Option<PathBuf>,
+    pub pool_size: Option<u32>,
+    /// Target only: schema of the consolidated tables.
+    pub schema: Option<String>,
+    /// Target only: column holding the connection name.
+    pub branch_column: Option<String>,
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("name", &self.name)
+            .field("driver", &self.driver)
+            .field("url", &redact_url(&self.url))
+            .field("password_env", &self.password_env)
+            .field("sslmode", &self.sslmode)
+            .field("pool_size", &self.pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerConfig {
+    pub fn branch_column(&self) -> &str {
+        self.branch_column.as_deref().unwrap_or("branch")
+    }
+
+    pub fn schema(&self) -> &str {
+        self.schema.as_deref().unwrap_or("public")
+    }
+
+    /// The password from `password_env` when set and present.
+    pub fn password_from_env(&self) -> Option<String> {
+        self.password_env
+            .as_deref()
+            .and_then(|name| std::env::var(name).ok())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Full,
+    Upsert,
+    Incremental,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Upsert => "upsert",
+            Mode::Incremental => "incremental",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableConfig {
+    /// Model name (`MProduct`), accepted by `--tables` and `sync-table`.
+    pub model: String,
+    /// Source table, optionally schema-qualified (`adempiere.m_product`).
+    pub source: String,
+    /// Target table; default: the source's table name.
+    pub target: Option<String>,
+    #[serde(default)]
+    pub key: Vec<String>,
+    #[serde(default = "default_mode")]
+    pub mode: Mode,
+    pub cursor: Option<String>,
+    /// Set: a single-source table, synced from this connection only (step 1).
+    pub from: Option<String>,
+    /// Single-source tables carry the branch column only when this is true.
+    #[serde(default)]
+    pub with_branch: bool,
+}
+
+fn default_mode() -> Mode {
+    Mode::Upsert
+}
+
+impl TableConfig {
+    /// The source table without its schema.
+    pub fn source_table(&self) -> &str {
+        self.source.rsplit('.').next().unwrap_or(&self.source)
+    }
+
+    /// The source schema, when qualified.
+    pub fn source_schema(&self) -> Option<&str> {
+        self.source.rsplit_once('.').map(|(s, _)| s)
+    }
+
+    /// The target table name.
+    pub fn target_table(&self) -> &str {
+        self.target.as_deref().unwrap_or_else(|| self.source_table())
+    }
+
+    /// Does this table carry the branch column at the target?
+    pub fn branch_tagged(&self) -> bool {
+        self.from.is_none() || self.with_branch
+    }
+}
+
+impl Config {
+    /// Read, parse and validate `path`; relative paths inside resolve against
+    /// the file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parse and validate config text (`path` names it in errors and anchors
+    /// relative paths).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
+        config.path = path.to_path_buf();
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        config.journal.path = resolve(&base, &config.journal.path);
+        if let Some(f) = &config.log.file {
+            config.log.file = Some(resolve(&base, f));
+        }
+        if let Some(t) = &mut config.target {
+            t.name = "target".into();
+            resolve_server(&base, t);
+        }
+        for c in &mut config.connections {
+            resolve_server(&base, c);
+        }
+        validate::validate(&config)?;
+        Ok(config)
+    }
+
+    /// The folder that holds the journal (rejects and logs go beside it).
+    pub fn storage_dir(&self) -> PathBuf {
+        self.journal
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn connection(&self, name: &str) -> Option<&ServerConfig> {
+        self.connections.iter().find(|c| c.name == name)
+    }
+
+    /// The table whose model or table name is `name` (case-insensitive for models).
+    pub fn table(&self, name: &str) -> Option<&TableConfig> {
+        self.tables.iter().find(|t| {
+            t.model.eq_ignore_ascii_case(name)
+                || t.target_table() == name
+                || t.source_table() == name
+                || t.source == name
+        })
+    }
+
+    /// The target, or an error naming the missing section.
+    pub fn require_target(&self) -> Result<&ServerConfig, ConfigError> {
+        self.target.as_ref().ok_or_else(|| ConfigError::Invalid {
+            path: self.path.clone(),
+            entry: "[target]".into(),
+            message: "missing section: this command needs the central database. Add [target] with driver and url (see config.example.toml)".into(),
+        })
+    }
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn resolve_server(base: &Path, s: &mut ServerConfig) {
+    if s.driver == "sqlite" {
+        let raw = s.url.strip_prefix("sqlite://").unwrap_or(&s.url);
+        s.url = resolve(base, Path::new(raw)).to_string_lossy().into_owned();
+    }
+    if let Some(cert) = &s.sslrootcert {
+        s.sslrootcert = Some(resolve(base, cert));
+    }
+}
+
+fn parse_error(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
+    let (line, column) = e
+        .span()
+        .map(|span| line_col(text, span.start))
+        .unwrap_or((1, 1));
+    ConfigError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: e.message().to_owned(),
+    }
+}
+
+/// 1-based line and column of byte offset `at` in `text`.
+pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((creds, host)) = rest.rsplit_once('@') {
+            if let Some((user, _)) = creds.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_owned()
+}

@@ -1,0 +1,295 @@
+//! The local SQLite journal: the one place that knows where every run stopped.
+//!
+//! It is the only module that speaks SQL to SQLite (reads in `query.rs`, state
+//! changes in `writes.rs`). Every connection runs `journal_mode=WAL` and
+//! `synchronous=FULL`: with NORMAL a committed transaction can roll back after a
+//! power cut, and the journal must never claim more than happened. Every state
+//! change is its own committed transaction, made *before* the work it describes.
+
+mod batch_id;
+mod lock;
+pub mod model;
+mod query;
+mod writes;
+
+pub use batch_id::{is_batch_id, new_batch_id};
+pub use lock::{LockHolder, RunLock};
+pub use model::*;
+pub use query::{StatsFilter, TableStats};
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The schema, versioned by `PRAGMA user_version`.
+pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
+/// Current schema version. Migrations go forward only.
+pub const SCHEMA_VERSION: i64 = 1;
+/// Identifies our journal files (`PRAGMA application_id`), "BSYN".
+const APPLICATION_ID: i64 = 0x4253_594e;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot open the journal {path}: {source}. Check that its folder exists and is writable (config key [journal] path)")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path} is not a branchsync journal ({reason}); it was left untouched. Point [journal] path at a new file, or move this one away")]
+    Foreign { path: PathBuf, reason: String },
+    #[error("the journal {path} was written by a newer branchsync (schema version {found}, this one knows {SCHEMA_VERSION}); upgrade branchsync")]
+    TooNew { path: PathBuf, found: i64 },
+    #[error("journal {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot create {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another sync is running: batch {}, pid {}, host {} (lock file {}). Wait for it to finish, or watch it with `branchsync sync-status --latest`", .holder.batch_id.as_deref().unwrap_or("?"), .holder.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()), .holder.host.as_deref().unwrap_or("?"), .lock_path.display())]
+    LockHeld {
+        lock_path: PathBuf,
+        holder: LockHolder,
+    },
+    #[error("no batch with id {0}. List the batches with `branchsync sync-status --all`")]
+    UnknownBatch(String),
+}
+
+pub type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+/// An open journal.
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Open (creating when missing, mode 0600) the journal at `path`, for writing.
+    pub fn open(path: &Path) -> Result<Journal> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() && !dir.exists() {
+                std::fs::create_dir_all(dir).map_err(|source| JournalError::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        let existed = path.exists();
+        if !existed {
+            create_private_file(path)?;
+        } else {
+            check_header(path)?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut journal = Journal {
+            conn,
+            path: path.to_path_buf(),
+        };
+        journal.configure()?;
+        journal.migrate(!existed)?;
+        Ok(journal)
+    }
+
+    /// Open for reading. A missing file is an empty journal (nothing is
+    /// created); reads still record stale `running` batches as `interrupted`
+    /// when the file exists and is writable.
+    pub fn open_read(path: &Path) -> Result<Journal> {
+        if !path.exists() {
+            let conn = Connection::open_in_memory().map_err(|source| JournalError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let mut journal = Journal {
+                conn,
+                path: path.to_path_buf(),
+            };
+            journal.migrate(true)?;
+            return Ok(journal);
+        }
+        Journal::open(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql_err(&self, source: rusqlite::Error) -> JournalError {
+        JournalError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        self.conn
+            .busy_timeout(Duration::from_secs(30))
+            .map_err(|e| self.sql_err(e))?;
+        // journal_mode returns a row; the others do not.
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| self.foreign_or_sql(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            log::warn!("journal {}: journal_mode is {mode}, not wal", self.path.display());
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(|e| self.sql_err(e))?;
+        Ok(())
+    }
+
+    fn foreign_or_sql(&self, e: rusqlite::Error) -> JournalError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+                JournalError::Foreign {
+                    path: self.path.clone(),
+                    reason: format!("{e}"),
+                }
+            }
+            _ => self.sql_err(e),
+        }
+    }
+
+    fn migrate(&mut self, fresh: bool) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.foreign_or_sql(e))?;
+        let app_id: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.foreign_or_sql(e))?;
+        if version > SCHEMA_VERSION {
+            return Err(JournalError::TooNew {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        if version == 0 {
+            // A file with tables of its own that are not ours is foreign.
+            let tables: i64 = self
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.foreign_or_sql(e))?;
+            if tables > 0 && !fresh {
+                return Err(JournalError::Foreign {
+                    path: self.path.clone(),
+                    reason: "it holds other tables and no branchsync schema version".into(),
+                });
+            }
+            let tx = self.conn.transaction().map_err(|e| sql_err_at(&self.path, e))?;
+            tx.execute_batch(SCHEMA_SQL)
+                .map_err(|e| sql_err_at(&self.path, e))?;
+            tx.execute_batch(&format!(
+                "PRAGMA user_version = {SCHEMA_VERSION}; PRAGMA application_id = {APPLICATION_ID};"
+            ))
+            .map_err(|e| sql_err_at(&self.path, e))?;
+            tx.commit().map_err(|e| sql_err_at(&self.path, e))?;
+        } else if app_id != APPLICATION_ID {
+            return Err(JournalError::Foreign {
+                path: self.path.clone(),
+                reason: format!("application id {app_id:#x}"),
+            });
+        }
+        // Future migrations: `if version < 2 { … }`, each in its own transaction.
+        Ok(())
+    }
+
+    fn sql_err_path(&self, e: rusqlite::Error) -> JournalError {
+        sql_err_at(&self.path, e)
+    }
+
+    /// `PRAGMA integrity_check`, "ok" when sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.sql_err(e))
+    }
+}
+
+fn sql_err_at(path: &Path, source: rusqlite::Error) -> JournalError {
+    JournalError::Sql {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A file that exists must be an SQLite file (or empty) before SQLite may touch
+/// it: SQLite would otherwise happily turn garbage into WAL side files.
+fn check_header(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut header = [0u8; 16];
+    let n = f.read(&mut header).map_err(|source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if n == 0 {
+        return Ok(());
+    }
+    if n < 16 || &header != b"SQLite format 3\0" {
+        return Err(JournalError::Foreign {
+            path: path.to_path_buf(),
+            reason: "it is not an SQLite file".into(),
+        });
+    }
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len < 512 {
+        return Err(JournalError::Foreign {
+            path: path.to_path_buf(),
+            reason: "it is truncated".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Create `path` empty with mode 0600 (it holds operational history).
+pub(crate) fn create_private_file(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map(|_| ()).map_err(|source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// UTC now as stored in the journal.
+pub fn now_utc() -> String {
+    format_ts(chrono::Utc::now())
+}
+
+pub fn format_ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Parse a journal timestamp.
+pub fn parse_ts(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}

@@ -1,0 +1,146 @@
+//! The journal's rows as typed values: what `sync_batches` and `sync_progress`
+//! hold, shared by the engine (which writes them) and the reports (which read them).
+
+use serde::Serialize;
+use std::fmt;
+
+/// Status of a whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchStatus {
+    Running,
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+/// Status of one (connection, table) pair of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressStatus {
+    Pending,
+    InProgress,
+    Completed,
+    Failed,
+    Skipped,
+}
+
+impl BatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Running => "running",
+            BatchStatus::Completed => "completed",
+            BatchStatus::Failed => "failed",
+            BatchStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "running" => BatchStatus::Running,
+            "completed" => BatchStatus::Completed,
+            "failed" => BatchStatus::Failed,
+            "interrupted" => BatchStatus::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
+impl ProgressStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProgressStatus::Pending => "pending",
+            ProgressStatus::InProgress => "in_progress",
+            ProgressStatus::Completed => "completed",
+            ProgressStatus::Failed => "failed",
+            ProgressStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => ProgressStatus::Pending,
+            "in_progress" => ProgressStatus::InProgress,
+            "completed" => ProgressStatus::Completed,
+            "failed" => ProgressStatus::Failed,
+            "skipped" => ProgressStatus::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for BatchStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ProgressStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of `sync_batches`. Field names are the column names (the JSON
+/// output and the CSV export use them as they are).
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRow {
+    pub batch_id: String,
+    pub status: BatchStatus,
+    pub total_tables: i64,
+    pub completed_tables: i64,
+    pub failed_tables: i64,
+    pub command_options: String,
+    /// UTC ISO-8601.
+    pub started_at: String,
+    pub completed_at: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub pid: Option<i64>,
+    pub host: Option<String>,
+    pub boot_id: Option<String>,
+    pub heartbeat_at: Option<String>,
+}
+
+/// One row of `sync_progress`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressRow {
+    pub batch_id: String,
+    pub connection_name: String,
+    pub table_name: String,
+    pub model_name: String,
+    pub status: ProgressStatus,
+    pub records_processed: i64,
+    pub records_skipped: i64,
+    pub error_message: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub retry_count: i64,
+    pub step: i64,
+}
+
+/// A progress row to create when a batch starts.
+#[derive(Debug, Clone)]
+pub struct NewProgress {
+    pub connection_name: String,
+    pub table_name: String,
+    pub model_name: String,
+    pub step: i64,
+}
+
+/// The column names of `sync_progress`, in order (CSV header).
+pub const PROGRESS_COLUMNS: &[&str] = &[
+    "batch_id",
+    "connection_name",
+    "table_name",
+    "model_name",
+    "status",
+    "records_processed",
+    "records_skipped",
+    "error_message",
+    "started_at",
+    "completed_at",
+    "duration_seconds",
+    "retry_count",
+    "step",
+];

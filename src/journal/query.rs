@@ -1,0 +1,194 @@
+//! Reads: batches, progress rows, statistics, and pruning of old history.
+
+use super::model::{BatchRow, BatchStatus, ProgressRow, ProgressStatus};
+use super::{Journal, JournalError, Result};
+use rusqlite::{params, Row};
+use serde::Serialize;
+
+const BATCH_COLS: &str = "batch_id, status, total_tables, completed_tables, failed_tables, command_options, \
+     started_at, completed_at, duration_seconds, pid, host, boot_id, heartbeat_at";
+const PROGRESS_COLS: &str = "batch_id, connection_name, table_name, model_name, status, records_processed, \
+     records_skipped, error_message, started_at, completed_at, duration_seconds, retry_count, step";
+
+fn batch_from_row(r: &Row) -> rusqlite::Result<BatchRow> {
+    let status: String = r.get(1)?;
+    Ok(BatchRow {
+        batch_id: r.get(0)?,
+        status: BatchStatus::parse(&status).unwrap_or(BatchStatus::Interrupted),
+        total_tables: r.get(2)?,
+        completed_tables: r.get(3)?,
+        failed_tables: r.get(4)?,
+        command_options: r.get(5)?,
+        started_at: r.get(6)?,
+        completed_at: r.get(7)?,
+        duration_seconds: r.get(8)?,
+        pid: r.get(9)?,
+        host: r.get(10)?,
+        boot_id: r.get(11)?,
+        heartbeat_at: r.get(12)?,
+    })
+}
+
+fn progress_from_row(r: &Row) -> rusqlite::Result<ProgressRow> {
+    let status: String = r.get(4)?;
+    Ok(ProgressRow {
+        batch_id: r.get(0)?,
+        connection_name: r.get(1)?,
+        table_name: r.get(2)?,
+        model_name: r.get(3)?,
+        status: ProgressStatus::parse(&status).unwrap_or(ProgressStatus::Pending),
+        records_processed: r.get(5)?,
+        records_skipped: r.get(6)?,
+        error_message: r.get(7)?,
+        started_at: r.get(8)?,
+        completed_at: r.get(9)?,
+        duration_seconds: r.get(10)?,
+        retry_count: r.get(11)?,
+        step: r.get(12)?,
+    })
+}
+
+/// Per-table figures over a period (the `stats` command).
+#[derive(Debug, Clone, Serialize)]
+pub struct TableStats {
+    pub table_name: String,
+    pub runs: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub avg_retries: f64,
+    pub avg_duration_seconds: Option<f64>,
+    pub avg_records: Option<f64>,
+    /// completed / (completed + failed), in percent.
+    pub success_rate: Option<f64>,
+}
+
+/// Which rows `stats` looks at.
+#[derive(Debug, Clone, Default)]
+pub struct StatsFilter {
+    /// Only batches started at or after this UTC ISO timestamp.
+    pub since: Option<String>,
+}
+
+impl Journal {
+    fn query_vec<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let err = |source| JournalError::Sql {
+            path: self.path.clone(),
+            source,
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
+        let rows = stmt.query_map(params, map).map_err(err)?;
+        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(err)
+    }
+
+    /// One batch by id.
+    pub fn batch(&self, batch_id: &str) -> Result<Option<BatchRow>> {
+        let sql = format!("SELECT {BATCH_COLS} FROM sync_batches WHERE batch_id = ?1");
+        Ok(self
+            .query_vec(&sql, params![batch_id], batch_from_row)?
+            .into_iter()
+            .next())
+    }
+
+    /// The most recently started batch.
+    pub fn latest_batch(&self) -> Result<Option<BatchRow>> {
+        let sql = format!("SELECT {BATCH_COLS} FROM sync_batches ORDER BY started_at DESC, id DESC LIMIT 1");
+        Ok(self.query_vec(&sql, [], batch_from_row)?.into_iter().next())
+    }
+
+    /// The `limit` newest batches, newest first.
+    pub fn list_batches(&self, limit: usize) -> Result<Vec<BatchRow>> {
+        let sql = format!("SELECT {BATCH_COLS} FROM sync_batches ORDER BY started_at DESC, id DESC LIMIT ?1");
+        self.query_vec(&sql, params![limit as i64], batch_from_row)
+    }
+
+    /// Batches with the given status, oldest first.
+    pub fn batches_with_status(&self, statuses: &[BatchStatus]) -> Result<Vec<BatchRow>> {
+        let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM sync_batches WHERE status IN ({}) ORDER BY started_at ASC, id ASC",
+            list.join(",")
+        );
+        self.query_vec(&sql, [], batch_from_row)
+    }
+
+    /// The progress rows of a batch, in plan order (step, then creation).
+    pub fn progress_rows(&self, batch_id: &str, failed_only: bool) -> Result<Vec<ProgressRow>> {
+        let sql = format!(
+            "SELECT {PROGRESS_COLS} FROM sync_progress WHERE batch_id = ?1 {} ORDER BY step, id",
+            if failed_only { "AND status = 'failed'" } else { "" }
+        );
+        self.query_vec(&sql, params![batch_id], progress_from_row)
+    }
+
+    /// Per-table statistics (most failing first).
+    pub fn table_stats(&self, filter: &StatsFilter) -> Result<Vec<TableStats>> {
+        let since = filter.since.clone().unwrap_or_default();
+        self.query_vec(
+            "SELECT p.table_name,
+                    count(*),
+                    sum(p.status = 'completed'),
+                    sum(p.status = 'failed'),
+                    avg(p.retry_count),
+                    avg(CASE WHEN p.status = 'completed' THEN p.duration_seconds END),
+                    avg(CASE WHEN p.status = 'completed' THEN p.records_processed END)
+             FROM sync_progress p JOIN sync_batches b ON b.batch_id = p.batch_id
+             WHERE b.started_at >= ?1
+             GROUP BY p.table_name
+             ORDER BY sum(p.status = 'failed') DESC, p.table_name",
+            params![since],
+            |r| {
+                let completed: i64 = r.get(2)?;
+                let failed: i64 = r.get(3)?;
+                let done = completed + failed;
+                Ok(TableStats {
+                    table_name: r.get(0)?,
+                    runs: r.get(1)?,
+                    completed,
+                    failed,
+                    avg_retries: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+                    avg_duration_seconds: r.get(5)?,
+                    avg_records: r.get(6)?,
+                    success_rate: (done > 0).then(|| completed as f64 * 100.0 / done as f64),
+                })
+            },
+        )
+    }
+
+    /// Batches started before `cutoff` (UTC ISO) that are not running, oldest first.
+    pub fn prunable_batches(&self, cutoff: &str) -> Result<Vec<BatchRow>> {
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM sync_batches WHERE started_at < ?1 AND status <> 'running' ORDER BY started_at, id"
+        );
+        self.query_vec(&sql, params![cutoff], batch_from_row)
+    }
+
+    /// Delete the given batches and their progress rows, in one transaction.
+    pub fn delete_batches(&mut self, batch_ids: &[String]) -> Result<usize> {
+        let path = self.path.clone();
+        let err = |source| JournalError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut n = 0;
+        {
+            let mut del_p = tx
+                .prepare("DELETE FROM sync_progress WHERE batch_id = ?1")
+                .map_err(err)?;
+            let mut del_b = tx
+                .prepare("DELETE FROM sync_batches WHERE batch_id = ?1 AND status <> 'running'")
+                .map_err(err)?;
+            for id in batch_ids {
+                del_p.execute(params![id]).map_err(err)?;
+                n += del_b.execute(params![id]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,10 @@
+//! branchsync: consolidate many branch databases into one central database,
+//! journaled in SQLite so that every run can be resumed where it stopped.
+
+pub mod cli;
+pub mod config;
+pub mod driver;
+pub mod engine;
+pub mod exit;
+pub mod journal;
+pub mod report;

@@ -1,0 +1,1 @@
+//! What the user sees: status tables, JSON, CSV, number and duration formats.
