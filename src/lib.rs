@@ -7,4 +7,5 @@ pub mod driver;
 pub mod engine;
 pub mod exit;
 pub mod journal;
+pub mod logging;
 pub mod report;

@@ -1,1 +1,121 @@
-//! The copy engine: plans a batch, runs it on a rayon pool, retries, cancels.
+//! The copy engine: runs a batch's jobs on a dedicated rayon pool (step 1,
+//! then step 2), one worker per table copy, with retries, cancellation, the
+//! journal written before each step, and live progress.
+
+pub mod cancel;
+pub mod plan;
+mod progress;
+mod rejects;
+pub mod session;
+mod worker;
+
+pub use plan::{Job, SyncOptions};
+pub use session::SyncSession;
+
+use crate::config::Config;
+use crate::driver::{open_endpoint, Endpoint};
+use crate::journal::{BatchStatus, Journal, JournalError, ProgressStatus};
+use cancel::Cancel;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use worker::{JobEnd, RunContext};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("{0}")]
+    Driver(#[from] crate::driver::DriverError),
+    #[error("cannot start the worker pool: {0}")]
+    Pool(String),
+}
+
+/// Run `jobs` of batch `batch_id` to their end and close the batch.
+/// `already_done` is how many of the batch's tables were finished before.
+pub fn execute(
+    config: &Config,
+    journal: &Mutex<Journal>,
+    batch_id: &str,
+    jobs: &[Job],
+    threads: usize,
+    already_done: u64,
+    total: u64,
+) -> Result<BatchStatus, EngineError> {
+    let threads = threads.max(1);
+    let target_cfg = config
+        .target
+        .as_ref()
+        .ok_or_else(|| crate::driver::DriverError::other("no [target] in the config"))?;
+    let target = open_endpoint(target_cfg, &config.engine, threads as u32)?;
+    let mut sources: HashMap<String, Box<dyn Endpoint>> = HashMap::new();
+    for job in jobs {
+        if sources.contains_key(&job.connection) {
+            continue;
+        }
+        if let Some(c) = config.connection(&job.connection) {
+            let size = c.pool_size.unwrap_or(threads as u32).max(1);
+            sources.insert(c.name.clone(), open_endpoint(c, &config.engine, size)?);
+        }
+    }
+
+    let cancel = Arc::new(Cancel::default());
+    cancel::install_signal_handler(cancel.clone());
+    let progress = progress::Progress::new(total, already_done);
+    let journal_error = Mutex::new(None);
+    let ctx = RunContext {
+        config,
+        batch_id,
+        journal,
+        target: target.as_ref(),
+        sources: &sources,
+        cancel: &cancel,
+        progress: &progress,
+        retries: config.engine.retries,
+        backoff: config.engine.retry_backoff.0,
+        journal_error: &journal_error,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("branchsync-copy-{i}"))
+        .build()
+        .map_err(|e| EngineError::Pool(e.to_string()))?;
+
+    for step in [1, 2] {
+        let step_jobs: Vec<&Job> = jobs.iter().filter(|j| j.step == step).collect();
+        if step_jobs.is_empty() || cancel.is_cancelled() {
+            continue;
+        }
+        pool.install(|| {
+            step_jobs.par_iter().with_max_len(1).for_each(|job| {
+                let end = ctx.run_job(job);
+                if end != JobEnd::Pending {
+                    progress.table_done(end == JobEnd::Failed);
+                }
+            })
+        });
+    }
+    progress.finish();
+
+    if let Some(e) = journal_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        return Err(e.into());
+    }
+    let mut j = journal.lock().unwrap_or_else(|e| e.into_inner());
+    let status = if cancel.is_cancelled() {
+        BatchStatus::Interrupted
+    } else {
+        let rows = j.progress_rows(batch_id, false)?;
+        if rows.iter().any(|r| r.status == ProgressStatus::Failed) {
+            BatchStatus::Failed
+        } else if rows
+            .iter()
+            .any(|r| matches!(r.status, ProgressStatus::Pending | ProgressStatus::InProgress))
+        {
+            BatchStatus::Interrupted
+        } else {
+            BatchStatus::Completed
+        }
+    };
+    j.finish_batch(batch_id, status)?;
+    Ok(status)
+}

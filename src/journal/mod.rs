@@ -16,6 +16,7 @@ pub use batch_id::{is_batch_id, new_batch_id};
 pub use lock::{LockHolder, RunLock};
 pub use model::*;
 pub use query::{StatsFilter, TableStats};
+pub use writes::RowCounts;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};

@@ -69,6 +69,22 @@ impl Journal {
         })
     }
 
+    /// Add progress rows to an existing batch (`sync-table --batch-id`); rows
+    /// already there are left as they are.
+    pub fn add_progress_rows(&mut self, batch_id: &str, rows: &[NewProgress]) -> Result<()> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare(
+                "INSERT OR IGNORE INTO sync_progress (batch_id, connection_name, table_name, model_name, status, step)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+            )?;
+            for r in rows {
+                stmt.execute(params![batch_id, r.connection_name, r.table_name, r.model_name, r.step])?;
+            }
+            drop(stmt);
+            recount(tx, batch_id)
+        })
+    }
+
     /// Take over an existing batch for a resume: `running` again, owned by us.
     pub fn reopen_batch(&mut self, batch_id: &str) -> Result<()> {
         let now = now_utc();

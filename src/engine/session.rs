@@ -1,0 +1,202 @@
+//! A sync session: the journal opened for writing, the run lock held, and the
+//! three ways to run a batch — new, resumed, or one model inside an existing one.
+
+use super::plan::{self, job_for_row, Job, SyncOptions};
+use crate::config::Config;
+use crate::exit::Outcome;
+use crate::journal::{new_batch_id, BatchStatus, Journal, JournalError, ProgressStatus, RunLock};
+use anyhow::Context;
+use std::sync::Mutex;
+
+pub struct SyncSession<'c> {
+    config: &'c Config,
+    journal: Mutex<Journal>,
+    lock: RunLock,
+}
+
+impl<'c> SyncSession<'c> {
+    /// Open the journal and take the run lock (exit 3 when another sync holds it).
+    /// Batches left `running` by a dead process are recorded `interrupted`.
+    pub fn open(config: &'c Config) -> anyhow::Result<Self> {
+        let mut journal = Journal::open(&config.journal.path)?;
+        let lock = RunLock::acquire(&config.journal.path)?;
+        journal.reconcile_liveness(true)?;
+        Ok(SyncSession {
+            config,
+            journal: Mutex::new(journal),
+            lock,
+        })
+    }
+
+    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Plan, journal and run a new batch.
+    pub fn run_new(&mut self, opts: &SyncOptions) -> anyhow::Result<Outcome> {
+        let jobs = plan::plan(self.config, opts)?;
+        let batch_id = new_batch_id();
+        let options_json = serde_json::to_string(opts)?;
+        let rows: Vec<_> = jobs.iter().map(Job::new_progress).collect();
+        self.journal().create_batch(&batch_id, &options_json, &rows)?;
+        self.lock.set_holder(Some(&batch_id))?;
+        println!("Created new batch: {batch_id}");
+        let threads = opts.threads.unwrap_or(self.config.engine.threads);
+        self.execute(&batch_id, &jobs, threads, 0, jobs.len() as u64)
+    }
+
+    /// Resume `batch_id`: completed rows are skipped, the others run again
+    /// with the batch's stored options (`threads` overrides its thread count).
+    pub fn resume(&mut self, batch_id: &str, threads: Option<usize>) -> anyhow::Result<Outcome> {
+        let batch = self
+            .journal()
+            .batch(batch_id)?
+            .ok_or_else(|| JournalError::UnknownBatch(batch_id.to_owned()))?;
+        if batch.status == BatchStatus::Completed {
+            println!("Batch {batch_id} is already completed; nothing to resume.");
+            return Ok(Outcome::Success);
+        }
+        let opts: SyncOptions = serde_json::from_str(&batch.command_options).unwrap_or_default();
+        let rows = self.journal().progress_rows(batch_id, false)?;
+        let done = rows
+            .iter()
+            .filter(|r| matches!(r.status, ProgressStatus::Completed | ProgressStatus::Skipped))
+            .count();
+        println!("Resuming batch: {batch_id}");
+        println!("Progress: {done}/{} tables completed", rows.len());
+        self.journal().reopen_batch(batch_id)?;
+        self.lock.set_holder(Some(batch_id))?;
+        let mut jobs = Vec::new();
+        for r in &rows {
+            if matches!(r.status, ProgressStatus::Completed | ProgressStatus::Skipped) {
+                println!(
+                    "⏭ Skipping {} from {} (already completed)",
+                    r.model_name, r.connection_name
+                );
+                continue;
+            }
+            match job_for_row(self.config, &r.connection_name, &r.table_name, &r.model_name, r.step) {
+                Some(job) => jobs.push(job),
+                None => {
+                    let msg = format!(
+                        "connection {} or table {} is no longer in the config {}; restore it there to sync this table",
+                        r.connection_name,
+                        r.table_name,
+                        self.config.path.display()
+                    );
+                    log::error!("SyncAll: {msg}");
+                    let mut j = self.journal();
+                    j.start_progress(batch_id, &r.connection_name, &r.table_name)?;
+                    j.fail_progress(batch_id, &r.connection_name, &r.table_name, &msg)?;
+                }
+            }
+        }
+        let threads = threads
+            .or(opts.threads)
+            .unwrap_or(self.config.engine.threads);
+        self.execute(batch_id, &jobs, threads, done as u64, rows.len() as u64)
+    }
+
+    /// Run `jobs` inside the existing batch `batch_id` (adding their rows).
+    pub fn run_in_batch(&mut self, batch_id: &str, opts: &SyncOptions) -> anyhow::Result<Outcome> {
+        let jobs = plan::plan(self.config, opts)?;
+        if self.journal().batch(batch_id)?.is_none() {
+            return Err(JournalError::UnknownBatch(batch_id.to_owned()).into());
+        }
+        let rows: Vec<_> = jobs.iter().map(Job::new_progress).collect();
+        {
+            let mut j = self.journal();
+            j.add_progress_rows(batch_id, &rows)?;
+            j.reopen_batch(batch_id)?;
+        }
+        self.lock.set_holder(Some(batch_id))?;
+        println!("Syncing into batch: {batch_id}");
+        let all = self.journal().progress_rows(batch_id, false)?;
+        let done = all
+            .iter()
+            .filter(|r| matches!(r.status, ProgressStatus::Completed | ProgressStatus::Skipped))
+            .count() as u64;
+        let threads = opts.threads.unwrap_or(self.config.engine.threads);
+        self.execute(batch_id, &jobs, threads, done, all.len() as u64)
+    }
+
+    fn execute(
+        &mut self,
+        batch_id: &str,
+        jobs: &[Job],
+        threads: usize,
+        done: u64,
+        total: u64,
+    ) -> anyhow::Result<Outcome> {
+        let status = super::execute(self.config, &self.journal, batch_id, jobs, threads, done, total)
+            .with_context(|| format!("batch {batch_id}"))?;
+        self.print_summary(batch_id)?;
+        Ok(match status {
+            BatchStatus::Completed => Outcome::Success,
+            BatchStatus::Failed => Outcome::Failed,
+            BatchStatus::Interrupted | BatchStatus::Running => Outcome::Interrupted,
+        })
+    }
+
+    fn print_summary(&self, batch_id: &str) -> anyhow::Result<()> {
+        let j = self.journal();
+        let Some(b) = j.batch(batch_id)? else {
+            return Ok(());
+        };
+        let rows = j.progress_rows(batch_id, false)?;
+        let records: i64 = rows.iter().map(|r| r.records_processed).sum();
+        println!();
+        println!(
+            "Batch {batch_id} {}: {}/{} tables completed, {} failed, {} records, {:.1}s",
+            b.status,
+            b.completed_tables,
+            b.total_tables,
+            b.failed_tables,
+            records,
+            b.duration_seconds.unwrap_or(0.0)
+        );
+        for r in rows.iter().filter(|r| r.status == ProgressStatus::Failed) {
+            println!(
+                "  ✗ {} from {}: {}",
+                r.model_name,
+                r.connection_name,
+                r.error_message.as_deref().unwrap_or("")
+            );
+        }
+        if b.status != BatchStatus::Completed {
+            println!("Resume with: branchsync sync-all --resume={batch_id}");
+        }
+        Ok(())
+    }
+}
+
+/// All batches a cron job should finish: `interrupted` or `failed`, oldest first.
+pub fn resumable_batches(journal: &Journal) -> Result<Vec<String>, JournalError> {
+    Ok(journal
+        .batches_with_status(&[BatchStatus::Interrupted, BatchStatus::Failed])?
+        .into_iter()
+        .map(|b| b.batch_id)
+        .collect())
+}
+
+impl SyncSession<'_> {
+    /// Resume every interrupted or failed batch, oldest first; the worst outcome wins.
+    pub fn resume_all(&mut self) -> anyhow::Result<Outcome> {
+        let ids = resumable_batches(&self.journal())?;
+        if ids.is_empty() {
+            println!("Nothing to resume.");
+            return Ok(Outcome::Success);
+        }
+        let mut worst = Outcome::Success;
+        for id in ids {
+            let o = self.resume(&id, None)?;
+            if o == Outcome::Interrupted {
+                return Ok(o);
+            }
+            if o == Outcome::Failed {
+                worst = o;
+            }
+        }
+        Ok(worst)
+    }
+}

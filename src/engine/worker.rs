@@ -1,0 +1,270 @@
+//! One (connection, table) copy with its retries: the journal is told before
+//! each step, the target commits before the row says `completed`, and a
+//! cancelled copy goes back to `pending`.
+
+use super::cancel::Cancel;
+use super::plan::Job;
+use super::progress::{JobBar, Progress};
+use super::rejects::RejectWriter;
+use crate::config::{Config, Mode};
+use crate::driver::{DriverError, Endpoint, ErrorKind, ReadRequest, RowSink, Value, WritePlan};
+use crate::journal::{Journal, JournalError, RowCounts};
+use rand::Rng;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Everything the workers of one run share (read-only but for the journal).
+pub struct RunContext<'a> {
+    pub config: &'a Config,
+    pub batch_id: &'a str,
+    pub journal: &'a Mutex<Journal>,
+    pub target: &'a dyn Endpoint,
+    pub sources: &'a HashMap<String, Box<dyn Endpoint>>,
+    pub cancel: &'a Arc<Cancel>,
+    pub progress: &'a Progress,
+    pub retries: u32,
+    pub backoff: Duration,
+    /// Set when the journal cannot be written: the run stops.
+    pub journal_error: &'a Mutex<Option<JournalError>>,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEnd {
+    Completed,
+    Failed,
+    /// Cancelled or stopped: back to pending.
+    Pending,
+}
+
+impl RunContext<'_> {
+    fn journal<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T, JournalError>) -> Option<T> {
+        let mut j = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        match f(&mut j) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                log::error!("journal write failed: {e}");
+                let mut slot = self.journal_error.lock().unwrap_or_else(|e| e.into_inner());
+                if slot.is_none() {
+                    *slot = Some(e);
+                }
+                drop(slot);
+                self.cancel.cancel();
+                None
+            }
+        }
+    }
+
+    /// Run one job to its end (with retries).
+    pub fn run_job(&self, job: &Job) -> JobEnd {
+        let table = job.table_name.as_str();
+        let conn = job.connection.as_str();
+        if self.cancel.is_cancelled() {
+            return JobEnd::Pending;
+        }
+        if self
+            .journal(|j| j.start_progress(self.batch_id, conn, table))
+            .is_none()
+        {
+            return JobEnd::Pending;
+        }
+        log::info!("SyncAll: Starting for {table} from {conn}");
+        let mut attempt: u32 = 0;
+        loop {
+            let result = self.copy_once(job);
+            match result {
+                Ok(counts) => {
+                    if self
+                        .journal(|j| j.complete_progress(self.batch_id, conn, table, counts))
+                        .is_none()
+                    {
+                        return JobEnd::Pending;
+                    }
+                    log::info!(
+                        "SyncAll: Completed for {table} from {conn} ({} records{})",
+                        counts.processed,
+                        if counts.skipped > 0 {
+                            format!(", {} skipped", counts.skipped)
+                        } else {
+                            String::new()
+                        }
+                    );
+                    return JobEnd::Completed;
+                }
+                Err(e) if e.kind == ErrorKind::Cancelled || self.cancel.is_cancelled() => {
+                    log::warn!("SyncAll: Cancelled {table} from {conn}; it will run again on resume");
+                    self.journal(|j| j.reset_progress(self.batch_id, conn, table));
+                    return JobEnd::Pending;
+                }
+                Err(e) if e.kind.is_retryable() && attempt < self.retries => {
+                    attempt += 1;
+                    log::warn!(
+                        "SyncAll: Connection timeout retry {attempt}/{} for {table} from {conn}: {e}",
+                        self.retries
+                    );
+                    if self
+                        .journal(|j| j.record_retry(self.batch_id, conn, table, attempt, &e.message))
+                        .is_none()
+                    {
+                        return JobEnd::Pending;
+                    }
+                    if !self.cancel.sleep(backoff(self.backoff, attempt)) {
+                        self.journal(|j| j.reset_progress(self.batch_id, conn, table));
+                        return JobEnd::Pending;
+                    }
+                }
+                Err(e) => {
+                    if e.kind.is_retryable() {
+                        log::error!("SyncAll: Final retry failed - Manual sync required for {table} from {conn}: {e}");
+                    } else {
+                        log::error!("SyncAll: Failed for {table} from {conn}: {e}");
+                    }
+                    if self
+                        .journal(|j| j.fail_progress(self.batch_id, conn, table, &e.message))
+                        .is_none()
+                    {
+                        return JobEnd::Pending;
+                    }
+                    return JobEnd::Failed;
+                }
+            }
+        }
+    }
+
+    /// One attempt: describe, prepare, (watermark), stream in one target transaction.
+    fn copy_once(&self, job: &Job) -> Result<RowCounts, DriverError> {
+        let tcfg = job.table(self.config);
+        let conn = job.connection.as_str();
+        let src_ep = self
+            .sources
+            .get(conn)
+            .ok_or_else(|| DriverError::other(format!("connection {conn} is not configured")))?;
+        let mut source = src_ep.source().map_err(|e| e.context(format!("connection {conn}")))?;
+        let _src_reg = self.cancel.register(source.cancel_handle());
+        let schema = source
+            .describe(tcfg.source_schema(), tcfg.source_table())?
+            .ok_or_else(|| {
+                DriverError::new(
+                    ErrorKind::MissingTable,
+                    format!(
+                        "table {} not found at connection {conn}. Create it there, or remove/adjust the [[table]] entry for model {}",
+                        tcfg.source, tcfg.model
+                    ),
+                )
+            })?;
+        for k in &tcfg.key {
+            if schema.column(k).is_none() {
+                return Err(DriverError::schema(format!(
+                    "key column {k} of table {} is missing at connection {conn}; fix the [[table]] key of model {} or the source table",
+                    tcfg.source, tcfg.model
+                )));
+            }
+        }
+        if let Some(c) = &tcfg.cursor {
+            if schema.column(c).is_none() {
+                return Err(DriverError::schema(format!(
+                    "cursor column {c} of table {} is missing at connection {conn}",
+                    tcfg.source
+                )));
+            }
+        }
+        let branch_col = self.config.target.as_ref().map(|t| t.branch_column()).unwrap_or("branch");
+        let target_schema = self.config.target.as_ref().map(|t| t.schema()).unwrap_or("public");
+        let plan = WritePlan {
+            schema: target_schema,
+            table: tcfg.target_table(),
+            columns: &schema.columns,
+            key: &tcfg.key,
+            mode: tcfg.mode,
+            cursor: tcfg.cursor.as_deref(),
+            branch: tcfg.branch_tagged().then_some((branch_col, conn)),
+        };
+        let mut target = self.target.target().map_err(|e| e.context("target"))?;
+        let _tgt_reg = self.cancel.register(target.cancel_handle());
+        target.prepare(&plan)?;
+        let watermark: Option<Value> = if tcfg.mode == Mode::Incremental {
+            target.watermark(&plan)?
+        } else {
+            None
+        };
+        let estimate = source.estimate_rows(tcfg.source_schema(), tcfg.source_table());
+        let bar = self
+            .progress
+            .start_job(&format!("{conn}.{}", tcfg.target_table()), estimate);
+        let req = ReadRequest {
+            schema: tcfg.source_schema(),
+            table: tcfg.source_table(),
+            columns: &schema.columns,
+            key: &tcfg.key,
+            since: match (&tcfg.cursor, &watermark) {
+                (Some(c), Some(w)) if !w.is_null() => Some((c.as_str(), w)),
+                _ => None,
+            },
+        };
+        let mut rejects = RejectWriter::new(&self.config.storage_dir(), self.batch_id, conn, tcfg.target_table());
+        let outcome = {
+            let mut feed = |sink: &mut dyn RowSink| {
+                let mut counting = CountingSink {
+                    inner: sink,
+                    bar: &bar,
+                    pending: 0,
+                };
+                let n = source.read(&req, &mut counting, &mut rejects);
+                counting.flush();
+                n
+            };
+            target.write(&plan, &mut feed)
+        };
+        bar.finish();
+        rejects.finish()?;
+        let outcome = outcome?;
+        if rejects.count > 0 {
+            log::warn!(
+                "SyncAll: {} rows of {} from {conn} have a NULL key; written to {}",
+                rejects.count,
+                tcfg.target_table(),
+                rejects.path().display()
+            );
+        }
+        Ok(RowCounts {
+            processed: outcome.processed + rejects.count,
+            skipped: outcome.skipped + rejects.count,
+        })
+    }
+}
+
+/// Exponential backoff with jitter: base·2^(attempt-1) · [0.5, 1.5).
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << (attempt - 1).min(16));
+    let jitter: f64 = rand::thread_rng().gen_range(0.5..1.5);
+    exp.mul_f64(jitter)
+}
+
+/// Counts rows on their way to the target, for the progress bar.
+struct CountingSink<'s, 'b> {
+    inner: &'s mut dyn RowSink,
+    bar: &'b JobBar,
+    pending: u64,
+}
+
+impl CountingSink<'_, '_> {
+    fn flush(&mut self) {
+        self.bar.add_rows(self.pending);
+        self.pending = 0;
+    }
+}
+
+impl RowSink for CountingSink<'_, '_> {
+    fn row(&mut self, values: &[Value]) -> Result<(), DriverError> {
+        self.pending += 1;
+        if self.pending >= 4096 {
+            self.flush();
+        }
+        self.inner.row(values)
+    }
+
+    fn pg_binary(&mut self) -> Option<&mut dyn std::io::Write> {
+        self.inner.pg_binary()
+    }
+}

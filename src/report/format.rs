@@ -1,0 +1,143 @@
+//! How numbers, durations and times look everywhere a person reads them:
+//! `15,234` records, `01:02:05` durations, local `2026-11-26 15:45:22` times.
+//! The journal stores UTC ISO-8601; only this module turns it into local time.
+
+use crate::journal::parse_ts;
+
+/// Placeholder for a figure that does not exist (yet).
+pub const NOT_AVAILABLE: &str = "N/A";
+/// Shown instead of a duration while the thing is still running.
+pub const RUNNING: &str = "Running..";
+
+/// `15234` → `15,234`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds as `HH:MM:SS` (rounded to the second; hours grow past 99).
+pub fn hms(seconds: f64) -> String {
+    let total = if seconds.is_finite() && seconds > 0.0 {
+        seconds.round() as u64
+    } else {
+        0
+    };
+    format!("{:02}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
+}
+
+/// A journal timestamp (UTC) as local `YYYY-MM-DD HH:MM:SS`; text that does
+/// not parse is shown as it is rather than hidden.
+pub fn local_time(ts: &str) -> String {
+    match parse_ts(ts) {
+        Some(t) => t
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        None => ts.to_owned(),
+    }
+}
+
+/// `part` of `total` in percent with one decimal: `37.5%` (`0.0%` of nothing).
+pub fn percent(part: i64, total: i64) -> String {
+    if total <= 0 {
+        return "0.0%".into();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / total as f64)
+}
+
+/// `1 table`, `2 tables`.
+pub fn count_of(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// One line of at most `max` characters: line breaks become spaces, and a
+/// longer text is cut and ends with `…`.
+pub fn cut(text: &str, max: usize) -> String {
+    let flat: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut out: String = flat.chars().take(max).collect();
+    out.truncate(out.trim_end().len());
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(15234), "15,234");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(-1234567), "-1,234,567");
+        assert_eq!(thousands(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn hms_rounds_and_pads() {
+        assert_eq!(hms(0.0), "00:00:00");
+        assert_eq!(hms(0.4), "00:00:00");
+        assert_eq!(hms(59.6), "00:01:00");
+        assert_eq!(hms(3725.0), "01:02:05");
+        assert_eq!(hms(360000.0), "100:00:00");
+        assert_eq!(hms(-3.0), "00:00:00");
+        assert_eq!(hms(f64::NAN), "00:00:00");
+    }
+
+    #[test]
+    fn percent_has_one_decimal() {
+        assert_eq!(percent(45, 120), "37.5%");
+        assert_eq!(percent(1, 3), "33.3%");
+        assert_eq!(percent(120, 120), "100.0%");
+        assert_eq!(percent(0, 0), "0.0%");
+    }
+
+    #[test]
+    fn count_of_uses_the_plural_from_two() {
+        assert_eq!(count_of(0, "table"), "0 tables");
+        assert_eq!(count_of(1, "table"), "1 table");
+        assert_eq!(count_of(2, "table"), "2 tables");
+    }
+
+    #[test]
+    fn cut_keeps_short_text_and_marks_long_text() {
+        assert_eq!(cut("timeout", 60), "timeout");
+        assert_eq!(cut("line one\nline  two", 60), "line one line two");
+        let long = "x".repeat(100);
+        let short = cut(&long, 60);
+        assert_eq!(short.chars().count(), 61);
+        assert!(short.ends_with('…'));
+        // multi-byte characters are counted as characters, not bytes
+        assert_eq!(cut("ééééé", 3), "ééé…");
+    }
+
+    #[test]
+    fn local_time_shows_unparsable_text_as_is() {
+        assert_eq!(local_time("yesterday"), "yesterday");
+        let shown = local_time("2026-11-26T08:45:22.123Z");
+        assert_eq!(shown.len(), 19, "{shown}");
+        assert!(shown.ends_with(":22"), "{shown}");
+    }
+}
