@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod driver;
 pub mod engine;
 pub mod exit;

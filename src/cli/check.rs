@@ -1,15 +1,371 @@
-//! `check`: validate the config and connect to every server.
+//! `check`: validate the config, then connect to the target and every
+//! connection and say, per server, whether it answers, which version it runs,
+//! and whether every configured table is there with its key columns. Exit 1
+//! on any problem, so it can gate a deployment or a cron job.
+//!
+//! Servers are checked at the same time, each on its own thread, and the
+//! report waits for an answer no longer than `[engine] connect_timeout` (plus
+//! a second of grace): a server that has not answered by then is reported
+//! unreachable, whatever its driver does.
 
 use super::Global;
+use crate::config::{redact_url, Config, EngineConfig, ServerConfig};
+use crate::driver::{open_endpoint, ErrorKind, ServerInfo};
 use crate::exit::Outcome;
+use crate::report::{Paint, Tint};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Only these connections (comma-separated names); the target is always checked
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub connection: Vec<String>,
+}
 
+/// Extra wait past `connect_timeout` before a silent server counts as unreachable.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// A table to look up on one server.
+#[derive(Debug, Clone)]
+struct Expect {
+    /// As the config names it (`adempiere.m_product`).
+    label: String,
+    model: String,
+    schema: Option<String>,
+    table: String,
+    /// Columns that must exist, with their role (`key`, `cursor`, `branch column`).
+    columns: Vec<(String, &'static str)>,
+    /// The target creates missing tables, so absence is only a note there.
+    missing_ok: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Good,
+    Note,
+    Bad,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    level: Level,
+    text: String,
+}
+
+impl Line {
+    fn new(level: Level, text: impl Into<String>) -> Line {
+        Line {
+            level,
+            text: text.into(),
+        }
+    }
+}
+
+/// What a server's thread reports, in this order.
+enum Message {
+    Reached(Result<ServerInfo, String>),
+    Tables(Vec<Line>),
 }
 
 impl Args {
-    pub fn run(self, _global: &Global) -> anyhow::Result<Outcome> {
-        anyhow::bail!("check is not available yet")
+    pub fn run(self, global: &Global) -> anyhow::Result<Outcome> {
+        let config = global.load_config()?;
+        crate::logging::init(global.verbose, global.quiet, None)?;
+        let target = config.require_target()?.clone();
+        for name in &self.connection {
+            if config.connection(name).is_none() {
+                anyhow::bail!(
+                    "--connection {name}: no [[connection]] named {name:?} in {}. Known: {}",
+                    config.path.display(),
+                    config
+                        .connections
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        let mut servers = vec![(target.clone(), target_expectations(&config, &target))];
+        for c in &config.connections {
+            if self.connection.is_empty() || self.connection.contains(&c.name) {
+                servers.push((c.clone(), connection_expectations(&config, c)));
+            }
+        }
+
+        let paint = Paint::for_stdout();
+        let scrub = Scrubber::new(servers.iter().map(|(s, _)| s));
+        let timeout = config.engine.connect_timeout.0;
+        println!(
+            "Config {}: valid ({}, {})",
+            config.path.display(),
+            crate::report::format::count_of(config.connections.len() as i64, "connection"),
+            crate::report::format::count_of(config.tables.len() as i64, "table")
+        );
+        let started = Instant::now();
+        let receivers: Vec<Receiver<Message>> = servers
+            .iter()
+            .map(|(server, expect)| {
+                spawn_check(server.clone(), config.engine.clone(), expect.clone())
+            })
+            .collect();
+
+        let mut problems = Vec::new();
+        for ((server, _), rx) in servers.iter().zip(receivers) {
+            let title = if server.name == "target" {
+                "target".to_owned()
+            } else {
+                format!("connection {}", server.name)
+            };
+            let url = scrub.apply(&redact_url(&server.url));
+            println!("\n{title} ({}) {url}", server.driver);
+            let deadline = started + timeout + GRACE;
+            let mut lines = Vec::new();
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Message::Reached(Ok(info))) => {
+                    lines.push(Line::new(Level::Good, reached(server, &info)));
+                    let wait = config.engine.statement_timeout.0 + GRACE;
+                    match rx.recv_timeout(wait) {
+                        Ok(Message::Tables(found)) => lines.extend(found),
+                        _ => lines.push(Line::new(
+                            Level::Bad,
+                            format!("no answer about the tables within statement_timeout {}", fmt_secs(wait)),
+                        )),
+                    }
+                }
+                Ok(Message::Reached(Err(msg))) => {
+                    lines.push(Line::new(Level::Bad, format!("unreachable: {msg}")));
+                }
+                Ok(Message::Tables(_)) | Err(RecvTimeoutError::Disconnected) => {
+                    lines.push(Line::new(Level::Bad, "unreachable: the check stopped without an answer"));
+                }
+                Err(RecvTimeoutError::Timeout) => lines.push(Line::new(
+                    Level::Bad,
+                    format!(
+                        "unreachable: no answer within connect_timeout {}. Check the host, port and firewall, or raise [engine] connect_timeout",
+                        fmt_secs(timeout)
+                    ),
+                )),
+            }
+            for line in lines {
+                let text = scrub.apply(&line.text);
+                let (mark, tint) = match line.level {
+                    Level::Good => ("✓", Tint::Green),
+                    Level::Note => ("·", Tint::Gray),
+                    Level::Bad => ("✗", Tint::Red),
+                };
+                println!("  {} {text}", paint.text(mark, tint));
+                if line.level == Level::Bad {
+                    problems.push(format!("{}: {text}", server.name));
+                }
+            }
+        }
+
+        println!();
+        if problems.is_empty() {
+            println!(
+                "{} all {} servers reachable, every table found",
+                paint.text("✓", Tint::Green),
+                servers.len()
+            );
+            Ok(Outcome::Success)
+        } else {
+            println!(
+                "{} {} problem{} found:",
+                paint.text("✗", Tint::Red),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            for p in &problems {
+                println!("  - {p}");
+            }
+            Ok(Outcome::Failed)
+        }
+    }
+}
+
+/// Tables the target should hold: their target names, key and branch column.
+fn target_expectations(config: &Config, target: &ServerConfig) -> Vec<Expect> {
+    let mut out: Vec<Expect> = Vec::new();
+    for t in &config.tables {
+        if out.iter().any(|e| e.table == t.target_table()) {
+            continue;
+        }
+        let mut columns = Vec::new();
+        if t.branch_tagged() {
+            columns.push((target.branch_column().to_owned(), "branch column"));
+        }
+        columns.extend(t.key.iter().map(|k| (k.clone(), "key")));
+        out.push(Expect {
+            label: t.target_table().to_owned(),
+            model: t.model.clone(),
+            schema: target.schema.clone(),
+            table: t.target_table().to_owned(),
+            columns,
+            missing_ok: true,
+        });
+    }
+    out
+}
+
+/// Tables `conn` is read for: every table without `from`, and the
+/// single-source tables whose `from` it is.
+fn connection_expectations(config: &Config, conn: &ServerConfig) -> Vec<Expect> {
+    config
+        .tables
+        .iter()
+        .filter(|t| t.from.as_deref().is_none_or(|f| f == conn.name))
+        .map(|t| {
+            let mut columns: Vec<_> = t.key.iter().map(|k| (k.clone(), "key")).collect();
+            columns.extend(t.cursor.iter().map(|c| (c.clone(), "cursor")));
+            Expect {
+                label: t.source.clone(),
+                model: t.model.clone(),
+                schema: t.source_schema().map(str::to_owned),
+                table: t.source_table().to_owned(),
+                columns,
+                missing_ok: false,
+            }
+        })
+        .collect()
+}
+
+/// Check one server on its own thread; the receiver gets [`Message`]s.
+fn spawn_check(
+    server: ServerConfig,
+    engine: EngineConfig,
+    expect: Vec<Expect>,
+) -> Receiver<Message> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let endpoint = match open_endpoint(&server, &engine, 1) {
+            Ok(e) => e,
+            Err(e) => {
+                let _ = tx.send(Message::Reached(Err(e.message)));
+                return;
+            }
+        };
+        match endpoint.probe() {
+            Ok(info) => {
+                let _ = tx.send(Message::Reached(Ok(info)));
+            }
+            Err(e) => {
+                let _ = tx.send(Message::Reached(Err(e.message)));
+                return;
+            }
+        }
+        let lines = match endpoint.source() {
+            Ok(mut source) => expect
+                .iter()
+                .map(|e| describe_line(&server, e, source.describe(e.schema.as_deref(), &e.table)))
+                .collect(),
+            // A target file or database that does not exist yet is created by the first sync.
+            Err(err)
+                if err.kind == ErrorKind::MissingTable && expect.iter().all(|e| e.missing_ok) =>
+            {
+                vec![Line::new(
+                    Level::Note,
+                    "the database holds no tables yet; the first sync creates them",
+                )]
+            }
+            Err(err) => vec![Line::new(
+                Level::Bad,
+                format!("cannot read the tables: {}", err.message),
+            )],
+        };
+        let _ = tx.send(Message::Tables(lines));
+    });
+    rx
+}
+
+/// One report line for one table.
+fn describe_line(
+    server: &ServerConfig,
+    e: &Expect,
+    found: crate::driver::Result<Option<crate::driver::TableSchema>>,
+) -> Line {
+    match found {
+        Ok(Some(schema)) => {
+            let roles = |cols: &mut dyn Iterator<Item = &(String, &str)>| {
+                cols.map(|(c, role)| format!("{role} {c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let missing: Vec<_> = e
+                .columns
+                .iter()
+                .filter(|(c, _)| schema.column(c).is_none())
+                .collect();
+            if missing.is_empty() {
+                let n = schema.columns.len();
+                let mut text = format!("{}: {n} column{}", e.label, if n == 1 { "" } else { "s" });
+                if !e.columns.is_empty() {
+                    text = format!("{text}, {}", roles(&mut e.columns.iter()));
+                }
+                Line::new(Level::Good, text)
+            } else {
+                Line::new(
+                    Level::Bad,
+                    format!(
+                        "{}: missing column{} on {}: {}. Add {} to the table, or fix [[table]] {} in the config",
+                        e.label,
+                        if missing.len() == 1 { "" } else { "s" },
+                        server.name,
+                        roles(&mut missing.iter().copied()),
+                        if missing.len() == 1 { "it" } else { "them" },
+                        e.model
+                    ),
+                )
+            }
+        }
+        Ok(None) if e.missing_ok => Line::new(
+            Level::Note,
+            format!("{}: not there yet; the first sync creates it", e.label),
+        ),
+        Ok(None) => Line::new(
+            Level::Bad,
+            format!(
+                "{}: table missing on {}. Create it there, fix `source` of [[table]] {}, or set its `from` to the one connection that has it",
+                e.label, server.name, e.model
+            ),
+        ),
+        Err(err) => Line::new(Level::Bad, format!("{}: {}", e.label, err.message)),
+    }
+}
+
+/// `✓ reachable` with the version and, for network servers, the TLS state.
+fn reached(server: &ServerConfig, info: &ServerInfo) -> String {
+    match &info.tls {
+        Some(tls) => format!("reachable: {}, TLS {tls}", info.version),
+        None if server.url.contains("://") => format!("reachable: {}, no TLS", info.version),
+        None => format!("reachable: {}", info.version),
+    }
+}
+
+fn fmt_secs(d: Duration) -> String {
+    crate::config::format_duration(d)
+}
+
+/// Replaces the passwords the config points at with `***` in anything
+/// printed, whatever a driver's message carries.
+struct Scrubber {
+    secrets: Vec<String>,
+}
+
+impl Scrubber {
+    fn new<'a>(servers: impl Iterator<Item = &'a ServerConfig>) -> Scrubber {
+        Scrubber {
+            secrets: servers
+                .filter_map(ServerConfig::password_from_env)
+                .filter(|s| s.len() >= 4)
+                .collect(),
+        }
+    }
+
+    fn apply(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .fold(text.to_owned(), |t, s| t.replace(s.as_str(), "***"))
     }
 }

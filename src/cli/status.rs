@@ -1,17 +1,23 @@
-//! `sync-status`: show one batch in detail, or the list of batches.
+//! `sync-status`: show one batch in detail, or the list of batches. Also the
+//! opening of the journal that every reading command shares: load `[journal]`,
+//! open without creating, and record dead `running` batches as `interrupted`.
 
 use super::Global;
 use crate::exit::Outcome;
+use crate::journal::{is_batch_id, BatchRow, Journal, JournalError};
+use crate::report::{json, status, Paint};
+use anyhow::Context;
+use std::io::Write;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Batch to show [default: the latest]
     pub batch_id: Option<String>,
     /// Show the latest batch
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch_id")]
     pub latest: bool,
     /// List batches (20 newest unless --limit)
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["batch_id", "latest", "failed"])]
     pub all: bool,
     /// Only failed tables
     #[arg(long)]
@@ -25,7 +31,107 @@ pub struct Args {
 }
 
 impl Args {
-    pub fn run(self, _global: &Global) -> anyhow::Result<Outcome> {
-        anyhow::bail!("sync-status is not available yet")
+    pub fn run(self, global: &Global) -> anyhow::Result<Outcome> {
+        self.show(global).map_err(explain_damage)
+    }
+
+    fn show(self, global: &Global) -> anyhow::Result<Outcome> {
+        let journal = open_for_reading(global)?;
+        let paint = Paint::for_stdout();
+        let text = if self.all {
+            let batches = journal.list_batches(self.limit)?;
+            if self.json {
+                json::batch_list_json(&batches)
+            } else if batches.is_empty() {
+                status::render_no_batches(journal.path())
+            } else {
+                status::render_batch_list(&batches, journal.batch_count()?, paint)
+            }
+        } else {
+            let batch = match &self.batch_id {
+                Some(id) => Some(find_batch(&journal, id)?),
+                None => journal.latest_batch()?,
+            };
+            match batch {
+                Some(batch) => {
+                    let rows = journal.progress_rows(&batch.batch_id, self.failed)?;
+                    if self.json {
+                        json::batch_json(&batch, &rows)
+                    } else {
+                        status::render_batch_detail(&batch, &rows, self.failed, paint)
+                    }
+                }
+                None if self.json => {
+                    json::pretty(&serde_json::json!({"batch": null, "tables": []}))
+                }
+                None => status::render_no_batches(journal.path()),
+            }
+        };
+        emit(&text)?;
+        Ok(Outcome::Success)
+    }
+}
+
+/// Open the configured journal for a command that reads it: only `[journal]`
+/// of the config is needed, a missing file is an empty journal (nothing is
+/// created), and a `running` batch whose process is gone is recorded
+/// `interrupted` before anything is shown.
+pub(super) fn open_for_reading(global: &Global) -> anyhow::Result<Journal> {
+    let config = global.load_config()?;
+    let mut journal = Journal::open_read(&config.journal.path)?;
+    journal.reconcile_liveness(false).with_context(|| {
+        format!(
+            "cannot check which batches of {} are still running",
+            config.journal.path.display()
+        )
+    })?;
+    Ok(journal)
+}
+
+/// The batch `id`, or an error that says how to find the right one.
+pub(super) fn find_batch(journal: &Journal, id: &str) -> anyhow::Result<BatchRow> {
+    if !is_batch_id(id) {
+        anyhow::bail!(
+            "{id:?} is not a batch id (they look like sync_20261126084522_AbCd1234). List the batches with `branchsync sync-status --all`"
+        );
+    }
+    Ok(journal
+        .batch(id)?
+        .ok_or_else(|| JournalError::UnknownBatch(id.to_owned()))?)
+}
+
+/// Print `text` to stdout; a reader that went away (`| head`) is not an error.
+pub(super) fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A journal with damaged pages gets one clear paragraph, whichever read ran
+/// into the damage.
+pub(super) fn explain_damage(err: anyhow::Error) -> anyhow::Error {
+    let damaged = err
+        .chain()
+        .find_map(|cause| match cause.downcast_ref::<JournalError>() {
+            Some(JournalError::Sql { path, source })
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+                ) =>
+            {
+                Some((path.clone(), source.to_string()))
+            }
+            _ => None,
+        });
+    match damaged {
+        Some((path, why)) => anyhow::anyhow!(
+            "the journal {} is damaged ({why}); it was left untouched. Move it away (keep it for inspection) so that the next sync starts a new journal, or restore it from a backup",
+            path.display()
+        ),
+        None => err,
     }
 }

@@ -141,17 +141,26 @@ mod tests {
         assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
         assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_duration("30d").unwrap(), Duration::from_secs(30 * 86400));
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration::from_secs(30 * 86400)
+        );
         assert_eq!(parse_duration(" 10 s ").unwrap(), Duration::from_secs(10));
     }
 
     #[test]
     fn parses_fractions_exactly() {
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("1234ms").unwrap(), Duration::from_millis(1234));
+        assert_eq!(
+            parse_duration("1234ms").unwrap(),
+            Duration::from_millis(1234)
+        );
         assert_eq!(parse_duration("0.001s").unwrap(), Duration::from_millis(1));
         assert_eq!(parse_duration(".5m").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("1.25ms").unwrap(), Duration::from_micros(1250));
+        assert_eq!(
+            parse_duration("1.25ms").unwrap(),
+            Duration::from_micros(1250)
+        );
     }
 
     #[test]
@@ -162,11 +171,25 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for bad in ["", "10", "ten s", "5y", "2 parsecs", "1..5s", ".s", "-5s", "s", "99999999999999999999999d"] {
+        for bad in [
+            "",
+            "10",
+            "ten s",
+            "5y",
+            "2 parsecs",
+            "1..5s",
+            ".s",
+            "-5s",
+            "s",
+            "99999999999999999999999d",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} was accepted");
         }
         let e = parse_duration("2 parsecs").unwrap_err();
-        assert!(e.contains("\"parsecs\"") && e.contains("units: ms, s, m, h, d"), "{e}");
+        assert!(
+            e.contains("\"parsecs\"") && e.contains("units: ms, s, m, h, d"),
+            "{e}"
+        );
     }
 
     #[test]

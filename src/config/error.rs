@@ -54,9 +54,8 @@ impl ConfigError {
     /// The 1-based (line, column) this error points at, when it has one.
     pub fn position(&self) -> Option<(usize, usize)> {
         match self {
-            ConfigError::Parse { line, column, .. } | ConfigError::InvalidAt { line, column, .. } => {
-                Some((*line, *column))
-            }
+            ConfigError::Parse { line, column, .. }
+            | ConfigError::InvalidAt { line, column, .. } => Some((*line, *column)),
             _ => None,
         }
     }
@@ -102,6 +101,13 @@ fn explain(raw: &str, section: Option<&str>, key: Option<&str>) -> String {
     }
     if let Some(rest) = raw.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or(rest);
+        // `journal` is the only required top-level key: its absence is
+        // reported at offset 0, whatever section happens to start there.
+        if section.is_none() || name == "journal" {
+            return format!(
+                "missing section [{name}]; add it (for [journal]: path = \"storage/sync-journal.db\"; see config.example.toml)"
+            );
+        }
         return format!(
             "{place}missing key `{name}`; add `{name} = …` to this section (see config.example.toml)"
         );

@@ -3,39 +3,22 @@
 //! runs from `/`); secrets are resolved late and never printed.
 
 mod duration;
+mod error;
+mod load;
 mod pgpass;
+mod secrets;
+mod spans;
 mod validate;
 
-pub use duration::{parse_duration, DurationStr};
-pub use pgpass::lookup_pgpass;
+pub use duration::{format_duration, parse_duration, DurationStr};
+pub(crate) use error::line_col;
+pub use error::ConfigError;
+pub use pgpass::{lookup_pgpass, lookup_pgpass_in, pgpass_path};
+pub use secrets::{redact_url, PgPassKey};
 
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read the config file {path}: {source}. Pass --config PATH, set BRANCHSYNC_CONFIG, or create ./branchsync.toml (see config.example.toml)")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{path}: {entry}: {message}")]
-    Invalid {
-        path: PathBuf,
-        /// e.g. `[[connection]] "pgsql_lmp" key url`
-        entry: String,
-        message: String,
-    },
-}
 
 /// The whole config file.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,8 +108,11 @@ impl fmt::Debug for ServerConfig {
             .field("url", &redact_url(&self.url))
             .field("password_env", &self.password_env)
             .field("sslmode", &self.sslmode)
+            .field("sslrootcert", &self.sslrootcert)
             .field("pool_size", &self.pool_size)
-            .finish_non_exhaustive()
+            .field("schema", &self.schema)
+            .field("branch_column", &self.branch_column)
+            .finish()
     }
 }
 
@@ -203,7 +189,9 @@ impl TableConfig {
 
     /// The target table name.
     pub fn target_table(&self) -> &str {
-        self.target.as_deref().unwrap_or_else(|| self.source_table())
+        self.target
+            .as_deref()
+            .unwrap_or_else(|| self.source_table())
     }
 
     /// Does this table carry the branch column at the target?
@@ -213,37 +201,6 @@ impl TableConfig {
 }
 
 impl Config {
-    /// Read, parse and validate `path`; relative paths inside resolve against
-    /// the file's folder.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Config::parse(&text, path)
-    }
-
-    /// Parse and validate config text (`path` names it in errors and anchors
-    /// relative paths).
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
-        config.path = path.to_path_buf();
-        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        config.journal.path = resolve(&base, &config.journal.path);
-        if let Some(f) = &config.log.file {
-            config.log.file = Some(resolve(&base, f));
-        }
-        if let Some(t) = &mut config.target {
-            t.name = "target".into();
-            resolve_server(&base, t);
-        }
-        for c in &mut config.connections {
-            resolve_server(&base, c);
-        }
-        validate::validate(&config)?;
-        Ok(config)
-    }
-
     /// The folder that holds the journal (rejects and logs go beside it).
     pub fn storage_dir(&self) -> PathBuf {
         self.journal
@@ -275,56 +232,4 @@ impl Config {
             message: "missing section: this command needs the central database. Add [target] with driver and url (see config.example.toml)".into(),
         })
     }
-}
-
-fn resolve(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
-}
-
-fn resolve_server(base: &Path, s: &mut ServerConfig) {
-    if s.driver == "sqlite" {
-        let raw = s.url.strip_prefix("sqlite://").unwrap_or(&s.url);
-        s.url = resolve(base, Path::new(raw)).to_string_lossy().into_owned();
-    }
-    if let Some(cert) = &s.sslrootcert {
-        s.sslrootcert = Some(resolve(base, cert));
-    }
-}
-
-fn parse_error(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
-    let (line, column) = e
-        .span()
-        .map(|span| line_col(text, span.start))
-        .unwrap_or((1, 1));
-    ConfigError::Parse {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message: e.message().to_owned(),
-    }
-}
-
-/// 1-based line and column of byte offset `at` in `text`.
-pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let at = at.min(text.len());
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, column)
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((creds, host)) = rest.rsplit_once('@') {
-            if let Some((user, _)) = creds.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
-    }
-    url.to_owned()
 }

@@ -127,7 +127,8 @@ mod tests {
              h\\:x:5432:erp:u:p\\:w\\\\d:more\n",
             0o600,
         );
-        let get = |h: &str, p: u16, d: &str, u: &str| lookup_pgpass_in(f.path(), h, p, d, u).unwrap();
+        let get =
+            |h: &str, p: u16, d: &str, u: &str| lookup_pgpass_in(f.path(), h, p, d, u).unwrap();
         assert_eq!(get("db1", 5432, "erp", "reader").as_deref(), Some("first"));
         assert_eq!(get("other", 5433, "x", "reader").as_deref(), Some("wild"));
         assert_eq!(get("h:x", 5432, "erp", "u").as_deref(), Some("p:w\\d:more"));
@@ -137,9 +138,14 @@ mod tests {
     #[test]
     fn escaped_star_is_literal() {
         let f = file("\\*:5432:erp:u:pw\n", 0o600);
-        assert_eq!(lookup_pgpass_in(f.path(), "db", 5432, "erp", "u").unwrap(), None);
         assert_eq!(
-            lookup_pgpass_in(f.path(), "*", 5432, "erp", "u").unwrap().as_deref(),
+            lookup_pgpass_in(f.path(), "db", 5432, "erp", "u").unwrap(),
+            None
+        );
+        assert_eq!(
+            lookup_pgpass_in(f.path(), "*", 5432, "erp", "u")
+                .unwrap()
+                .as_deref(),
             Some("pw")
         );
     }
@@ -149,7 +155,10 @@ mod tests {
     fn refuses_a_readable_file() {
         let f = file("*:*:*:*:pw\n", 0o640);
         let e = lookup_pgpass_in(f.path(), "h", 5432, "d", "u").unwrap_err();
-        assert!(e.contains("chmod 0600") && e.contains("0640") && !e.contains("pw\n"), "{e}");
+        assert!(
+            e.contains("chmod 0600") && e.contains("0640") && !e.contains("pw\n"),
+            "{e}"
+        );
     }
 
     #[test]

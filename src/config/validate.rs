@@ -1,41 +1,379 @@
-//! Checks that serde cannot express: names, references between entries, and
-//! mode/cursor/from consistency. Each error names the entry, the key and the fix.
+//! Checks that serde cannot express: names, references between entries,
+//! mode/key/cursor/from consistency, numbers that must be positive. Each
+//! error names the entry and key, points at its line:column, and says the fix.
 
-use super::{Config, ConfigError, Mode};
+use super::spans::{Section, Spans};
+use super::{line_col, Config, ConfigError, Mode, ServerConfig, SslMode, TableConfig};
+use std::collections::HashSet;
+use std::str::FromStr;
 
-pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
-    let invalid = |entry: String, message: String| ConfigError::Invalid {
-        path: config.path.clone(),
-        entry,
-        message,
+pub(super) fn validate(config: &Config, text: &str) -> Result<(), ConfigError> {
+    let check = Checker {
+        config,
+        text,
+        spans: Spans::read(text),
     };
-    let mut seen = std::collections::HashSet::new();
-    for (i, c) in config.connections.iter().enumerate() {
-        let entry = format!("[[connection]] #{} {:?}", i + 1, c.name);
-        if c.name.is_empty() || !c.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            return Err(invalid(entry, "key name: expected [a-z0-9_]+ (e.g. \"pgsql_lmp\")".into()));
+    check.journal()?;
+    check.engine()?;
+    if let Some(target) = &config.target {
+        if !target.name.is_empty() {
+            return Err(check.fail(
+                Section::Target,
+                Some("name"),
+                "the target has no name (it is always \"target\"); remove this key".into(),
+            ));
         }
-        if !seen.insert(c.name.clone()) {
-            return Err(invalid(entry, format!("key name: duplicate connection {:?}; every connection needs its own name", c.name)));
+        check.server(Section::Target, target)?;
+    }
+    check.connections()?;
+    check.tables()
+}
+
+struct Checker<'a> {
+    config: &'a Config,
+    text: &'a str,
+    spans: Spans,
+}
+
+type Check = Result<(), ConfigError>;
+
+impl Checker<'_> {
+    /// The error for `key` of `section`, at the key's position when known.
+    fn fail(&self, section: Section, key: Option<&str>, message: String) -> ConfigError {
+        let mut entry = match section {
+            Section::Journal => "[journal]".to_owned(),
+            Section::Log => "[log]".to_owned(),
+            Section::Engine => "[engine]".to_owned(),
+            Section::Target => "[target]".to_owned(),
+            Section::Connection(i) => match self.config.connections[i].name.as_str() {
+                "" => format!("[[connection]] #{}", i + 1),
+                name => format!("[[connection]] #{} {name:?}", i + 1),
+            },
+            Section::Table(i) => format!("[[table]] #{} {:?}", i + 1, self.config.tables[i].model),
+        };
+        if let Some(key) = key {
+            entry.push_str(&format!(" key {key}"));
+        }
+        let path = self.config.path.clone();
+        match self.spans.offset(section, key) {
+            Some(at) => {
+                let (line, column) = line_col(self.text, at);
+                ConfigError::InvalidAt {
+                    path,
+                    line,
+                    column,
+                    entry,
+                    message,
+                }
+            }
+            None => ConfigError::Invalid {
+                path,
+                entry,
+                message,
+            },
         }
     }
-    let mut models = std::collections::HashSet::new();
-    for (i, t) in config.tables.iter().enumerate() {
-        let entry = format!("[[table]] #{} {:?}", i + 1, t.model);
-        if !models.insert(t.model.to_ascii_lowercase()) {
-            return Err(invalid(entry, "key model: duplicate model name".into()));
+
+    /// A column or table name: non-empty, no quotes or control characters.
+    fn ident(&self, section: Section, key: &str, value: &str, what: &str) -> Check {
+        let bad = value.trim().is_empty()
+            || value.trim() != value
+            || value
+                .chars()
+                .any(|c| c.is_control() || c == '"' || c == '`');
+        if bad {
+            return Err(self.fail(
+                section,
+                Some(key),
+                format!("{value:?} is not a usable {what} name; expected a name like \"m_product_id\" (no surrounding spaces, quotes or control characters)"),
+            ));
         }
-        if t.mode == Mode::Incremental && t.cursor.is_none() {
-            return Err(invalid(entry, "key cursor: mode \"incremental\" needs cursor = \"<column>\" (e.g. \"updated\")".into()));
+        Ok(())
+    }
+
+    fn journal(&self) -> Check {
+        if self.config.journal.path.as_os_str().is_empty() {
+            return Err(self.fail(
+                Section::Journal,
+                Some("path"),
+                "is empty; expected a file path like \"storage/sync-journal.db\"".into(),
+            ));
         }
-        if t.mode != Mode::Full && t.key.is_empty() {
-            return Err(invalid(entry, format!("key key: mode {:?} needs key = [\"<column>\", …]", t.mode.as_str())));
-        }
-        if let Some(from) = &t.from {
-            if config.connection(from).is_none() {
-                return Err(invalid(entry, format!("key from: no [[connection]] named {from:?}")));
+        if let Some(file) = &self.config.log.file {
+            if file.as_os_str().is_empty() {
+                return Err(self.fail(
+                    Section::Log,
+                    Some("file"),
+                    "is empty; expected a file path like \"storage/logs/sync.log\", or remove the key to log to stderr only".into(),
+                ));
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    fn engine(&self) -> Check {
+        if self.config.engine.threads == 0 {
+            return Err(self.fail(
+                Section::Engine,
+                Some("threads"),
+                "must be at least 1 (the number of tables copied at once; default 8)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn server(&self, section: Section, s: &ServerConfig) -> Check {
+        let drivers = crate::driver::registry::driver_names();
+        if !drivers.contains(&s.driver.as_str()) {
+            return Err(self.fail(
+                section,
+                Some("driver"),
+                format!(
+                    "unknown driver {:?}; expected one of: {}",
+                    s.driver,
+                    drivers.join(", ")
+                ),
+            ));
+        }
+        if s.url.trim().is_empty() {
+            return Err(self.fail(
+                section,
+                Some("url"),
+                "is empty; expected \"postgres://user@host:5432/database\" or, for sqlite, a file path".into(),
+            ));
+        }
+        if s.driver == "postgres" {
+            if let Err(e) = postgres::Config::from_str(&s.url) {
+                return Err(self.fail(
+                    section,
+                    Some("url"),
+                    format!(
+                        "{:?} is not a PostgreSQL connection URL ({}); expected \"postgres://user@host:5432/database\"",
+                        super::redact_url(&s.url),
+                        pg_reason(&e)
+                    ),
+                ));
+            }
+        }
+        if s.pool_size == Some(0) {
+            return Err(self.fail(
+                section,
+                Some("pool_size"),
+                "must be at least 1 (connections kept open to this server)".into(),
+            ));
+        }
+        if s.sslrootcert.is_some() && s.sslmode != Some(SslMode::VerifyFull) {
+            return Err(self.fail(
+                section,
+                Some("sslrootcert"),
+                "is only used with sslmode = \"verify-full\"; set that, or remove sslrootcert"
+                    .into(),
+            ));
+        }
+        if let Some(cert) = &s.sslrootcert {
+            if cert.as_os_str().is_empty() {
+                return Err(self.fail(
+                    section,
+                    Some("sslrootcert"),
+                    "is empty; expected the path of a CA file like \"certs/branch-ca.pem\", or remove it to use the system roots".into(),
+                ));
+            }
+        }
+        if let Some(var) = &s.password_env {
+            if var.is_empty() || var.contains(['=', '\0']) || var.chars().any(char::is_whitespace) {
+                return Err(self.fail(
+                    section,
+                    Some("password_env"),
+                    format!("{var:?} is not an environment variable name; expected a name like \"PGSQL_LMP_PASSWORD\""),
+                ));
+            }
+        }
+        if section == Section::Target {
+            if let Some(schema) = &s.schema {
+                self.ident(section, "schema", schema, "schema")?;
+            }
+            if let Some(col) = &s.branch_column {
+                self.ident(section, "branch_column", col, "column")?;
+            }
+        } else {
+            for (key, set) in [
+                ("schema", s.schema.is_some()),
+                ("branch_column", s.branch_column.is_some()),
+            ] {
+                if set {
+                    return Err(self.fail(
+                        section,
+                        Some(key),
+                        format!("only [target] has {key}; remove it here (a source table's schema goes in [[table]] source = \"schema.table\")"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn connections(&self) -> Check {
+        let mut seen = HashSet::new();
+        for (i, c) in self.config.connections.iter().enumerate() {
+            let section = Section::Connection(i);
+            let valid = !c.name.is_empty()
+                && c.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !valid {
+                return Err(self.fail(
+                    section,
+                    Some("name"),
+                    format!("{:?} is not a connection name; expected lower-case letters, digits and _ ([a-z0-9_]+, e.g. \"pgsql_lmp\")", c.name),
+                ));
+            }
+            if c.name == "target" {
+                return Err(self.fail(
+                    section,
+                    Some("name"),
+                    "\"target\" names the central database; choose another name".into(),
+                ));
+            }
+            if !seen.insert(c.name.as_str()) {
+                return Err(self.fail(
+                    section,
+                    Some("name"),
+                    format!(
+                        "duplicate connection {:?}; every [[connection]] needs its own name",
+                        c.name
+                    ),
+                ));
+            }
+            self.server(section, c)?;
+        }
+        Ok(())
+    }
+
+    fn tables(&self) -> Check {
+        let mut models = HashSet::new();
+        let mut targets = HashSet::new();
+        for (i, t) in self.config.tables.iter().enumerate() {
+            let section = Section::Table(i);
+            self.table(section, t)?;
+            if !models.insert(t.model.to_ascii_lowercase()) {
+                return Err(self.fail(
+                    section,
+                    Some("model"),
+                    format!("duplicate model {:?} (model names are compared ignoring case); every [[table]] needs its own model", t.model),
+                ));
+            }
+            if !targets.insert(t.target_table()) {
+                let key = if t.target.is_some() {
+                    "target"
+                } else {
+                    "source"
+                };
+                return Err(self.fail(
+                    section,
+                    Some(key),
+                    format!("another [[table]] already writes the target table {:?}; set target = \"<another table>\" or remove one entry", t.target_table()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn table(&self, section: Section, t: &TableConfig) -> Check {
+        let model_ok = !t.model.is_empty()
+            && t.model
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !model_ok {
+            return Err(self.fail(
+                section,
+                Some("model"),
+                format!(
+                    "{:?} is not a model name; expected letters, digits and _ (e.g. \"MProduct\")",
+                    t.model
+                ),
+            ));
+        }
+        let parts: Vec<&str> = t.source.split('.').collect();
+        if parts.len() > 2 {
+            return Err(self.fail(
+                section,
+                Some("source"),
+                format!(
+                    "{:?} has more than one dot; expected \"table\" or \"schema.table\"",
+                    t.source
+                ),
+            ));
+        }
+        for part in parts {
+            self.ident(section, "source", part, "source table")?;
+        }
+        if let Some(target) = &t.target {
+            self.ident(section, "target", target, "target table")?;
+        }
+        let mut keys = HashSet::new();
+        for k in &t.key {
+            self.ident(section, "key", k, "key column")?;
+            if !keys.insert(k) {
+                return Err(self.fail(
+                    section,
+                    Some("key"),
+                    format!("column {k:?} is listed twice"),
+                ));
+            }
+        }
+        if t.mode != Mode::Full && t.key.is_empty() {
+            return Err(self.fail(
+                section,
+                Some("key"),
+                format!(
+                    "mode {:?} needs the key columns: add key = [\"{}_id\"] (or use mode = \"full\")",
+                    t.mode.as_str(),
+                    t.source_table()
+                ),
+            ));
+        }
+        if let Some(cursor) = &t.cursor {
+            self.ident(section, "cursor", cursor, "cursor column")?;
+        }
+        if t.mode == Mode::Incremental && t.cursor.is_none() {
+            return Err(self.fail(
+                section,
+                Some("mode"),
+                "mode \"incremental\" needs a cursor column: add cursor = \"updated\" (a column that grows with every change), or use mode = \"upsert\"".into(),
+            ));
+        }
+        if let Some(from) = &t.from {
+            if self.config.connection(from).is_none() {
+                let names: Vec<&str> = self
+                    .config
+                    .connections
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                let known = if names.is_empty() {
+                    "there is no [[connection]] at all".to_owned()
+                } else {
+                    format!("known connections: {}", names.join(", "))
+                };
+                return Err(self.fail(
+                    section,
+                    Some("from"),
+                    format!("no [[connection]] is named {from:?} ({known}); fix the name or add that connection"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why the postgres crate refused a URL, without any part of the URL (its
+/// messages name options, except "unexpected character … got `x`").
+fn pg_reason(e: &postgres::Error) -> String {
+    let mut reason = e.to_string();
+    if let Some(source) = std::error::Error::source(e) {
+        let s = source.to_string();
+        let s = s.split(" but got").next().unwrap_or(&s);
+        reason = format!("{reason}: {s}");
+    }
+    reason
 }

@@ -15,7 +15,7 @@ mod writes;
 pub use batch_id::{is_batch_id, new_batch_id};
 pub use lock::{LockHolder, RunLock};
 pub use model::*;
-pub use query::{StatsFilter, TableStats};
+pub use query::{FailingTable, StatsFilter, TableStats};
 pub use writes::RowCounts;
 
 use rusqlite::{Connection, OpenFlags};

@@ -5,9 +5,11 @@ use super::{Journal, JournalError, Result};
 use rusqlite::{params, Row};
 use serde::Serialize;
 
-const BATCH_COLS: &str = "batch_id, status, total_tables, completed_tables, failed_tables, command_options, \
+const BATCH_COLS: &str =
+    "batch_id, status, total_tables, completed_tables, failed_tables, command_options, \
      started_at, completed_at, duration_seconds, pid, host, boot_id, heartbeat_at";
-const PROGRESS_COLS: &str = "batch_id, connection_name, table_name, model_name, status, records_processed, \
+const PROGRESS_COLS: &str =
+    "batch_id, connection_name, table_name, model_name, status, records_processed, \
      records_skipped, error_message, started_at, completed_at, duration_seconds, retry_count, step";
 
 fn batch_from_row(r: &Row) -> rusqlite::Result<BatchRow> {
@@ -62,6 +64,22 @@ pub struct TableStats {
     pub success_rate: Option<f64>,
 }
 
+/// A (connection, table) pair that failed in the period (the `stats` command's
+/// "tables that fail most").
+#[derive(Debug, Clone, Serialize)]
+pub struct FailingTable {
+    pub connection_name: String,
+    pub table_name: String,
+    /// Failed progress rows.
+    pub failures: i64,
+    /// Average `retry_count` of those rows.
+    pub avg_retries: f64,
+    /// `started_at` of the newest batch in which it failed (UTC ISO).
+    pub last_failed_at: String,
+    /// Its error message then.
+    pub last_error: Option<String>,
+}
+
 /// Which rows `stats` looks at.
 #[derive(Debug, Clone, Default)]
 pub struct StatsFilter {
@@ -96,19 +114,26 @@ impl Journal {
 
     /// The most recently started batch.
     pub fn latest_batch(&self) -> Result<Option<BatchRow>> {
-        let sql = format!("SELECT {BATCH_COLS} FROM sync_batches ORDER BY started_at DESC, id DESC LIMIT 1");
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM sync_batches ORDER BY started_at DESC, id DESC LIMIT 1"
+        );
         Ok(self.query_vec(&sql, [], batch_from_row)?.into_iter().next())
     }
 
     /// The `limit` newest batches, newest first.
     pub fn list_batches(&self, limit: usize) -> Result<Vec<BatchRow>> {
-        let sql = format!("SELECT {BATCH_COLS} FROM sync_batches ORDER BY started_at DESC, id DESC LIMIT ?1");
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM sync_batches ORDER BY started_at DESC, id DESC LIMIT ?1"
+        );
         self.query_vec(&sql, params![limit as i64], batch_from_row)
     }
 
     /// Batches with the given status, oldest first.
     pub fn batches_with_status(&self, statuses: &[BatchStatus]) -> Result<Vec<BatchRow>> {
-        let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let list: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
         let sql = format!(
             "SELECT {BATCH_COLS} FROM sync_batches WHERE status IN ({}) ORDER BY started_at ASC, id ASC",
             list.join(",")
@@ -118,7 +143,8 @@ impl Journal {
 
     /// The progress rows of a batch, in plan order (step, then creation).
     pub fn progress_rows(&self, batch_id: &str, failed_only: bool) -> Result<Vec<ProgressRow>> {
-        let sql = format!(
+        let sql =
+            format!(
             "SELECT {PROGRESS_COLS} FROM sync_progress WHERE batch_id = ?1 {} ORDER BY step, id",
             if failed_only { "AND status = 'failed'" } else { "" }
         );
@@ -186,6 +212,124 @@ impl Journal {
             for id in batch_ids {
                 del_p.execute(params![id]).map_err(err)?;
                 n += del_b.execute(params![id]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(n)
+    }
+
+    /// How many batches the journal holds.
+    pub fn batch_count(&self) -> Result<i64> {
+        Ok(self
+            .query_vec("SELECT count(*) FROM sync_batches", [], |r| r.get(0))?
+            .into_iter()
+            .next()
+            .unwrap_or(0))
+    }
+
+    /// The (connection, table) pairs that failed most in the period, most
+    /// failures first, at most `limit`.
+    pub fn failing_tables(&self, filter: &StatsFilter, limit: usize) -> Result<Vec<FailingTable>> {
+        let since = filter.since.clone().unwrap_or_default();
+        // SQLite gives the bare columns of the row that holds max(): the
+        // error of the newest failure.
+        self.query_vec(
+            "SELECT p.connection_name, p.table_name, count(*), avg(p.retry_count),
+                    max(b.started_at), p.error_message
+             FROM sync_progress p JOIN sync_batches b ON b.batch_id = p.batch_id
+             WHERE p.status = 'failed' AND b.started_at >= ?1
+             GROUP BY p.connection_name, p.table_name
+             ORDER BY count(*) DESC, p.connection_name, p.table_name
+             LIMIT ?2",
+            params![since, limit as i64],
+            |r| {
+                Ok(FailingTable {
+                    connection_name: r.get(0)?,
+                    table_name: r.get(1)?,
+                    failures: r.get(2)?,
+                    avg_retries: r.get::<_, Option<f64>>(3)?.unwrap_or(0.0),
+                    last_failed_at: r.get(4)?,
+                    last_error: r.get(5)?,
+                })
+            },
+        )
+    }
+
+    /// Insert whole batches with their progress rows exactly as given
+    /// (statuses, counters, timestamps), all in one transaction; returns how
+    /// many batches were inserted.
+    ///
+    /// This is not how runs are journaled — the engine goes through the state
+    /// changes in `writes.rs`, one committed transaction each. It exists for
+    /// benchmarks and tests that need history as it would be after months of
+    /// runs (10,000 batches, batches started 31 days ago) without living
+    /// through it. Batches are consumed one at a time, so the caller can
+    /// generate a large history lazily.
+    pub fn import_batches<I>(&mut self, batches: I) -> Result<usize>
+    where
+        I: IntoIterator<Item = (BatchRow, Vec<ProgressRow>)>,
+    {
+        let path = self.path.clone();
+        let err = |source| JournalError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let mut n = 0;
+        {
+            let mut add_batch = tx
+                .prepare(&format!(
+                    "INSERT INTO sync_batches ({BATCH_COLS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                ))
+                .map_err(err)?;
+            let mut add_row = tx
+                .prepare(&format!(
+                    "INSERT INTO sync_progress ({PROGRESS_COLS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                ))
+                .map_err(err)?;
+            for (b, rows) in batches {
+                add_batch
+                    .execute(params![
+                        b.batch_id,
+                        b.status.as_str(),
+                        b.total_tables,
+                        b.completed_tables,
+                        b.failed_tables,
+                        b.command_options,
+                        b.started_at,
+                        b.completed_at,
+                        b.duration_seconds,
+                        b.pid,
+                        b.host,
+                        b.boot_id,
+                        b.heartbeat_at
+                    ])
+                    .map_err(err)?;
+                for p in &rows {
+                    add_row
+                        .execute(params![
+                            p.batch_id,
+                            p.connection_name,
+                            p.table_name,
+                            p.model_name,
+                            p.status.as_str(),
+                            p.records_processed,
+                            p.records_skipped,
+                            p.error_message,
+                            p.started_at,
+                            p.completed_at,
+                            p.duration_seconds,
+                            p.retry_count,
+                            p.step
+                        ])
+                        .map_err(err)?;
+                }
+                n += 1;
             }
         }
         tx.commit().map_err(err)?;

@@ -52,12 +52,13 @@ impl Tint {
 
     fn cell_colour(self) -> CellColour {
         match self {
-            Tint::Green => CellColour::Green,
-            Tint::Yellow => CellColour::Yellow,
-            Tint::Red => CellColour::Red,
-            Tint::Magenta => CellColour::Magenta,
+            // The terminal's standard colours, as `console` uses them.
+            Tint::Green => CellColour::DarkGreen,
+            Tint::Yellow => CellColour::DarkYellow,
+            Tint::Red => CellColour::DarkRed,
+            Tint::Magenta => CellColour::DarkMagenta,
             Tint::Gray => CellColour::DarkGrey,
-            Tint::Cyan => CellColour::Cyan,
+            Tint::Cyan => CellColour::DarkCyan,
         }
     }
 }

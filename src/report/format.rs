@@ -32,7 +32,12 @@ pub fn hms(seconds: f64) -> String {
     } else {
         0
     };
-    format!("{:02}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        total / 3600,
+        total / 60 % 60,
+        total % 60
+    )
 }
 
 /// A journal timestamp (UTC) as local `YYYY-MM-DD HH:MM:SS`; text that does
@@ -67,10 +72,7 @@ pub fn count_of(n: i64, noun: &str) -> String {
 /// One line of at most `max` characters: line breaks become spaces, and a
 /// longer text is cut and ends with `…`.
 pub fn cut(text: &str, max: usize) -> String {
-    let flat: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
         return flat;
     }

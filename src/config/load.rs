@@ -1,0 +1,69 @@
+//! From a file to a checked [`Config`]: read, parse (positions kept for
+//! errors), validate, then anchor relative paths at the config file's folder,
+//! because cron runs from `/`.
+
+use super::error::parse_error;
+use super::{validate, Config, ConfigError, ServerConfig};
+use std::path::{Path, PathBuf};
+
+impl Config {
+    /// Read, parse and validate `path`; relative paths inside resolve against
+    /// the file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parse and validate config text (`path` names it in errors and anchors
+    /// relative paths).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut config: Config = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
+        config.path = path.to_path_buf();
+        validate::validate(&config, text)?;
+        if let Some(t) = &mut config.target {
+            t.name = "target".into();
+        }
+        let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        config.journal.path = resolve(&base, &config.journal.path);
+        if let Some(f) = &config.log.file {
+            config.log.file = Some(resolve(&base, f));
+        }
+        if let Some(t) = &mut config.target {
+            resolve_server(&base, t);
+        }
+        for c in &mut config.connections {
+            resolve_server(&base, c);
+        }
+        Ok(config)
+    }
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// A `sqlite` url is a file path (`sqlite://` or `sqlite:` prefix optional);
+/// `:memory:` stays as it is.
+fn resolve_server(base: &Path, s: &mut ServerConfig) {
+    if s.driver == "sqlite" {
+        let raw = s
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| s.url.strip_prefix("sqlite:"))
+            .unwrap_or(&s.url);
+        if raw != ":memory:" {
+            s.url = resolve(base, Path::new(raw)).to_string_lossy().into_owned();
+        }
+    }
+    if let Some(cert) = &s.sslrootcert {
+        s.sslrootcert = Some(resolve(base, cert));
+    }
+}

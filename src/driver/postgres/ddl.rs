@@ -1,0 +1,211 @@
+//! Making the target table fit the source (SPEC §5 "Target schema"): create
+//! it when missing, add columns new at the source, and refuse type conflicts
+//! and vanished key columns with a message naming table, column and types.
+//! Runs in its own transaction, serialized per table by an advisory lock so
+//! that branches preparing the same table at once do not collide.
+
+use super::compat::accepts;
+use super::endpoint::Session;
+use super::ident::{quote_ident, quote_list, quote_table, safe_type_name};
+use super::schema::{self, kind_type, DIALECT};
+use crate::config::Mode;
+use crate::driver::{Column, DriverError, Result, WritePlan};
+
+/// How a type is shown in messages: `numeric(10,0)`, or `INTEGER (sqlite)`.
+fn shown(c: &Column) -> String {
+    if c.native.dialect == DIALECT {
+        c.native.name.clone()
+    } else {
+        format!("{} ({})", c.native.name, c.native.dialect)
+    }
+}
+
+/// The type a new target column gets: the source's own PostgreSQL type when
+/// the target knows it, else the type for its kind. Looked up outside any
+/// transaction, where a failed lookup cannot abort anything.
+fn column_type(session: &mut Session, c: &Column) -> String {
+    if c.native.dialect == DIALECT && safe_type_name(&c.native.name) {
+        let known = session
+            .client()
+            .query_one("SELECT to_regtype($1) IS NOT NULL", &[&c.native.name])
+            .map(|r| r.get::<_, bool>(0))
+            .unwrap_or(false);
+        if known {
+            return c.native.name.clone();
+        }
+    }
+    kind_type(c.kind).to_owned()
+}
+
+/// Checks what the plan itself must satisfy.
+fn check_plan(plan: &WritePlan, named: &str) -> Result<()> {
+    for k in plan.key {
+        if !plan.columns.iter().any(|c| &c.name == k) {
+            return Err(DriverError::schema(format!(
+                "{named}: the key column {k:?} is not among the source's columns; fix `key` in the [[table]] entry"
+            )));
+        }
+    }
+    if plan.mode != Mode::Full && plan.key.is_empty() {
+        return Err(DriverError::schema(format!(
+            "{named}: mode {} needs a key to match rows; set `key` in the [[table]] entry or use mode = \"full\"",
+            plan.mode.as_str()
+        )));
+    }
+    if plan.mode == Mode::Incremental {
+        match plan.cursor {
+            Some(c) if plan.columns.iter().any(|col| col.name == c) => {}
+            Some(c) => {
+                return Err(DriverError::schema(format!(
+                    "{named}: the cursor column {c:?} is not among the source's columns; fix `cursor` in the [[table]] entry"
+                )))
+            }
+            None => {
+                return Err(DriverError::schema(format!(
+                    "{named}: mode incremental needs a cursor column; set `cursor` in the [[table]] entry"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key the target must be unique on: (branch, key…).
+fn conflict_key<'a>(plan: &WritePlan<'a>) -> Vec<&'a str> {
+    plan.branch
+        .map(|(b, _)| b)
+        .into_iter()
+        .chain(plan.key.iter().map(String::as_str))
+        .collect()
+}
+
+pub fn prepare(session: &mut Session, plan: &WritePlan) -> Result<()> {
+    let table = quote_table(plan.schema, plan.table);
+    let named = format!("{}: table {}.{}", session.server, plan.schema, plan.table);
+    let doing = format!("preparing {table}");
+    session.check_cancelled(&doing)?;
+    check_plan(plan, &named)?;
+    let types: Vec<String> = plan.columns.iter().map(|c| column_type(session, c)).collect();
+    session.exec("BEGIN", &doing)?;
+    let r = prepare_in_tx(session, plan, &types, &table, &named, &doing);
+    match r {
+        Ok(()) => session.exec("COMMIT", &doing),
+        Err(e) => {
+            session.rollback();
+            Err(e)
+        }
+    }
+}
+
+fn prepare_in_tx(
+    session: &mut Session,
+    plan: &WritePlan,
+    types: &[String],
+    table: &str,
+    named: &str,
+    doing: &str,
+) -> Result<()> {
+    let lock = format!("{}.{}", plan.schema, plan.table);
+    let r = session
+        .client()
+        .execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock]);
+    r.map_err(|e| session.err(&e, doing))?;
+    let existing = schema::describe(session.client(), plan.schema, plan.table);
+    let existing = existing.map_err(|e| session.err(&e, doing))?;
+    let Some(existing) = existing else {
+        return create(session, plan, types, table, doing);
+    };
+    if let Some((b, _)) = plan.branch {
+        if existing.column(b).is_none() {
+            return Err(DriverError::schema(format!(
+                "{named}: the target table has no branch column {b:?}; add it (ALTER TABLE {table} ADD COLUMN {} text) with a primary key over ({}), or drop the table so that it is recreated",
+                quote_ident(b),
+                conflict_key(plan).join(", ")
+            )));
+        }
+    }
+    for k in plan.key {
+        if existing.column(k).is_none() {
+            return Err(DriverError::schema(format!(
+                "{named}: the key column {k:?} is missing at the target; add it back or drop the target table so that it is recreated"
+            )));
+        }
+    }
+    let mut added = Vec::new();
+    for (c, ty) in plan.columns.iter().zip(types) {
+        match existing.column(&c.name) {
+            None => added.push(format!("ADD COLUMN IF NOT EXISTS {} {ty}", quote_ident(&c.name))),
+            Some(t) if !accepts(c, &t.native.name) => {
+                return Err(DriverError::schema(format!(
+                    "{named}, column {:?}: type conflict: the source has {} but the target has {}; \
+                     change the target column (ALTER TABLE {table} ALTER COLUMN {} TYPE {ty}) or the source",
+                    c.name,
+                    shown(c),
+                    t.native.name,
+                    quote_ident(&c.name)
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    if plan.mode != Mode::Full {
+        check_unique(session, plan, table, named, doing)?;
+    }
+    if !added.is_empty() {
+        let sql = format!("ALTER TABLE {table} {}", added.join(", "));
+        session.exec(&sql, doing)?;
+    }
+    Ok(())
+}
+
+fn create(
+    session: &mut Session,
+    plan: &WritePlan,
+    types: &[String],
+    table: &str,
+    doing: &str,
+) -> Result<()> {
+    let mut defs = Vec::new();
+    if let Some((b, _)) = plan.branch {
+        defs.push(format!("{} text NOT NULL", quote_ident(b)));
+    }
+    for (c, ty) in plan.columns.iter().zip(types) {
+        defs.push(format!("{} {ty}", quote_ident(&c.name)));
+    }
+    if !plan.key.is_empty() {
+        defs.push(format!("PRIMARY KEY ({})", quote_list(conflict_key(plan))));
+    }
+    session.exec(&format!("CREATE TABLE {table} ({})", defs.join(", ")), doing)
+}
+
+/// Upserts need a unique index on exactly (branch, key…).
+fn check_unique(
+    session: &mut Session,
+    plan: &WritePlan,
+    table: &str,
+    named: &str,
+    doing: &str,
+) -> Result<()> {
+    let oid = schema::relation_oid(session.client(), plan.schema, plan.table);
+    let Some(oid) = oid.map_err(|e| session.err(&e, doing))? else {
+        return Ok(());
+    };
+    let keys = schema::unique_keys(session.client(), oid).map_err(|e| session.err(&e, doing))?;
+    let mut want: Vec<&str> = conflict_key(plan);
+    want.sort_unstable();
+    let found = keys.iter().any(|k| {
+        let mut k: Vec<&str> = k.iter().map(String::as_str).collect();
+        k.sort_unstable();
+        k == want
+    });
+    if found {
+        Ok(())
+    } else {
+        Err(DriverError::schema(format!(
+            "{named}: mode {} matches rows on ({}) but the target has no primary key or unique index on exactly those columns; add one (ALTER TABLE {table} ADD PRIMARY KEY ({}))",
+            plan.mode.as_str(),
+            conflict_key(plan).join(", "),
+            quote_list(conflict_key(plan))
+        )))
+    }
+}

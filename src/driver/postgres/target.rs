@@ -1,0 +1,244 @@
+//! Writing a branch's rows into the central table in one transaction:
+//! `full` replaces the branch's slice with one COPY; `upsert` and
+//! `incremental` COPY into a temporary staging table and merge it with one
+//! `INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM`, so rows
+//! identical to the target are counted as skipped and not rewritten.
+
+use super::copy_sink::CopySink;
+use super::ddl;
+use super::endpoint::Session;
+use super::errors::cancelled;
+use super::ident::{quote_ident, quote_list, quote_table, safe_type_name};
+use super::schema::{self, DIALECT};
+use crate::config::Mode;
+use crate::driver::{
+    CancelHandle, DriverError, Feed, Result, Target, Value, WriteOutcome, WritePlan,
+};
+
+/// The staging table of upserts (temporary: one per session, dropped at commit).
+const STAGE: &str = "branchsync_stage";
+
+pub struct PgTarget {
+    session: Session,
+}
+
+impl PgTarget {
+    pub fn new(session: Session) -> PgTarget {
+        PgTarget { session }
+    }
+}
+
+/// Types without an equality operator are compared as text.
+fn compare_as_text(target_type: &str) -> bool {
+    let base = target_type.trim_end_matches("[]");
+    matches!(
+        base,
+        "json" | "xml" | "point" | "line" | "lseg" | "box" | "path" | "polygon" | "circle"
+    )
+}
+
+impl PgTarget {
+    fn write_in_tx(&mut self, plan: &WritePlan, table: &str, doing: &str, feed: &mut Feed) -> Result<WriteOutcome> {
+        let named = format!("{}: table {}.{}", self.session.server, plan.schema, plan.table);
+        let described = schema::describe(self.session.client(), plan.schema, plan.table);
+        let target = described.map_err(|e| self.session.err(&e, doing))?.ok_or_else(|| {
+            DriverError::schema(format!("{named} does not exist at the target (it is created by prepare)"))
+        })?;
+        let mut types = Vec::with_capacity(plan.columns.len());
+        for c in plan.columns {
+            let t = target.column(&c.name).ok_or_else(|| {
+                DriverError::schema(format!(
+                    "{named}: the column {:?} is missing at the target (it is added by prepare)",
+                    c.name
+                ))
+            })?;
+            types.push(t.native.name.clone());
+        }
+        // The raw stream fits only when every type is exactly the same.
+        let binary_ok = plan
+            .columns
+            .iter()
+            .zip(&types)
+            .all(|(c, t)| c.native.dialect == DIALECT && &c.native.name == t);
+        let cols = quote_list(plan.columns.iter().map(|c| c.name.as_str()));
+        let ctx = self.session.ctx();
+        let branch = plan.branch.map(|(_, name)| name);
+        match plan.mode {
+            Mode::Full => {
+                let copy = match plan.branch {
+                    Some((b, name)) => {
+                        let sql = format!("DELETE FROM {table} WHERE {} = $1", quote_ident(b));
+                        let r = self.session.client().execute(sql.as_str(), &[&name]);
+                        r.map_err(|e| self.session.err(&e, doing))?;
+                        format!("COPY {table} ({}, {cols}) FROM STDIN", quote_ident(b))
+                    }
+                    None => {
+                        self.session.exec(&format!("DELETE FROM {table}"), doing)?;
+                        format!("COPY {table} ({cols}) FROM STDIN")
+                    }
+                };
+                let client = self.session.client();
+                let mut sink =
+                    CopySink::new(client, ctx, doing.to_owned(), copy, binary_ok, branch, plan.columns.len());
+                feed(&mut sink)?;
+                let processed = sink.finish()?;
+                Ok(WriteOutcome {
+                    processed,
+                    skipped: 0,
+                })
+            }
+            Mode::Upsert | Mode::Incremental => {
+                if plan.key.is_empty() {
+                    return Err(DriverError::schema(format!(
+                        "{named}: mode {} needs a key; set `key` in the [[table]] entry",
+                        plan.mode.as_str()
+                    )));
+                }
+                let mut defs = Vec::with_capacity(types.len());
+                for (c, t) in plan.columns.iter().zip(&types) {
+                    if !safe_type_name(t) {
+                        return Err(DriverError::schema(format!(
+                            "{named}: column {:?} has a type name that cannot be used: {t:?}",
+                            c.name
+                        )));
+                    }
+                    defs.push(format!("{} {t}", quote_ident(&c.name)));
+                }
+                let stage = format!("pg_temp.{}", quote_ident(STAGE));
+                self.session.exec(
+                    &format!(
+                        "CREATE TEMP TABLE {} ({}) ON COMMIT DROP",
+                        quote_ident(STAGE),
+                        defs.join(", ")
+                    ),
+                    doing,
+                )?;
+                let copy = format!("COPY {stage} ({cols}) FROM STDIN");
+                let client = self.session.client();
+                let mut sink =
+                    CopySink::new(client, ctx, doing.to_owned(), copy, binary_ok, None, plan.columns.len());
+                feed(&mut sink)?;
+                let staged = sink.finish()?;
+                let written = self.merge(plan, table, &stage, &types, doing)?;
+                Ok(WriteOutcome {
+                    processed: staged,
+                    skipped: staged.saturating_sub(written),
+                })
+            }
+        }
+    }
+
+    /// Inserts new and updates changed rows from the staging table; returns
+    /// the rows written.
+    fn merge(&mut self, plan: &WritePlan, table: &str, stage: &str, types: &[String], doing: &str) -> Result<u64> {
+        let cols = quote_list(plan.columns.iter().map(|c| c.name.as_str()));
+        let key: Vec<&str> = plan
+            .branch
+            .map(|(b, _)| b)
+            .into_iter()
+            .chain(plan.key.iter().map(String::as_str))
+            .collect();
+        let rest: Vec<(&str, &str)> = plan
+            .columns
+            .iter()
+            .zip(types)
+            .filter(|(c, _)| !plan.key.contains(&c.name))
+            .map(|(c, t)| (c.name.as_str(), t.as_str()))
+            .collect();
+        let action = if rest.is_empty() {
+            "DO NOTHING".to_owned()
+        } else {
+            let set = rest
+                .iter()
+                .map(|(c, _)| format!("{0} = EXCLUDED.{0}", quote_ident(c)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let side = |alias: &str| {
+                rest.iter()
+                    .map(|(c, t)| {
+                        let cast = if compare_as_text(t) { "::text" } else { "" };
+                        format!("{alias}.{}{cast}", quote_ident(c))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "DO UPDATE SET {set} WHERE ({}) IS DISTINCT FROM ({})",
+                side("t"),
+                side("EXCLUDED")
+            )
+        };
+        let conflict = quote_list(key);
+        let r = match plan.branch {
+            Some((b, name)) => {
+                let sql = format!(
+                    "INSERT INTO {table} AS t ({}, {cols}) SELECT $1, {cols} FROM {stage} ON CONFLICT ({conflict}) {action}",
+                    quote_ident(b)
+                );
+                self.session.client().execute(sql.as_str(), &[&name])
+            }
+            None => {
+                let sql = format!(
+                    "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({conflict}) {action}"
+                );
+                self.session.client().execute(sql.as_str(), &[])
+            }
+        };
+        r.map_err(|e| self.session.err(&e, &format!("{doing} (merging the staged rows)")))
+    }
+}
+
+impl Target for PgTarget {
+    fn prepare(&mut self, plan: &WritePlan) -> Result<()> {
+        ddl::prepare(&mut self.session, plan)
+    }
+
+    fn watermark(&mut self, plan: &WritePlan) -> Result<Option<Value>> {
+        let table = quote_table(plan.schema, plan.table);
+        let doing = format!("reading the watermark of {table}");
+        let Some(cursor) = plan.cursor else {
+            return Err(DriverError::schema(format!(
+                "{}: table {}.{}: incremental needs a cursor column; set `cursor` in the [[table]] entry",
+                self.session.server, plan.schema, plan.table
+            )));
+        };
+        let exists = schema::relation_oid(self.session.client(), plan.schema, plan.table);
+        if exists.map_err(|e| self.session.err(&e, &doing))?.is_none() {
+            return Ok(None);
+        }
+        let max = format!("SELECT max({})::text FROM {table}", quote_ident(cursor));
+        let r = match plan.branch {
+            Some((b, name)) => {
+                let sql = format!("{max} WHERE {} = $1", quote_ident(b));
+                self.session.client().query_one(sql.as_str(), &[&name])
+            }
+            None => self.session.client().query_one(max.as_str(), &[]),
+        };
+        let row = r.map_err(|e| self.session.err(&e, &doing))?;
+        Ok(row.get::<_, Option<String>>(0).map(Value::Text))
+    }
+
+    fn write(&mut self, plan: &WritePlan, feed: &mut Feed) -> Result<WriteOutcome> {
+        let table = quote_table(plan.schema, plan.table);
+        let doing = format!("writing {table}");
+        self.session.check_cancelled(&doing)?;
+        self.session.exec("BEGIN", &doing)?;
+        match self.write_in_tx(plan, &table, &doing, feed) {
+            Ok(out) => {
+                self.session.exec("COMMIT", &doing)?;
+                Ok(out)
+            }
+            Err(e) => {
+                self.session.rollback();
+                if self.session.is_cancelled() {
+                    return Err(cancelled(&self.session.server, &doing));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn cancel_handle(&self) -> CancelHandle {
+        self.session.cancel_handle()
+    }
+}

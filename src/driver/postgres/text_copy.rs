@@ -1,0 +1,168 @@
+//! Rows of [`Value`]s as COPY text format, for when the binary passthrough
+//! does not apply (another source dialect, or a target column of a wider
+//! type): tab-separated, `\N` for NULL, backslash escapes, ISO dates.
+
+use crate::driver::Value;
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+use std::io::Write;
+
+/// Appends `s` with COPY text escapes (`\\`, `\t`, `\n`, `\r`).
+pub fn push_escaped(buf: &mut Vec<u8>, s: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            _ => continue,
+        };
+        buf.extend_from_slice(&s[start..i]);
+        buf.extend_from_slice(esc);
+        start = i + 1;
+    }
+    buf.extend_from_slice(&s[start..]);
+}
+
+fn push_date(buf: &mut Vec<u8>, d: NaiveDate) -> bool {
+    let y = d.year();
+    let bc = y <= 0;
+    let year = if bc { 1 - y } else { y };
+    let _ = write!(buf, "{year:04}-{:02}-{:02}", d.month(), d.day());
+    bc
+}
+
+fn push_time(buf: &mut Vec<u8>, t: NaiveTime) {
+    let _ = write!(buf, "{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+    // A leap second shows as nanosecond >= 1e9; PostgreSQL has none.
+    let micros = (t.nanosecond() % 1_000_000_000) / 1000;
+    if micros != 0 {
+        let _ = write!(buf, ".{micros:06}");
+    }
+}
+
+fn push_float(buf: &mut Vec<u8>, f: f64) {
+    if f.is_nan() {
+        buf.extend_from_slice(b"NaN");
+    } else if f.is_infinite() {
+        buf.extend_from_slice(if f > 0.0 { b"Infinity" } else { b"-Infinity" });
+    } else {
+        // Display is the shortest text that reads back as the same f64.
+        let _ = write!(buf, "{f}");
+    }
+}
+
+/// Appends one value in COPY text format.
+pub fn push_value(buf: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => buf.extend_from_slice(b"\\N"),
+        Value::Bool(b) => buf.push(if *b { b't' } else { b'f' }),
+        Value::Int(i) => {
+            let _ = write!(buf, "{i}");
+        }
+        Value::Float(f) => push_float(buf, *f),
+        Value::Numeric(s) | Value::Text(s) | Value::Json(s) => push_escaped(buf, s.as_bytes()),
+        Value::Bytes(b) => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            buf.reserve(3 + b.len() * 2);
+            buf.extend_from_slice(b"\\\\x");
+            for byte in b {
+                buf.push(HEX[(byte >> 4) as usize]);
+                buf.push(HEX[(byte & 15) as usize]);
+            }
+        }
+        Value::Date(d) => {
+            if push_date(buf, *d) {
+                buf.extend_from_slice(b" BC");
+            }
+        }
+        Value::Timestamp(t) => {
+            let bc = push_date(buf, t.date());
+            buf.push(b' ');
+            push_time(buf, t.time());
+            if bc {
+                buf.extend_from_slice(b" BC");
+            }
+        }
+        Value::TimestampTz(t) => {
+            let n = t.naive_utc();
+            let bc = push_date(buf, n.date());
+            buf.push(b' ');
+            push_time(buf, n.time());
+            buf.extend_from_slice(b"+00");
+            if bc {
+                buf.extend_from_slice(b" BC");
+            }
+        }
+    }
+}
+
+/// Appends one row: `prefix` (an already encoded first field, e.g. the
+/// branch, with its tab) and the values, tab-separated, then a newline.
+pub fn push_row(buf: &mut Vec<u8>, prefix: &[u8], values: &[Value]) {
+    buf.extend_from_slice(prefix);
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            buf.push(b'\t');
+        }
+        push_value(buf, v);
+    }
+    buf.push(b'\n');
+}
+
+/// The encoded first field for `branch`, tab included.
+pub fn branch_prefix(branch: &str) -> Vec<u8> {
+    let mut p = Vec::with_capacity(branch.len() + 1);
+    push_escaped(&mut p, branch.as_bytes());
+    p.push(b'\t');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, NaiveDateTime, Utc};
+
+    fn enc(v: Value) -> String {
+        let mut b = Vec::new();
+        push_value(&mut b, &v);
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn escapes_text() {
+        assert_eq!(enc(Value::Text("a\tb\nc\rd\\e 'f' \"g\" ü".into())), "a\\tb\\nc\\rd\\\\e 'f' \"g\" ü");
+        assert_eq!(enc(Value::Null), "\\N");
+        assert_eq!(enc(Value::Text("\\N".into())), "\\\\N");
+    }
+
+    #[test]
+    fn encodes_scalars() {
+        assert_eq!(enc(Value::Bool(true)), "t");
+        assert_eq!(enc(Value::Int(-42)), "-42");
+        assert_eq!(enc(Value::Float(0.1)), "0.1");
+        assert_eq!(enc(Value::Float(f64::NEG_INFINITY)), "-Infinity");
+        assert_eq!(enc(Value::Numeric("12.50".into())), "12.50");
+        assert_eq!(enc(Value::Bytes(vec![0, 0xab, 0x10])), "\\\\x00ab10");
+    }
+
+    #[test]
+    fn encodes_dates_and_times() {
+        let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        assert_eq!(enc(Value::Date(d)), "2024-02-29");
+        assert_eq!(enc(Value::Date(NaiveDate::from_ymd_opt(0, 1, 1).unwrap())), "0001-01-01 BC");
+        let t = NaiveDateTime::parse_from_str("2024-01-02 03:04:05.000120", "%Y-%m-%d %H:%M:%S%.f").unwrap();
+        assert_eq!(enc(Value::Timestamp(t)), "2024-01-02 03:04:05.000120");
+        let whole = NaiveDateTime::parse_from_str("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S").unwrap();
+        assert_eq!(enc(Value::Timestamp(whole)), "2024-01-02 03:04:05");
+        let tz: DateTime<Utc> = DateTime::from_naive_utc_and_offset(t, Utc);
+        assert_eq!(enc(Value::TimestampTz(tz)), "2024-01-02 03:04:05.000120+00");
+    }
+
+    #[test]
+    fn rows() {
+        let mut b = Vec::new();
+        push_row(&mut b, &branch_prefix("lmp"), &[Value::Int(1), Value::Null]);
+        assert_eq!(b, b"lmp\t1\t\\N\n");
+    }
+}

@@ -1,8 +1,0 @@
-//! The `sqlite` driver (rusqlite).
-
-use super::{Endpoint, Result};
-use crate::config::{EngineConfig, ServerConfig};
-
-pub fn open(_server: &ServerConfig, _engine: &EngineConfig, _max: u32) -> Result<Box<dyn Endpoint>> {
-    Err(super::DriverError::other("sqlite driver not available yet"))
-}

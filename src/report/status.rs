@@ -1,0 +1,307 @@
+//! The `sync-status` views in the seed's layout: one batch in detail (a `====`
+//! header, the batch summary, a box-drawn table of its progress rows) and the
+//! list of batches with the two `Use: …` hints. Rows in, text out.
+
+use super::colour::{Paint, Tint};
+use super::format::{count_of, cut, hms, local_time, percent, thousands, NOT_AVAILABLE, RUNNING};
+use crate::journal::{BatchRow, BatchStatus, ProgressRow, ProgressStatus};
+use comfy_table::CellAlignment;
+use std::fmt::Write;
+
+/// Longest error shown in a table cell; `--json` has the whole text.
+pub const ERROR_WIDTH: usize = 60;
+const RULE_WIDTH: usize = 80;
+
+/// The first hint under the list of batches.
+pub const HINT_DETAILS: &str = "Use: branchsync sync-status <BATCH_ID> for details";
+/// The second hint under the list of batches.
+pub const HINT_RESUME: &str =
+    "Use: branchsync sync-all --resume=<BATCH_ID> to resume an interrupted batch";
+
+fn header(out: &mut String, title: &str) {
+    let rule = "=".repeat(RULE_WIDTH);
+    let _ = writeln!(out, "{rule}\n{title}\n{rule}");
+}
+
+/// A batch in detail. `failed_only` says the rows were filtered to failures.
+pub fn render_batch_detail(
+    batch: &BatchRow,
+    rows: &[ProgressRow],
+    failed_only: bool,
+    paint: Paint,
+) -> String {
+    let mut out = String::new();
+    header(&mut out, &format!("Sync Batch Details: {}", batch.batch_id));
+    out.push('\n');
+    render_summary(&mut out, batch, paint);
+    out.push('\n');
+    if failed_only {
+        out.push_str("Table Progress (failed only):\n");
+    } else {
+        out.push_str("Table Progress:\n");
+    }
+    if rows.is_empty() {
+        out.push_str(if failed_only {
+            "  No failed tables.\n"
+        } else {
+            "  No tables in this batch.\n"
+        });
+    } else {
+        let _ = writeln!(out, "{}", progress_table(rows, paint));
+    }
+    if matches!(batch.status, BatchStatus::Interrupted | BatchStatus::Failed) {
+        let _ = writeln!(
+            out,
+            "\nUse: branchsync sync-all --resume={} to resume this batch",
+            batch.batch_id
+        );
+    }
+    out
+}
+
+fn render_summary(out: &mut String, batch: &BatchRow, paint: Paint) {
+    out.push_str("Batch Summary:\n");
+    let status = paint.text(batch.status.as_str(), Tint::of_batch(batch.status));
+    let _ = writeln!(out, "  Status: {status}");
+    let _ = writeln!(out, "  Started: {}", local_time(&batch.started_at));
+    if batch.status == BatchStatus::Running {
+        let _ = writeln!(out, "  Duration: {RUNNING}");
+    } else {
+        if let Some(done) = &batch.completed_at {
+            let _ = writeln!(out, "  Completed: {}", local_time(done));
+        }
+        if let Some(secs) = batch.duration_seconds {
+            let _ = writeln!(out, "  Duration: {}", hms(secs));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  Progress: {}/{} tables ({})",
+        batch.completed_tables,
+        batch.total_tables,
+        percent(batch.completed_tables, batch.total_tables)
+    );
+    let _ = writeln!(out, "  Failed: {}", count_of(batch.failed_tables, "table"));
+}
+
+/// Records: the count once completed, `N/A` before.
+pub fn records_cell(row: &ProgressRow) -> String {
+    if row.status == ProgressStatus::Completed {
+        thousands(row.records_processed)
+    } else {
+        NOT_AVAILABLE.to_owned()
+    }
+}
+
+/// Duration: `Running..` while in progress, `HH:MM:SS` once known, else `N/A`.
+pub fn duration_cell(row: &ProgressRow) -> String {
+    match (row.status, row.duration_seconds) {
+        (ProgressStatus::InProgress, _) => RUNNING.to_owned(),
+        (_, Some(secs)) => hms(secs),
+        (_, None) => NOT_AVAILABLE.to_owned(),
+    }
+}
+
+fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
+    let mut table = paint.table();
+    table.set_header(vec![
+        "Connection",
+        "Table",
+        "Status",
+        "Records",
+        "Duration",
+        "Error",
+    ]);
+    for row in rows {
+        table.add_row(vec![
+            comfy_table::Cell::new(&row.connection_name),
+            comfy_table::Cell::new(&row.table_name),
+            paint.cell(row.status.as_str(), Tint::of_progress(row.status)),
+            comfy_table::Cell::new(records_cell(row)),
+            comfy_table::Cell::new(duration_cell(row)),
+            comfy_table::Cell::new(
+                row.error_message
+                    .as_deref()
+                    .map(|e| cut(e, ERROR_WIDTH))
+                    .unwrap_or_default(),
+            ),
+        ]);
+    }
+    for i in [3, 4] {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// Duration of a batch: `Running..` while running, `HH:MM:SS` once ended.
+pub fn batch_duration(batch: &BatchRow) -> String {
+    match (batch.status, batch.duration_seconds) {
+        (BatchStatus::Running, _) => RUNNING.to_owned(),
+        (_, Some(secs)) => hms(secs),
+        (_, None) => NOT_AVAILABLE.to_owned(),
+    }
+}
+
+/// The list of batches (newest first, as given); `total` is how many the
+/// journal holds, so the header can say what part is shown.
+pub fn render_batch_list(batches: &[BatchRow], total: i64, paint: Paint) -> String {
+    let mut out = String::new();
+    let shown = batches.len() as i64;
+    let title = if shown < total {
+        format!(
+            "Sync Batches: {} newest of {}",
+            thousands(shown),
+            thousands(total)
+        )
+    } else {
+        format!("Sync Batches: {}", thousands(total))
+    };
+    header(&mut out, &title);
+    let mut table = paint.table();
+    table.set_header(vec![
+        "Batch ID", "Status", "Started", "Duration", "Progress", "Failed",
+    ]);
+    for b in batches {
+        table.add_row(vec![
+            comfy_table::Cell::new(&b.batch_id),
+            paint.cell(b.status.as_str(), Tint::of_batch(b.status)),
+            comfy_table::Cell::new(local_time(&b.started_at)),
+            comfy_table::Cell::new(batch_duration(b)),
+            comfy_table::Cell::new(format!(
+                "{}/{} ({})",
+                b.completed_tables,
+                b.total_tables,
+                percent(b.completed_tables, b.total_tables)
+            )),
+            comfy_table::Cell::new(b.failed_tables),
+        ]);
+    }
+    for i in [3, 4, 5] {
+        if let Some(col) = table.column_mut(i) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let _ = writeln!(out, "{table}");
+    let _ = writeln!(out, "\n{HINT_DETAILS}\n{HINT_RESUME}");
+    out
+}
+
+/// What `sync-status` says about a journal without batches.
+pub fn render_no_batches(journal: &std::path::Path) -> String {
+    format!(
+        "No sync batches yet in the journal {}. Run `branchsync sync-all` to create the first one.\n",
+        journal.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_rows::{batch, row};
+
+    #[test]
+    fn detail_has_the_seed_layout() {
+        let mut b = batch("sync_20261126084522_AbCd1234", BatchStatus::Failed);
+        b.total_tables = 120;
+        b.completed_tables = 45;
+        b.failed_tables = 2;
+        b.duration_seconds = Some(3725.0);
+        let mut done = row("pgsql_lmp", "m_product", ProgressStatus::Completed);
+        done.records_processed = 15234;
+        done.duration_seconds = Some(125.0);
+        let mut failed = row("pgsql_jkt", "c_order", ProgressStatus::Failed);
+        failed.error_message = Some(format!("connection reset {}", "x".repeat(100)));
+        let running = row("pgsql_jkt", "c_invoice", ProgressStatus::InProgress);
+        let text = render_batch_detail(&b, &[done, failed, running], false, Paint::PLAIN);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "=".repeat(80));
+        assert_eq!(lines[1], "Sync Batch Details: sync_20261126084522_AbCd1234");
+        assert_eq!(lines[2], "=".repeat(80));
+        assert!(
+            text.contains("Batch Summary:\n  Status: failed\n  Started: "),
+            "{text}"
+        );
+        assert!(text.contains("  Duration: 01:02:05\n"), "{text}");
+        assert!(
+            text.contains("  Progress: 45/120 tables (37.5%)\n"),
+            "{text}"
+        );
+        assert!(text.contains("  Failed: 2 tables\n"), "{text}");
+        assert!(text.contains("Table Progress:\n┌"), "{text}");
+        for col in [
+            "Connection",
+            "Table",
+            "Status",
+            "Records",
+            "Duration",
+            "Error",
+        ] {
+            assert!(text.contains(col), "{col} missing in {text}");
+        }
+        assert!(text.contains("15,234"), "{text}");
+        assert!(text.contains("00:02:05"), "{text}");
+        assert!(text.contains("Running.."), "{text}");
+        assert!(text.contains("N/A"), "{text}");
+        assert!(text.contains('…'), "{text}");
+        assert!(!text.contains(&"x".repeat(61)), "{text}");
+        assert!(
+            text.contains("--resume=sync_20261126084522_AbCd1234"),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn running_batch_shows_running_duration_and_no_completion() {
+        let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Running);
+        let text = render_batch_detail(&b, &[], false, Paint::PLAIN);
+        assert!(text.contains("  Duration: Running..\n"), "{text}");
+        assert!(!text.contains("Completed:"), "{text}");
+        assert!(text.contains("No tables in this batch."), "{text}");
+        assert!(!text.contains("--resume"), "{text}");
+    }
+
+    #[test]
+    fn failed_filter_without_failures_says_so() {
+        let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Completed);
+        let text = render_batch_detail(&b, &[], true, Paint::PLAIN);
+        assert!(
+            text.contains("Table Progress (failed only):\n  No failed tables."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn list_has_columns_and_hints() {
+        let mut a = batch("sync_20261126084522_AbCd1234", BatchStatus::Completed);
+        a.total_tables = 120;
+        a.completed_tables = 120;
+        a.duration_seconds = Some(61.0);
+        let b = batch("sync_20261126084000_ZzZz9999", BatchStatus::Running);
+        let text = render_batch_list(&[a, b], 30, Paint::PLAIN);
+        assert!(text.contains("Sync Batches: 2 newest of 30"), "{text}");
+        for col in [
+            "Batch ID", "Status", "Started", "Duration", "Progress", "Failed",
+        ] {
+            assert!(text.contains(col), "{col} missing in {text}");
+        }
+        assert!(text.contains("120/120 (100.0%)"), "{text}");
+        assert!(text.contains("00:01:01"), "{text}");
+        assert!(text.contains("Running.."), "{text}");
+        assert!(
+            text.ends_with(&format!("{HINT_DETAILS}\n{HINT_RESUME}\n")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn colours_mark_statuses() {
+        let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Interrupted);
+        let rows = [row("a", "m_product", ProgressStatus::Pending)];
+        let text = render_batch_detail(&b, &rows, false, Paint::COLOUR);
+        assert!(text.contains("\x1b[35minterrupted"), "{text:?}");
+        assert!(text.contains('\x1b'), "{text:?}");
+    }
+}

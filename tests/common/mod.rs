@@ -1,0 +1,3 @@
+pub mod erp;
+pub mod fixture;
+pub mod pg;

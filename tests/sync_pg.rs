@@ -1,0 +1,201 @@
+//! The copy engine end to end: the real binary syncs real PostgreSQL branch
+//! databases into a real central database, is killed and resumed, and every
+//! central table must equal the union of its branches.
+
+mod common;
+
+use common::erp::{self, content_hash};
+use common::fixture::{code, signal, wait_until, Fixture};
+use common::pg::TestDb;
+use std::time::Duration;
+
+#[test]
+fn consolidates_every_mode_and_follows_changes() {
+    let fx = Fixture::new(3, 2000);
+    fx.write_config();
+    let out = fx.run(&["sync-all"]);
+    assert_eq!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created new batch: sync_"));
+    fx.assert_consolidated();
+    let (batch, status) = fx.latest_batch();
+    assert_eq!(status, "completed");
+    let rows = fx.progress(&batch);
+    assert_eq!(rows.len(), 1 + 3 * 3);
+    assert!(rows.iter().all(|r| r.2 == "completed"));
+    let log = std::fs::read_to_string(fx.dir.path().join("storage/logs/sync.log")).unwrap();
+    assert!(log.contains("SyncAll: Starting for m_product from pgsql_b1"), "{log}");
+    assert!(log.contains("SyncAll: Completed for c_invoiceline from pgsql_b2 (2000 records)"), "{log}");
+
+    // Changes at the branches: updates, inserts, deletes (full tables).
+    let mut b1 = fx.branches[1].1.client();
+    b1.batch_execute(
+        "UPDATE m_product SET price = price + 1, updated = now() WHERE m_product_id <= 1000010;
+         INSERT INTO m_product (m_product_id, value, name) VALUES (2000001, 'NEW', 'brand new');
+         UPDATE c_order SET description = 'changed', updated = now() WHERE c_order_id IN (1000001, 1000002, 1000003);
+         INSERT INTO c_order VALUES (2000001, 'SO-NEW', now(), 1.00, 'new', now());
+         DELETE FROM c_invoiceline WHERE c_invoiceline_id % 10 = 0;
+         UPDATE c_invoiceline SET description = 'edited' WHERE c_invoiceline_id % 10 = 1;",
+    )
+    .unwrap();
+    fx.branches[0]
+        .1
+        .client()
+        .batch_execute("DELETE FROM ad_org WHERE ad_org_id = 1000005")
+        .unwrap();
+    let out = fx.run(&["sync-all"]);
+    assert_eq!(code(&out), 0);
+    fx.assert_consolidated();
+    let (batch2, _) = fx.latest_batch();
+    assert_ne!(batch, batch2);
+    for r in fx.progress(&batch2) {
+        match (r.0.as_str(), r.1.as_str()) {
+            // Unchanged branches: every upserted row is identical and skipped.
+            ("pgsql_b0" | "pgsql_b2", "m_product") => assert_eq!((r.3, r.4), (200, 200), "{r:?}"),
+            ("pgsql_b1", "m_product") => assert_eq!((r.3, r.4), (201, 190), "{r:?}"),
+            // Incremental reads only rows at or above the watermark.
+            ("pgsql_b0" | "pgsql_b2", "c_order") => assert!(r.3 <= 1, "{r:?}"),
+            ("pgsql_b1", "c_order") => assert!(r.3 >= 4 && r.3 <= 6, "{r:?}"),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn sigkill_mid_copy_then_resume_loses_and_duplicates_nothing() {
+    let mut fx = Fixture::new(3, 150_000);
+    fx.engine = fx.engine.replace("threads = 2", "threads = 1");
+    fx.write_config();
+    let mut child = fx.spawn(&["sync-all"]);
+    // Kill once some tables are completed and a big copy is under way.
+    wait_until("two completed tables and one in flight", Duration::from_secs(120), || {
+        fx.count_status("completed") >= 3 && fx.count_status("in_progress") >= 1
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
+
+    let (batch, status) = fx.latest_batch();
+    assert_eq!(status, "running", "the file still says running after SIGKILL");
+    let out = fx.run(&["sync-status", "--latest"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
+    let ok: String = fx.journal().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+
+    // Whatever the journal calls completed is really committed in the target.
+    let before = fx.progress(&batch);
+    let mut central = fx.central.client();
+    let mut completed = 0;
+    for r in before.iter().filter(|r| r.2 == "completed") {
+        completed += 1;
+        let db = &fx.branches.iter().find(|(n, _)| *n == r.0).unwrap().1;
+        let want = content_hash(&mut db.client(), &r.1, None);
+        let branch = (r.1 != "ad_org").then_some(r.0.as_str());
+        assert_eq!(content_hash(&mut central, &r.1, branch), want, "{r:?}");
+    }
+    assert!(completed >= 3);
+    assert!(before.iter().all(|r| r.2 != "in_progress"), "{before:?}");
+
+    let out = fx.run(&["sync-all", &format!("--resume={batch}")]);
+    assert_eq!(code(&out), 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("Resuming batch: {batch}")), "{stdout}");
+    assert!(stdout.contains("⏭ Skipping AdOrg from pgsql_b0 (already completed)"), "{stdout}");
+    fx.assert_consolidated();
+    let after = fx.progress(&batch);
+    assert!(after.iter().all(|r| r.2 == "completed"));
+    // Completed tables were not copied again.
+    for (b, a) in before.iter().zip(&after) {
+        if b.2 == "completed" {
+            assert_eq!(b.5, a.5, "{} {} was copied again", b.0, b.1);
+        }
+    }
+    assert_eq!(fx.latest_batch().1, "completed");
+    // Resuming a completed batch says so and exits 0.
+    let out = fx.run(&["sync-all", "--resume", &batch]);
+    assert_eq!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already completed"));
+    // An unknown batch is a usage error.
+    let out = fx.run(&["sync-all", "--resume", "sync_20200101000000_nothere1"]);
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn sigint_rolls_back_in_flight_copies_and_exits_130() {
+    let mut fx = Fixture::new(2, 300_000);
+    fx.engine = fx.engine.replace("threads = 2", "threads = 1");
+    fx.write_config();
+    let mut child = fx.spawn(&["sync-all", "--tables", "CInvoiceLine"]);
+    wait_until("a copy in flight", Duration::from_secs(60), || fx.count_status("in_progress") >= 1);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, libc::SIGINT);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let (batch, status) = fx.latest_batch();
+    assert_eq!(status, "interrupted");
+    let rows = fx.progress(&batch);
+    assert!(rows.iter().all(|r| r.2 == "pending" || r.2 == "completed"), "{rows:?}");
+    // Aborted tables left the target as it was: none of their rows are there.
+    let mut central = fx.central.client();
+    for r in rows.iter().filter(|r| r.2 == "pending") {
+        let n: i64 = central
+            .query_one("SELECT count(*) FROM c_invoiceline WHERE branch = $1", &[&r.0])
+            .map(|row| row.get(0))
+            .unwrap_or(0);
+        assert_eq!(n, 0, "{r:?}");
+    }
+    let out = fx.run(&["sync-all", "--resume", &batch]);
+    assert_eq!(code(&out), 0);
+}
+
+#[test]
+fn unreachable_branch_fails_after_retries_then_resume_completes() {
+    let mut fx = Fixture::new(2, 500);
+    fx.extra.push(("pgsql_down".into(), "postgres://root@127.0.0.1:1/nowhere".into()));
+    fx.write_config();
+    let out = fx.run(&["sync-all"]);
+    assert_eq!(code(&out), 1);
+    let (batch, status) = fx.latest_batch();
+    assert_eq!(status, "failed");
+    for r in fx.progress(&batch) {
+        if r.0 == "pgsql_down" {
+            assert_eq!(r.2, "failed");
+            assert_eq!(r.6, 2, "retry_count");
+            let err = r.7.unwrap_or_default();
+            assert!(err.contains("pgsql_down"), "{err}");
+        } else {
+            assert_eq!(r.2, "completed", "{r:?}");
+        }
+    }
+    // The branch comes back.
+    let db = TestDb::create("bs_branch_back");
+    erp::populate(&mut db.client(), 99, 500);
+    fx.extra.clear();
+    fx.branches.push(("pgsql_down".into(), db));
+    fx.write_config();
+    let out = fx.run(&["sync-all", "--resume", &batch]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(fx.latest_batch().1, "completed");
+    fx.assert_consolidated();
+}
+
+#[test]
+fn unknown_names_fail_before_anything_runs() {
+    let fx = Fixture::new(1, 10);
+    fx.write_config();
+    let out = fx.run(&["sync-all", "--tables", "MNothing"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MNothing"));
+    let out = fx.run(&["sync-all", "--connection", "pgsql_nope"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pgsql_nope"));
+    assert!(!fx.journal_path().exists() || fx.journal().query_row("SELECT count(*) FROM sync_batches", [], |r| r.get::<_, i64>(0)).unwrap() == 0);
+    let out = fx.run(&["sync-all", "--dry-run"]);
+    assert_eq!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("c_invoiceline"));
+    let mut central = fx.central.client();
+    let n: i64 = central
+        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "dry run wrote to the target");
+}
