@@ -1,6 +1,7 @@
 //! branchsync: consolidate many branch databases into one central database,
 //! journaled in SQLite so that every run can be resumed where it stopped.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -9,4 +10,5 @@ pub mod engine;
 pub mod exit;
 pub mod journal;
 pub mod logging;
+pub mod notify;
 pub mod report;

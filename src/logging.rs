@@ -1,14 +1,17 @@
-//! Logging: `env_logger` formatting to stderr and, when `[log] file` is set,
-//! appended to that file (mode 0600) with timestamps. While progress bars are
-//! on screen, stderr lines are printed through them so they do not tear.
+//! Logging: the `log` facade with `env_logger`-style filters (`RUST_LOG`,
+//! `-v`/`-q`). Every line goes to the log file (`[log] file`, appended, mode
+//! 0600, with timestamps). On stderr: every line without a terminal (cron
+//! mail), but only warnings and errors while progress bars are on screen,
+//! printed through the bars so that they do not tear them.
 
+use log::{Level, LevelFilter, Log, Metadata, Record};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 static BARS: OnceLock<Mutex<Option<indicatif::MultiProgress>>> = OnceLock::new();
 
-/// Route log lines through these bars (None: straight to stderr).
+/// Route stderr log lines through these bars (None: straight to stderr).
 pub fn set_bars(bars: Option<indicatif::MultiProgress>) {
     let slot = BARS.get_or_init(|| Mutex::new(None));
     if let Ok(mut s) = slot.lock() {
@@ -16,38 +19,66 @@ pub fn set_bars(bars: Option<indicatif::MultiProgress>) {
     }
 }
 
-struct Tee {
-    file: Option<std::fs::File>,
+fn current_bars() -> Option<indicatif::MultiProgress> {
+    BARS.get()
+        .and_then(|s| s.lock().ok().and_then(|b| b.clone()))
+        .filter(|mp| !mp.is_hidden())
 }
 
-impl Write for Tee {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Some(f) = self.file.as_mut() {
-            let _ = f.write_all(buf);
-        }
-        let bars = BARS.get().and_then(|s| s.lock().ok().and_then(|b| b.clone()));
-        match bars {
-            Some(mp) if !mp.is_hidden() => {
-                let line = String::from_utf8_lossy(buf).trim_end().to_owned();
-                let _ = mp.println(line);
-            }
-            _ => {
-                let _ = std::io::stderr().write_all(buf);
-            }
-        }
-        Ok(buf.len())
+struct Logger {
+    filter: env_filter::Filter,
+    /// `-q` quiets the terminal, never the log file.
+    stderr_level: LevelFilter,
+    file: Option<Mutex<std::fs::File>>,
+}
+
+impl Log for Logger {
+    fn enabled(&self, metadata: &Metadata) -> bool {
+        self.filter.enabled(metadata)
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        if let Some(f) = self.file.as_mut() {
-            let _ = f.flush();
+    fn log(&self, record: &Record) {
+        if !self.filter.matches(record) {
+            return;
         }
-        std::io::stderr().flush()
+        let line = format!(
+            "[{} {:<5}] {}",
+            chrono::Local::now().format("%Y-%m-%d %H:%M:%S"),
+            record.level(),
+            record.args()
+        );
+        if let Some(f) = &self.file {
+            if let Ok(mut f) = f.lock() {
+                let _ = writeln!(f, "{line}");
+            }
+        }
+        if record.level() > self.stderr_level {
+            return;
+        }
+        match current_bars() {
+            Some(mp) => {
+                if record.level() <= Level::Warn {
+                    let _ = mp.println(&line);
+                }
+            }
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
+        }
+    }
+
+    fn flush(&self) {
+        if let Some(f) = &self.file {
+            if let Ok(mut f) = f.lock() {
+                let _ = f.flush();
+            }
+        }
     }
 }
 
-/// Set up logging once. Level: `RUST_LOG` when set, else info (`-q`: warn,
-/// `-v`: debug, `-vv`: trace). Our own lines are at info.
+/// Set up logging once per process (later calls keep the first logger).
+/// Terminal level: info (`-q`: warn, `-v`: debug, `-vv`: trace); the file
+/// gets at least info. `RUST_LOG` refines both.
 pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<(), std::io::Error> {
     let file = match file {
         Some(p) => {
@@ -63,37 +94,33 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<(), std::io
                 use std::os::unix::fs::OpenOptionsExt;
                 opts.mode(0o600);
             }
-            Some(opts.open(p)?)
+            Some(Mutex::new(opts.open(p)?))
         }
         None => None,
     };
-    let level = if quiet {
-        log::LevelFilter::Warn
+    let stderr_level = if quiet {
+        LevelFilter::Warn
     } else {
         match verbose {
-            0 => log::LevelFilter::Info,
-            1 => log::LevelFilter::Debug,
-            _ => log::LevelFilter::Trace,
+            0 => LevelFilter::Info,
+            1 => LevelFilter::Debug,
+            _ => LevelFilter::Trace,
         }
     };
-    let mut builder = env_logger::Builder::new();
-    builder.filter_level(log::LevelFilter::Warn);
-    builder.filter_module("branchsync", level);
+    let mut builder = env_filter::Builder::new();
+    builder.filter_level(LevelFilter::Warn);
+    builder.filter_module("branchsync", stderr_level.max(LevelFilter::Info));
     if let Ok(spec) = std::env::var("RUST_LOG") {
-        builder.parse_filters(&spec);
+        builder.parse(&spec);
     }
-    builder
-        .format(|f, record| {
-            writeln!(
-                f,
-                "[{} {:<5}] {}",
-                chrono::Local::now().format("%Y-%m-%d %H:%M:%S"),
-                record.level(),
-                record.args()
-            )
-        })
-        .target(env_logger::Target::Pipe(Box::new(Tee { file })));
-    // A second init (demo runs sync then status) keeps the first logger.
-    let _ = builder.try_init();
+    let filter = builder.build();
+    let max = filter.filter();
+    if log::set_boxed_logger(Box::new(Logger {
+        filter,
+        stderr_level,
+        file,
+    })).is_ok() {
+        log::set_max_level(max);
+    }
     Ok(())
 }

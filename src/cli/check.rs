@@ -62,9 +62,10 @@ impl Line {
     }
 }
 
-/// What a server's thread reports, in this order.
+/// What a server's thread reports, in this order: the probe (the
+/// `reachable` line, or why not), then the table lines.
 enum Message {
-    Reached(Result<ServerInfo, String>),
+    Reached(Result<String, String>),
     Tables(Vec<Line>),
 }
 
@@ -112,42 +113,16 @@ impl Args {
             .collect();
 
         let mut problems = Vec::new();
-        for ((server, _), rx) in servers.iter().zip(receivers) {
-            let title = if server.name == "target" {
+        // The target is first in `servers`.
+        for (i, ((server, _), rx)) in servers.iter().zip(receivers).enumerate() {
+            let title = if i == 0 {
                 "target".to_owned()
             } else {
                 format!("connection {}", server.name)
             };
             let url = scrub.apply(&redact_url(&server.url));
             println!("\n{title} ({}) {url}", server.driver);
-            let deadline = started + timeout + GRACE;
-            let mut lines = Vec::new();
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(Message::Reached(Ok(info))) => {
-                    lines.push(Line::new(Level::Good, reached(server, &info)));
-                    let wait = config.engine.statement_timeout.0 + GRACE;
-                    match rx.recv_timeout(wait) {
-                        Ok(Message::Tables(found)) => lines.extend(found),
-                        _ => lines.push(Line::new(
-                            Level::Bad,
-                            format!("no answer about the tables within statement_timeout {}", fmt_secs(wait)),
-                        )),
-                    }
-                }
-                Ok(Message::Reached(Err(msg))) => {
-                    lines.push(Line::new(Level::Bad, format!("unreachable: {msg}")));
-                }
-                Ok(Message::Tables(_)) | Err(RecvTimeoutError::Disconnected) => {
-                    lines.push(Line::new(Level::Bad, "unreachable: the check stopped without an answer"));
-                }
-                Err(RecvTimeoutError::Timeout) => lines.push(Line::new(
-                    Level::Bad,
-                    format!(
-                        "unreachable: no answer within connect_timeout {}. Check the host, port and firewall, or raise [engine] connect_timeout",
-                        fmt_secs(timeout)
-                    ),
-                )),
-            }
+            let lines = await_report(&rx, started + timeout + GRACE, &config.engine);
             for line in lines {
                 let text = scrub.apply(&line.text);
                 let (mark, tint) = match line.level {
@@ -183,6 +158,44 @@ impl Args {
             Ok(Outcome::Failed)
         }
     }
+}
+
+/// The lines of one server's report: the probe must arrive by `deadline`,
+/// the table lookups within `statement_timeout` after it.
+fn await_report(rx: &Receiver<Message>, deadline: Instant, engine: &EngineConfig) -> Vec<Line> {
+    let mut lines = Vec::new();
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Message::Reached(Ok(info))) => {
+            lines.push(Line::new(Level::Good, info));
+            match rx.recv_timeout(engine.statement_timeout.0 + GRACE) {
+                Ok(Message::Tables(found)) => lines.extend(found),
+                _ => lines.push(Line::new(
+                    Level::Bad,
+                    format!(
+                        "no answer about the tables within statement_timeout {}",
+                        fmt_secs(engine.statement_timeout.0)
+                    ),
+                )),
+            }
+        }
+        Ok(Message::Reached(Err(msg))) => {
+            lines.push(Line::new(Level::Bad, format!("unreachable: {msg}")));
+        }
+        Ok(Message::Tables(_)) | Err(RecvTimeoutError::Disconnected) => {
+            lines.push(Line::new(
+                Level::Bad,
+                "unreachable: the check stopped without an answer",
+            ));
+        }
+        Err(RecvTimeoutError::Timeout) => lines.push(Line::new(
+            Level::Bad,
+            format!(
+                "unreachable: no answer within connect_timeout {}. Check the host, port and firewall, or raise [engine] connect_timeout",
+                fmt_secs(engine.connect_timeout.0)
+            ),
+        )),
+    }
+    lines
 }
 
 /// Tables the target should hold: their target names, key and branch column.
@@ -248,7 +261,7 @@ fn spawn_check(
         };
         match endpoint.probe() {
             Ok(info) => {
-                let _ = tx.send(Message::Reached(Ok(info)));
+                let _ = tx.send(Message::Reached(Ok(reached(&server, &info))));
             }
             Err(e) => {
                 let _ = tx.send(Message::Reached(Err(e.message)));

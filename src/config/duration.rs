@@ -104,7 +104,7 @@ pub fn format_duration(d: Duration) -> String {
             break;
         }
         let n = nanos / per;
-        if n > 0 && (nanos % per == 0 || *per >= 60 * 1_000_000_000) {
+        if n > 0 && (nanos.is_multiple_of(*per) || *per >= 60 * 1_000_000_000) {
             out.push_str(&format!("{n}{unit}"));
             nanos %= per;
         }

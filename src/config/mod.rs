@@ -5,6 +5,7 @@
 mod duration;
 mod error;
 mod load;
+mod notify;
 mod pgpass;
 mod secrets;
 mod spans;
@@ -13,6 +14,9 @@ mod validate;
 pub use duration::{format_duration, parse_duration, DurationStr};
 pub(crate) use error::line_col;
 pub use error::ConfigError;
+pub use notify::{
+    url_host, EmailConfig, NotifyChannel, NotifyConfig, NotifyEvent, SmtpTls, UrlSource,
+};
 pub use pgpass::{lookup_pgpass, lookup_pgpass_in, pgpass_path};
 pub use secrets::{redact_url, PgPassKey};
 
@@ -37,6 +41,9 @@ pub struct Config {
     pub connections: Vec<ServerConfig>,
     #[serde(default, rename = "table")]
     pub tables: Vec<TableConfig>,
+    /// Who hears about a batch when it ends (`[[notify]]`).
+    #[serde(default, rename = "notify")]
+    pub notify: Vec<NotifyConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

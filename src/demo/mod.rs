@@ -22,8 +22,10 @@
 pub mod config_file;
 pub mod generate;
 mod names;
+pub mod schema;
 
-pub use generate::{Branch, Sizes, TABLES};
+pub use generate::Branch;
+pub use schema::{Sizes, TABLES};
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};

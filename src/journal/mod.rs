@@ -9,12 +9,14 @@
 mod batch_id;
 mod lock;
 pub mod model;
+mod notifications;
 mod query;
 mod writes;
 
 pub use batch_id::{is_batch_id, new_batch_id};
 pub use lock::{LockHolder, RunLock};
 pub use model::*;
+pub use notifications::{NewNotification, NotificationRow, NotificationStatus};
 pub use query::{FailingTable, StatsFilter, TableStats};
 pub use writes::RowCounts;
 
@@ -24,8 +26,11 @@ use std::time::Duration;
 
 /// The schema, versioned by `PRAGMA user_version`.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
+/// Forward migrations: `MIGRATIONS[i]` takes a journal from version `i + 1`
+/// to `i + 2` (`schema.sql` is version 1).
+const MIGRATIONS: &[&str] = &[include_str!("migrations/2.sql")];
 /// Current schema version. Migrations go forward only.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 /// Identifies our journal files (`PRAGMA application_id`), "BSYN".
 const APPLICATION_ID: i64 = 0x4253_594e;
 
@@ -199,7 +204,7 @@ impl Journal {
             tx.execute_batch(SCHEMA_SQL)
                 .map_err(|e| sql_err_at(&self.path, e))?;
             tx.execute_batch(&format!(
-                "PRAGMA user_version = {SCHEMA_VERSION}; PRAGMA application_id = {APPLICATION_ID};"
+                "PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID};"
             ))
             .map_err(|e| sql_err_at(&self.path, e))?;
             tx.commit().map_err(|e| sql_err_at(&self.path, e))?;
@@ -209,7 +214,21 @@ impl Journal {
                 reason: format!("application id {app_id:#x}"),
             });
         }
-        // Future migrations: `if version < 2 { … }`, each in its own transaction.
+        // Each step forward is its own transaction, version bump included.
+        let mut current = version.max(1);
+        while current < SCHEMA_VERSION {
+            let sql = MIGRATIONS[(current - 1) as usize];
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|e| sql_err_at(&self.path, e))?;
+            tx.execute_batch(sql)
+                .map_err(|e| sql_err_at(&self.path, e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {};", current + 1))
+                .map_err(|e| sql_err_at(&self.path, e))?;
+            tx.commit().map_err(|e| sql_err_at(&self.path, e))?;
+            current += 1;
+        }
         Ok(())
     }
 

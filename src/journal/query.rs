@@ -185,6 +185,41 @@ impl Journal {
         )
     }
 
+    /// Per-table statistics over the `batches` most recently started batches
+    /// (the charts' "success rate over the last N batches"), by table name.
+    pub fn table_stats_last_batches(&self, batches: usize) -> Result<Vec<TableStats>> {
+        self.query_vec(
+            "SELECT p.table_name,
+                    count(*),
+                    sum(p.status = 'completed'),
+                    sum(p.status = 'failed'),
+                    avg(p.retry_count),
+                    avg(CASE WHEN p.status = 'completed' THEN p.duration_seconds END),
+                    avg(CASE WHEN p.status = 'completed' THEN p.records_processed END)
+             FROM sync_progress p
+             WHERE p.batch_id IN (SELECT batch_id FROM sync_batches
+                                  ORDER BY started_at DESC, id DESC LIMIT ?1)
+             GROUP BY p.table_name
+             ORDER BY p.table_name",
+            params![batches as i64],
+            |r| {
+                let completed: i64 = r.get(2)?;
+                let failed: i64 = r.get(3)?;
+                let done = completed + failed;
+                Ok(TableStats {
+                    table_name: r.get(0)?,
+                    runs: r.get(1)?,
+                    completed,
+                    failed,
+                    avg_retries: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+                    avg_duration_seconds: r.get(5)?,
+                    avg_records: r.get(6)?,
+                    success_rate: (done > 0).then(|| completed as f64 * 100.0 / done as f64),
+                })
+            },
+        )
+    }
+
     /// Batches started before `cutoff` (UTC ISO) that are not running, oldest first.
     pub fn prunable_batches(&self, cutoff: &str) -> Result<Vec<BatchRow>> {
         let sql = format!(

@@ -186,14 +186,17 @@ impl PgSource {
             .map_err(|e| ctx.pg(&e, doing))?;
         let mut buf = vec![0u8; BUFFER];
         let mut counter = TupleCounter::new();
+        // The reader must not be polled again once it has ended.
+        let mut ended = false;
         let failed = loop {
             let mut filled = 0;
-            while filled < buf.len() {
+            while filled < buf.len() && !ended {
                 let chunk = match reader.fill_buf() {
                     Ok(chunk) => chunk,
                     Err(e) => return Err(ctx.io(e, doing)),
                 };
                 if chunk.is_empty() {
+                    ended = true;
                     break;
                 }
                 let n = chunk.len().min(buf.len() - filled);

@@ -1,0 +1,238 @@
+//! `bench`: how fast the copy path moves a table, measured against the
+//! physical limit of that path (PostgreSQL's binary COPY piped between two
+//! `psql` processes) in the same run on the same data. Our runs are the real
+//! binary (`sync-all`), branch tagging and journaling included.
+
+mod fixture;
+mod pipe;
+
+use serde::Serialize;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub use fixture::url_with_db;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub pg: String,
+    pub rows: u64,
+    pub modes: Vec<String>,
+    pub reps: usize,
+    pub threads: usize,
+}
+
+/// One measured case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub name: String,
+    pub seconds: Vec<f64>,
+    pub median_s: f64,
+    pub min_s: f64,
+    pub max_s: f64,
+    pub rows_per_s: f64,
+    pub mb_per_s: f64,
+    /// Pipe time / our time (throughput relative to the pipe); None for the pipe itself.
+    pub vs_pipe: Option<f64>,
+    pub peak_rss_mb: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub rows: u64,
+    pub table_mb: f64,
+    pub cases: Vec<Case>,
+}
+
+pub const ALL_MODES: &[&str] = &["pipe", "full", "upsert", "upsert5", "incremental", "sqlite"];
+
+struct Dbs {
+    admin: String,
+    src: String,
+    dst: String,
+}
+
+impl Drop for Dbs {
+    fn drop(&mut self) {
+        fixture::drop_db(&self.admin, "branchsync_bench_src");
+        fixture::drop_db(&self.admin, "branchsync_bench_dst");
+    }
+}
+
+/// Run the benchmark.
+pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let dbs = Dbs {
+        admin: opts.pg.clone(),
+        src: fixture::recreate_db(&opts.pg, "branchsync_bench_src")?,
+        dst: fixture::recreate_db(&opts.pg, "branchsync_bench_dst")?,
+    };
+    eprintln!("Generating {} rows of c_invoiceline…", opts.rows);
+    let mut src = fixture::connect(&dbs.src)?;
+    let bytes = fixture::populate(&mut src, "c_invoiceline", opts.rows)?;
+    let mut dst = fixture::connect(&dbs.dst)?;
+    let work = tempfile_dir()?;
+    let mut cases: Vec<Case> = Vec::new();
+    let mut pipe_median: Option<f64> = None;
+    let want = |m: &str| opts.modes.iter().any(|x| x == m);
+
+    if want("pipe") && pipe::psql_available() {
+        dst.batch_execute(&fixture::ddl("pipe_target"))?;
+        let mut times = Vec::new();
+        for _ in 0..opts.reps {
+            dst.batch_execute("TRUNCATE pipe_target")?;
+            times.push(pipe::run(&dbs.src, "c_invoiceline", &dbs.dst, "pipe_target")?);
+        }
+        dst.batch_execute("DROP TABLE pipe_target")?;
+        let c = case("psql binary COPY pipe", &times, opts.rows, bytes, None, None);
+        pipe_median = Some(c.median_s);
+        cases.push(c);
+    } else if want("pipe") {
+        eprintln!("psql is not on PATH: no pipe baseline");
+    }
+
+    let pg_cfg = |mode: &str| write_config(&work, &dbs.src, &format!("driver = \"postgres\"\nurl = \"{}\"", dbs.dst), mode, opts.threads);
+    let mut measure = |name: &str, cfg: &Path, before: &mut dyn FnMut(usize) -> anyhow::Result<()>| -> anyhow::Result<()> {
+        let mut times = Vec::new();
+        let mut rss = 0u64;
+        for rep in 0..opts.reps {
+            before(rep)?;
+            let (t, r) = run_sync(cfg)?;
+            times.push(t);
+            rss = rss.max(r);
+        }
+        cases.push(case(name, &times, opts.rows, bytes, pipe_median, Some(rss)));
+        Ok(())
+    };
+
+    if want("full") || want("upsert") || want("upsert5") || want("incremental") {
+        let cfg = pg_cfg("full");
+        let dst_url = dbs.dst.clone();
+        measure("full (pg → pg)", &cfg, &mut |_| {
+            let mut c = fixture::connect(&dst_url)?;
+            c.batch_execute("DROP TABLE IF EXISTS c_invoiceline")?;
+            Ok(())
+        })?;
+    }
+    if want("upsert") {
+        measure("upsert, unchanged", &pg_cfg("upsert"), &mut |_| Ok(()))?;
+    }
+    if want("upsert5") {
+        let src_url = dbs.src.clone();
+        measure("upsert, 5% changed", &pg_cfg("upsert"), &mut |rep| {
+            let mut c = fixture::connect(&src_url)?;
+            c.execute(
+                "UPDATE c_invoiceline SET priceactual = priceactual + 1, updated = updated + interval '1 day' WHERE c_invoiceline_id % 20 = $1",
+                &[&(rep as i64 % 20)],
+            )?;
+            Ok(())
+        })?;
+    }
+    if want("incremental") {
+        let cfg = pg_cfg("incremental");
+        run_sync(&cfg)?; // align the target with the source first
+        measure("incremental, unchanged", &cfg, &mut |_| Ok(()))?;
+    }
+    if want("sqlite") {
+        let file = work.join("central.db");
+        let cfg = write_config(&work, &dbs.src, &format!("driver = \"sqlite\"\nurl = {:?}", file.display().to_string()), "full", opts.threads);
+        measure("full (pg → sqlite)", &cfg, &mut |_| {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+            Ok(())
+        })?;
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    drop(src);
+    drop(dst);
+    Ok(BenchReport {
+        rows: opts.rows,
+        table_mb: bytes as f64 / 1e6,
+        cases,
+    })
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("branchsync-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn write_config(work: &Path, src_url: &str, target: &str, mode: &str, threads: usize) -> std::path::PathBuf {
+    let path = work.join(format!("bench-{mode}-{}.toml", if target.contains("sqlite") { "sqlite" } else { "pg" }));
+    let cursor = if mode == "incremental" { "cursor = \"updated\"\n" } else { "" };
+    let text = format!(
+        "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\n[target]\n{target}\n\n\
+         [[connection]]\nname = \"bench_src\"\ndriver = \"postgres\"\nurl = \"{src_url}\"\n\n\
+         [[table]]\nmodel = \"CInvoiceLine\"\nsource = \"c_invoiceline\"\nkey = [\"c_invoiceline_id\"]\nmode = \"{mode}\"\n{cursor}"
+    );
+    let _ = std::fs::write(&path, text);
+    path
+}
+
+/// Run the real binary's `sync-all`; (wall time, peak RSS in KiB).
+fn run_sync(config: &Path) -> anyhow::Result<(Duration, u64)> {
+    let exe = std::env::current_exe()?;
+    let start = Instant::now();
+    let child = std::process::Command::new(exe)
+        .arg("--config")
+        .arg(config)
+        .args(["-q", "sync-all"])
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let mut status = 0i32;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // wait4 reaps the child and reports its own peak RSS.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let elapsed = start.elapsed();
+    if pid < 0 {
+        anyhow::bail!("waiting for the sync failed");
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        anyhow::bail!("the benchmark sync failed (config {}); run it by hand to see why", config.display());
+    }
+    Ok((elapsed, usage.ru_maxrss as u64))
+}
+
+fn case(name: &str, times: &[Duration], rows: u64, bytes: u64, pipe: Option<f64>, rss_kb: Option<u64>) -> Case {
+    let mut s: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
+    let seconds = s.clone();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let median = if s.is_empty() { 0.0 } else { s[s.len() / 2] };
+    Case {
+        name: name.to_owned(),
+        seconds,
+        median_s: median,
+        min_s: s.first().copied().unwrap_or(0.0),
+        max_s: s.last().copied().unwrap_or(0.0),
+        rows_per_s: rows as f64 / median.max(1e-9),
+        mb_per_s: bytes as f64 / 1e6 / median.max(1e-9),
+        vs_pipe: pipe.map(|p| p / median.max(1e-9)),
+        peak_rss_mb: rss_kb.map(|k| k as f64 / 1024.0),
+    }
+}
+
+/// The report as a box table.
+pub fn render(report: &BenchReport) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL);
+    t.set_header(["case", "median s", "min s", "max s", "rows/s", "MB/s", "vs pipe", "peak RSS"]);
+    for c in &report.cases {
+        t.add_row([
+            c.name.clone(),
+            format!("{:.3}", c.median_s),
+            format!("{:.3}", c.min_s),
+            format!("{:.3}", c.max_s),
+            format!("{:.0}", c.rows_per_s),
+            format!("{:.1}", c.mb_per_s),
+            c.vs_pipe.map(|v| format!("{v:.2}×")).unwrap_or_else(|| "—".into()),
+            c.peak_rss_mb.map(|v| format!("{v:.1} MB")).unwrap_or_else(|| "—".into()),
+        ]);
+    }
+    format!(
+        "c_invoiceline: {} rows, {:.1} MB; {} repetitions each\n{t}\n\"vs pipe\" = pipe time / our time (1.00× = as fast as the pipe).",
+        report.rows,
+        report.table_mb,
+        report.cases.first().map(|c| c.seconds.len()).unwrap_or(0)
+    )
+}

@@ -1,0 +1,372 @@
+//! Rejects, empty tables, and failures: an error mid-feed, a cancel from
+//! another thread, timeouts, dead servers and killed sessions. After each
+//! failure the target must be as it was.
+
+use crate::common::pg::TestDb;
+use crate::harness::*;
+use branchsync::config::Mode;
+use branchsync::driver::{
+    open_endpoint, DriverError, ErrorKind, ReadRequest, RowSink, Value, WritePlan,
+};
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+#[test]
+fn rows_with_a_null_key_are_rejected_with_the_reason() {
+    let lmp = TestDb::create("bs_pgdrv_nullkey_lmp");
+    lmp.exec(
+        "CREATE TABLE c_invoiceline (c_invoice_id numeric(10), line integer, amt numeric(12,2));
+         INSERT INTO c_invoiceline VALUES (1, 10, 1.5), (1, NULL, 2.5), (NULL, 30, 3.5), (2, 10, NULL), (NULL, NULL, 0);",
+    );
+    let central = TestDb::create("bs_pgdrv_nullkey_central");
+    let (src, dst) = (endpoint("pgsql_lmp", &lmp), endpoint("target", &central));
+    for mode in [Mode::Full, Mode::Upsert] {
+        let run = sync(&*src, &*dst, &Job::new("c_invoiceline", &["c_invoice_id", "line"], mode, "pgsql_lmp")).unwrap();
+        assert_eq!(run.outcome.processed, 2, "{mode:?}");
+        let mut reasons: Vec<String> = run.rejects.iter().map(|r| r.1.clone()).collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            [
+                "NULL in key column c_invoice_id",
+                "NULL in key column c_invoice_id, line",
+                "NULL in key column line"
+            ]
+        );
+        let amts: Vec<String> = run
+            .rejects
+            .iter()
+            .map(|r| r.0[2].to_text().unwrap_or_default())
+            .collect();
+        assert!(amts.contains(&"2.50".to_string()), "{amts:?}");
+    }
+    assert_eq!(scalar_i64(&central, "SELECT count(*) FROM c_invoiceline"), 2);
+}
+
+#[test]
+fn an_empty_table_is_created_and_copied() {
+    let lmp = TestDb::create("bs_pgdrv_empty_lmp");
+    lmp.exec(crate::harness::BPARTNER_DDL);
+    let central = TestDb::create("bs_pgdrv_empty_central");
+    let (src, dst) = (endpoint("pgsql_lmp", &lmp), endpoint("target", &central));
+    for mode in [Mode::Full, Mode::Upsert, Mode::Incremental] {
+        let mut job = Job::new("c_bpartner", &["c_bpartner_id"], mode, "pgsql_lmp");
+        job.cursor = Some("updated");
+        let run = sync(&*src, &*dst, &job).unwrap();
+        assert_eq!((run.outcome.processed, run.outcome.skipped, run.sent), (0, 0, 0), "{mode:?}");
+    }
+    assert_eq!(scalar_i64(&central, "SELECT count(*) FROM c_bpartner"), 0);
+}
+
+/// Hides the binary writer: the source sends decoded rows.
+struct TextOnly<'a> {
+    inner: &'a mut dyn RowSink,
+}
+
+/// Passes the first `left` bytes of the binary stream, then fails.
+struct BreakingWriter<'a> {
+    inner: &'a mut dyn Write,
+    left: usize,
+}
+
+impl Write for BreakingWriter<'_> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if b.len() > self.left {
+            return Err(io::Error::other(DriverError::other("link to the target broke")));
+        }
+        self.left -= b.len();
+        self.inner.write(b)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl RowSink for TextOnly<'_> {
+    fn row(&mut self, v: &[Value]) -> Result<(), DriverError> {
+        self.inner.row(v)
+    }
+    fn pg_binary(&mut self) -> Option<&mut dyn Write> {
+        None
+    }
+}
+
+#[test]
+fn an_error_mid_feed_rolls_the_target_back() {
+    let lmp = branch_db("bs_pgdrv_rollback_lmp", 1, 3000);
+    let central = TestDb::create("bs_pgdrv_rollback_central");
+    let (src, dst) = (endpoint("pgsql_lmp", &lmp), endpoint("target", &central));
+    let job = Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_lmp");
+    sync(&*src, &*dst, &job).unwrap();
+    let before = hash(&central, "c_bpartner", BPARTNER_COLS, None);
+    lmp.exec("DELETE FROM c_bpartner WHERE c_bpartner_id % 2 = 0");
+
+    let mut s = src.source().unwrap();
+    let schema = s.describe(None, "c_bpartner").unwrap().unwrap();
+    let key = vec!["c_bpartner_id".to_string()];
+    let req = ReadRequest {
+        schema: None,
+        table: "c_bpartner",
+        columns: &schema.columns,
+        key: &key,
+        since: None,
+    };
+    for mode in [Mode::Full, Mode::Upsert] {
+        let plan = WritePlan {
+            schema: "public",
+            table: "c_bpartner",
+            columns: &schema.columns,
+            key: &key,
+            mode,
+            cursor: None,
+            branch: Some(("branch", "pgsql_lmp")),
+        };
+        let mut t = dst.target().unwrap();
+        // 1. The whole stream is sent, then the feed fails.
+        let err = t
+            .write(&plan, &mut |sink: &mut dyn RowSink| {
+                s.read(&req, sink, &mut Rejects::default())?;
+                Err(DriverError::other("the feed failed after the data"))
+            })
+            .unwrap_err();
+        assert!(err.message.contains("the feed failed"), "{err}");
+        assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, None), before, "{mode:?}");
+
+        // 2. The binary stream breaks in the middle.
+        let err = t
+            .write(&plan, &mut |sink: &mut dyn RowSink| {
+                let w = sink.pg_binary().expect("binary path");
+                struct Bin<'a>(BreakingWriter<'a>);
+                impl RowSink for Bin<'_> {
+                    fn row(&mut self, _: &[Value]) -> Result<(), DriverError> {
+                        unreachable!()
+                    }
+                    fn pg_binary(&mut self) -> Option<&mut dyn Write> {
+                        Some(&mut self.0)
+                    }
+                }
+                let mut bin = Bin(BreakingWriter {
+                    inner: w,
+                    left: 100_000,
+                });
+                s.read(&req, &mut bin, &mut Rejects::default())
+            })
+            .unwrap_err();
+        assert!(err.message.contains("link to the target broke"), "{err}");
+        assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, None), before, "{mode:?}");
+
+        // 3. Rows on the text path, then an error.
+        let err = t
+            .write(&plan, &mut |sink: &mut dyn RowSink| {
+                let mut text = TextOnly { inner: sink };
+                s.read(&req, &mut text, &mut Rejects::default())?;
+                Err(DriverError::other("late failure"))
+            })
+            .unwrap_err();
+        assert!(err.message.contains("late failure"), "{err}");
+        assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, None), before, "{mode:?}");
+    }
+    // Both sessions still work: a normal sync goes through.
+    let run = sync(&*src, &*dst, &job).unwrap();
+    assert_eq!(run.outcome.processed, 1500);
+}
+
+struct NullRows;
+
+impl RowSink for NullRows {
+    fn row(&mut self, _: &[Value]) -> Result<(), DriverError> {
+        Ok(())
+    }
+}
+
+/// A source view that takes many seconds to stream.
+fn slow_source(prefix: &str) -> TestDb {
+    let db = TestDb::create(prefix);
+    db.exec(
+        "CREATE VIEW big AS SELECT g AS id, repeat('x', 50) || g AS payload
+         FROM generate_series(1, 200000000) g",
+    );
+    db
+}
+
+fn cancel_case(cancel_target: bool) {
+    let src_db = slow_source(if cancel_target { "bs_pgdrv_cancel_t_src" } else { "bs_pgdrv_cancel_s_src" });
+    let central = TestDb::create("bs_pgdrv_cancel_central");
+    let (src, dst) = (endpoint("pgsql_lmp", &src_db), endpoint("target", &central));
+    central.exec("CREATE TABLE big (branch text NOT NULL, id integer, payload text, PRIMARY KEY (branch, id));
+                  INSERT INTO big VALUES ('pgsql_lmp', -1, 'before')");
+    let mut s = src.source().unwrap();
+    let schema = s.describe(None, "big").unwrap().unwrap();
+    let key = vec!["id".to_string()];
+    let plan = WritePlan {
+        schema: "public",
+        table: "big",
+        columns: &schema.columns,
+        key: &key,
+        mode: Mode::Full,
+        cursor: None,
+        branch: Some(("branch", "pgsql_lmp")),
+    };
+    let mut t = dst.target().unwrap();
+    t.prepare(&plan).unwrap();
+    let cancel = if cancel_target { t.cancel_handle() } else { s.cancel_handle() };
+    let req = ReadRequest {
+        schema: None,
+        table: "big",
+        columns: &schema.columns,
+        key: &key,
+        since: None,
+    };
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        cancel();
+        Instant::now()
+    });
+    let err = t
+        .write(&plan, &mut |sink: &mut dyn RowSink| s.read(&req, sink, &mut Rejects::default()))
+        .unwrap_err();
+    let stopped = Instant::now();
+    let cancelled_at = canceller.join().unwrap();
+    assert_eq!(err.kind, ErrorKind::Cancelled, "{err}");
+    assert!(
+        stopped.duration_since(cancelled_at) < Duration::from_secs(5),
+        "stopped {:?} after the cancel",
+        stopped.duration_since(cancelled_at)
+    );
+    let rows: Vec<(String, i32)> = central
+        .client()
+        .query("SELECT branch, id FROM big", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, [("pgsql_lmp".to_string(), -1)], "the target is as it was");
+}
+
+#[test]
+fn cancelling_the_source_stops_a_long_copy() {
+    cancel_case(false);
+}
+
+#[test]
+fn cancelling_the_target_stops_a_long_copy() {
+    cancel_case(true);
+}
+
+#[test]
+fn statement_timeout_is_a_timeout() {
+    let db = TestDb::create("bs_pgdrv_timeout");
+    db.exec("CREATE VIEW slow AS SELECT 1 AS id, pg_sleep(5)::text AS s");
+    let mut engine = engine();
+    engine.statement_timeout = branchsync::config::DurationStr(Duration::from_millis(300));
+    let src = open_endpoint(&server("pgsql_slow", &db.url, ""), &engine, 2).unwrap();
+    let mut s = src.source().unwrap();
+    let schema = s.describe(None, "slow").unwrap().unwrap();
+    let req = ReadRequest {
+        schema: None,
+        table: "slow",
+        columns: &schema.columns,
+        key: &[],
+        since: None,
+    };
+    let started = Instant::now();
+    let err = s.read(&req, &mut NullRows, &mut Rejects::default()).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert!(err.kind.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(err.message.contains("pgsql_slow") && err.message.contains("slow"), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_fails_fast_without_showing_the_password() {
+    let mut engine = engine();
+    engine.connect_timeout = branchsync::config::DurationStr(Duration::from_secs(2));
+    let url = "postgres://reader:s3cretpw@127.0.0.1:1/idempiere";
+    let ep = open_endpoint(&server("pgsql_dead", url, ""), &engine, 2).expect("opening never connects");
+    let started = Instant::now();
+    let err = ep.source().err().expect("no server on port 1");
+    assert_eq!(err.kind, ErrorKind::Connection, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(err.message.contains("pgsql_dead"), "{err}");
+    assert!(!err.message.contains("s3cretpw"), "{err}");
+    let err = ep.probe().err().unwrap();
+    assert!(!err.message.contains("s3cretpw"), "{err}");
+}
+
+#[test]
+fn a_missing_database_is_not_retried() {
+    let db = TestDb::create("bs_pgdrv_nodb");
+    let url = crate::common::pg::url_with_db(&db.url, "bs_no_such_database_here");
+    let ep = open_endpoint(&server("pgsql_nodb", &url, ""), &engine(), 2).unwrap();
+    let err = ep.source().err().unwrap();
+    assert!(!err.kind.is_retryable(), "{err}");
+    assert!(err.message.contains("bs_no_such_database_here"), "{err}");
+}
+
+#[test]
+fn tls_modes_are_refused_until_supported() {
+    for extra in ["sslmode = \"require\"", "sslmode = \"verify-full\""] {
+        let err = open_endpoint(&server("pgsql_tls", "postgres://u@h/db", extra), &engine(), 2)
+            .err()
+            .expect("TLS is not silently dropped");
+        assert!(err.message.contains("TLS"), "{err}");
+        assert!(err.message.contains("pgsql_tls"), "{err}");
+    }
+    let err = open_endpoint(&server("pgsql_tls", "postgres://u@h/db?sslmode=require", ""), &engine(), 2)
+        .err()
+        .unwrap();
+    assert!(err.message.contains("TLS"), "{err}");
+}
+
+#[test]
+fn a_terminated_session_is_a_connection_error() {
+    let lmp = branch_db("bs_pgdrv_kill_lmp", 1, 2000);
+    let central = TestDb::create("bs_pgdrv_kill_central");
+    let (src, dst) = (endpoint("pgsql_lmp", &lmp), endpoint("target", &central));
+    let job = Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_lmp");
+    sync(&*src, &*dst, &job).unwrap();
+    let before = hash(&central, "c_bpartner", BPARTNER_COLS, None);
+
+    let mut s = src.source().unwrap();
+    let schema = s.describe(None, "c_bpartner").unwrap().unwrap();
+    let key = vec!["c_bpartner_id".to_string()];
+    let plan = WritePlan {
+        schema: "public",
+        table: "c_bpartner",
+        columns: &schema.columns,
+        key: &key,
+        mode: Mode::Full,
+        cursor: None,
+        branch: Some(("branch", "pgsql_lmp")),
+    };
+    let req = ReadRequest {
+        schema: None,
+        table: "c_bpartner",
+        columns: &schema.columns,
+        key: &key,
+        since: None,
+    };
+    let mut t = dst.target().unwrap();
+    let central_name = central.name.clone();
+    let err = t
+        .write(&plan, &mut |sink: &mut dyn RowSink| {
+            // An administrator ends the target's session while it copies.
+            let mut admin = central.client();
+            admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE datname = $1 AND application_name = 'branchsync' AND pid <> pg_backend_pid()",
+                    &[&central_name],
+                )
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            s.read(&req, sink, &mut Rejects::default())
+        })
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Connection, "{err}");
+    drop(t);
+    assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, None), before);
+    // The pool replaces the dead connection.
+    let run = sync(&*src, &*dst, &job).unwrap();
+    assert_eq!(run.outcome.processed, 2000);
+}
