@@ -12,3 +12,4 @@ pub mod journal;
 pub mod logging;
 pub mod notify;
 pub mod report;
+pub mod serve;

@@ -214,6 +214,16 @@ fn hold_lock_in_child(lock: &std::path::Path) -> (Child, i32) {
     (child, line.trim().parse().unwrap())
 }
 
+/// SIGKILL the lock holder (and its sleeper) and reap it.
+fn kill(holder: &mut Child, sleeper: i32) {
+    // SAFETY: plain kill(2) on pids this test spawned and has not reaped.
+    unsafe {
+        libc::kill(holder.id() as i32, libc::SIGKILL);
+        libc::kill(sleeper, libc::SIGKILL);
+    }
+    holder.wait().unwrap();
+}
+
 #[test]
 fn a_killed_holder_leaves_its_batch_interrupted() {
     let site = Site::new();
@@ -247,11 +257,7 @@ fn a_killed_holder_leaves_its_batch_interrupted() {
     assert_eq!(v[0]["status"], "running");
 
     // SIGKILL: no chance to write anything
-    unsafe {
-        libc::kill(holder.id() as i32, libc::SIGKILL);
-        libc::kill(sleeper, libc::SIGKILL);
-    }
-    holder.wait().unwrap();
+    kill(&mut holder, sleeper);
 
     let text = site.stdout(&["sync-status"]);
     assert!(text.contains("  Status: interrupted\n"), "{text}");
@@ -548,8 +554,9 @@ fn prune_deletes_just_older_keeps_just_newer_and_running() {
             ancient_interrupted,
         ])
         .unwrap();
-    // the ancient running batch is alive: its run holds the lock
-    let lock = RunLock::acquire(&site.journal_path()).unwrap();
+    // the ancient running batch is alive: its run holds the lock (in another
+    // process, so that no child spawned by this one can inherit the lock)
+    let (mut holder, sleeper) = hold_lock_in_child(&site.dir.path().join("journal.db.lock"));
 
     let text = site.stdout(&["prune", "--older-than", "30d", "--dry-run"]);
     assert!(
@@ -594,7 +601,7 @@ fn prune_deletes_just_older_keeps_just_newer_and_running() {
     assert!(text.starts_with("Nothing to prune"), "{text}");
 
     // once its process is gone it is interrupted, and old enough to go
-    drop(lock);
+    kill(&mut holder, sleeper);
     let text = site.stdout(&["prune", "--older-than", "30d"]);
     assert!(
         text.starts_with("Deleted 1 batch (3 progress rows)") && text.contains(&ids[2]),

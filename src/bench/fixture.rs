@@ -79,7 +79,7 @@ pub fn populate(client: &mut Client, table: &str, rows: u64) -> anyhow::Result<u
     )?;
     client.batch_execute(&format!("VACUUM ANALYZE {table}"))?;
     let size: i64 = client
-        .query_one("SELECT pg_table_size($1::regclass)", &[&table])?
+        .query_one("SELECT pg_table_size(to_regclass($1))", &[&table])?
         .get(0);
     Ok(size as u64)
 }

@@ -121,7 +121,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         measure("upsert, 5% changed", &pg_cfg("upsert"), &mut |rep| {
             let mut c = fixture::connect(&src_url)?;
             c.execute(
-                "UPDATE c_invoiceline SET priceactual = priceactual + 1, updated = updated + interval '1 day' WHERE c_invoiceline_id % 20 = $1",
+                "UPDATE c_invoiceline SET priceactual = priceactual + 1, updated = updated + interval '1 day' WHERE c_invoiceline_id % 20 = $1::bigint",
                 &[&(rep as i64 % 20)],
             )?;
             Ok(())

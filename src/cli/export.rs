@@ -1,10 +1,11 @@
 //! `export`: a batch report, one row per progress row, as CSV (the
-//! `sync_progress` columns) or JSON (the `sync-status --json` shape).
+//! `sync_progress` columns) or JSON (the `sync-status --json` shape); or as a
+//! self-contained HTML page with charts, or an Excel workbook.
 
 use super::status::{emit, explain_damage, find_batch, open_for_reading};
 use super::Global;
 use crate::exit::Outcome;
-use crate::report::{csv, json};
+use crate::report::{csv, html, json, xlsx};
 use anyhow::Context;
 
 #[derive(Debug, clap::Args)]
@@ -17,7 +18,7 @@ pub struct Args {
     /// Write here instead of stdout
     #[arg(long, short)]
     pub output: Option<std::path::PathBuf>,
-    /// csv or json
+    /// csv, json, html (one page with charts; print it to PDF) or xlsx (needs --output)
     #[arg(long, default_value = "csv")]
     pub format: String,
 }
@@ -26,6 +27,8 @@ pub struct Args {
 enum Format {
     Csv,
     Json,
+    Html,
+    Xlsx,
 }
 
 impl Args {
@@ -37,10 +40,17 @@ impl Args {
         let format = match self.format.to_ascii_lowercase().as_str() {
             "csv" => Format::Csv,
             "json" => Format::Json,
+            "html" => Format::Html,
+            "xlsx" => Format::Xlsx,
             other => {
-                anyhow::bail!("unknown export format {other:?}: use --format csv or --format json")
+                anyhow::bail!(
+                    "unknown export format {other:?}: use --format csv, json, html or xlsx"
+                )
             }
         };
+        if matches!(format, Format::Xlsx) && self.output.is_none() {
+            anyhow::bail!("--format xlsx writes a binary file: add --output report.xlsx");
+        }
         if self.batch_id.is_none() && !self.latest {
             anyhow::bail!(
                 "name the batch to export: `branchsync export BATCH_ID` or `branchsync export --latest` (list them with `branchsync sync-status --all`)"
@@ -58,8 +68,15 @@ impl Args {
         };
         let rows = journal.progress_rows(&batch.batch_id, false)?;
         let text = match format {
-            Format::Csv => csv::progress_csv(&rows),
-            Format::Json => json::batch_json(&batch, &rows),
+            Format::Csv => csv::progress_csv(&rows).into_bytes(),
+            Format::Json => json::batch_json(&batch, &rows).into_bytes(),
+            Format::Html => {
+                let data = html::ReportData::load(&journal, batch.clone())?;
+                html::report_page(&data, false, None).into_bytes()
+            }
+            Format::Xlsx => {
+                xlsx::batch_workbook(&batch, &rows).context("cannot build the xlsx workbook")?
+            }
         };
         match &self.output {
             Some(path) => {
@@ -76,7 +93,7 @@ impl Args {
                     path.display()
                 ))?;
             }
-            None => emit(&text)?,
+            None => emit(&String::from_utf8_lossy(&text))?,
         }
         Ok(Outcome::Success)
     }

@@ -3,10 +3,13 @@
 
 mod bench;
 mod check;
+mod completions;
 mod demo;
 mod export;
+mod man;
 mod prune;
 mod resume_interrupted;
+mod serve;
 mod stats;
 mod status;
 mod sync_all;
@@ -57,6 +60,12 @@ pub enum Command {
     Bench(bench::Args),
     /// Zero-setup showcase: generated SQLite branches synced into a central file
     Demo(demo::Args),
+    /// Read-only web dashboard over the journal: batches, live details, charts, JSON API
+    Serve(serve::Args),
+    /// Print the shell completion script
+    Completions(completions::Args),
+    /// Print the manual page (roff)
+    Man(man::Args),
 }
 
 /// Options every command sees.
@@ -74,6 +83,11 @@ impl Global {
             .clone()
             .or_else(|| std::env::var_os("BRANCHSYNC_CONFIG").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("branchsync.toml"))
+    }
+
+    /// Only `[journal]` (and `[log]`), for commands that just read the journal.
+    pub fn load_journal_config(&self) -> Result<Config, crate::config::ConfigError> {
+        Config::load_journal_only(&self.config_path())
     }
 
     pub fn load_config(&self) -> Result<Config, crate::config::ConfigError> {
@@ -99,5 +113,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(a) => a.run(&global),
         Command::Bench(a) => a.run(&global),
         Command::Demo(a) => a.run(&global),
+        Command::Serve(a) => a.run(&global),
+        Command::Completions(a) => a.run(&global),
+        Command::Man(a) => a.run(&global),
     }
 }

@@ -42,10 +42,11 @@ impl Args {
             let batches = journal.list_batches(self.limit)?;
             if self.json {
                 json::batch_list_json(&batches)
-            } else if batches.is_empty() {
-                status::render_no_batches(journal.path())
             } else {
-                status::render_batch_list(&batches, journal.batch_count()?, paint)
+                match journal.batch_count()? {
+                    0 => status::render_no_batches(journal.path()),
+                    total => status::render_batch_list(&batches, total, paint),
+                }
             }
         } else {
             let batch = match &self.batch_id {
@@ -77,7 +78,7 @@ impl Args {
 /// created), and a `running` batch whose process is gone is recorded
 /// `interrupted` before anything is shown.
 pub(super) fn open_for_reading(global: &Global) -> anyhow::Result<Journal> {
-    let config = global.load_config()?;
+    let config = global.load_journal_config()?;
     let mut journal = Journal::open_read(&config.journal.path)?;
     journal.reconcile_liveness(false).with_context(|| {
         format!(

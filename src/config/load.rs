@@ -17,6 +17,37 @@ impl Config {
         Config::parse(&text, path)
     }
 
+    /// For commands that only read the journal (`sync-status`, `export`,
+    /// `stats`, `prune`, `serve`): only `[journal]` must be present and valid;
+    /// the other sections are left to the commands that use them (a broken
+    /// `[[table]]` must not hide the journal from the operator).
+    pub fn load_journal_only(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let table: toml::Table = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
+        let mut only = toml::Table::new();
+        for key in ["journal", "log"] {
+            if let Some(v) = table.get(key) {
+                only.insert(key.to_owned(), v.clone());
+            }
+        }
+        let mut config: Config = match only.try_into() {
+            Ok(c) => c,
+            // Report it with its position, as the full parse does.
+            Err(_) => return Config::parse(text, path),
+        };
+        config.path = path.to_path_buf();
+        let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        config.journal.path = resolve(&base, &config.journal.path);
+        if let Some(f) = &config.log.file {
+            config.log.file = Some(resolve(&base, f));
+        }
+        Ok(config)
+    }
+
     /// Parse and validate config text (`path` names it in errors and anchors
     /// relative paths).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
@@ -24,6 +55,7 @@ impl Config {
         let mut config: Config = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
         config.path = path.to_path_buf();
         validate::validate(&config, text)?;
+        super::notify::check(&config.notify, path, text)?;
         if let Some(t) = &mut config.target {
             t.name = "target".into();
         }

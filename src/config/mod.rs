@@ -15,7 +15,7 @@ pub use duration::{format_duration, parse_duration, DurationStr};
 pub(crate) use error::line_col;
 pub use error::ConfigError;
 pub use notify::{
-    url_host, EmailConfig, NotifyChannel, NotifyConfig, NotifyEvent, SmtpTls, UrlSource,
+    url_host, EmailConfig, NotifyChannel, NotifyConfig, NotifyEvent, NotifyKind, SmtpTls, UrlSource,
 };
 pub use pgpass::{lookup_pgpass, lookup_pgpass_in, pgpass_path};
 pub use secrets::{redact_url, PgPassKey};

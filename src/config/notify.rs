@@ -4,12 +4,17 @@
 //! is a secret: both can live in the environment (`url_env`, `password_env`),
 //! and neither is ever printed (`Debug` shows the host only).
 //!
-//! The rules between keys are checked while parsing (`try_from`), so that an
-//! error points at the entry's line in the file like every other config error.
+//! An entry is kept as written (serde rejects unknown keys and wrong types);
+//! the rules between its keys are checked by [`check`] once the whole file has
+//! parsed, so that each error names `[[notify]] #n`, the key and its line.
 
-use super::DurationStr;
+mod rules;
+
+use super::{line_col, ConfigError, DurationStr};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 /// A batch outcome that can be announced.
@@ -31,6 +36,31 @@ impl NotifyEvent {
     }
 }
 
+/// What carries the notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyKind {
+    /// Generic JSON POST of the whole notice.
+    Webhook,
+    /// Slack incoming webhook (`{"text": …}`).
+    Slack,
+    /// Discord webhook (`{"content": …, "embeds": […]}`).
+    Discord,
+    /// Email over SMTP.
+    Email,
+}
+
+impl NotifyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyKind::Webhook => "webhook",
+            NotifyKind::Slack => "slack",
+            NotifyKind::Discord => "discord",
+            NotifyKind::Email => "email",
+        }
+    }
+}
+
 /// How an email is protected on its way to the SMTP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,6 +74,28 @@ pub enum SmtpTls {
     None,
 }
 
+/// One `[[notify]]` entry, as written. Read it through the methods, which
+/// apply the defaults; [`check`] has made sure the keys fit the kind.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub kind: NotifyKind,
+    /// A label for logs and the journal.
+    pub name: Option<String>,
+    pub on: Option<Vec<NotifyEvent>>,
+    pub timeout: Option<DurationStr>,
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub tls: Option<SmtpTls>,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+}
+
 /// Where a webhook URL comes from.
 #[derive(Clone, PartialEq, Eq)]
 pub enum UrlSource {
@@ -53,7 +105,7 @@ pub enum UrlSource {
     Env(String),
 }
 
-/// An email channel.
+/// An email entry, defaults applied.
 #[derive(Debug, Clone)]
 pub struct EmailConfig {
     pub smtp_host: String,
@@ -66,20 +118,16 @@ pub struct EmailConfig {
     pub to: Vec<String>,
 }
 
-/// Where a notification goes.
+/// Where a notification goes, defaults applied.
 #[derive(Debug, Clone)]
 pub enum NotifyChannel {
-    /// Generic JSON POST of the whole notice.
     Webhook(UrlSource),
-    /// Slack incoming webhook (`{"text": …}`).
     Slack(UrlSource),
-    /// Discord webhook (`{"content": …, "embeds": […]}`).
     Discord(UrlSource),
     Email(EmailConfig),
 }
 
 impl NotifyChannel {
-    /// `webhook`, `slack`, `discord` or `email`.
     pub fn kind(&self) -> &'static str {
         match self {
             NotifyChannel::Webhook(_) => "webhook",
@@ -90,18 +138,8 @@ impl NotifyChannel {
     }
 }
 
-/// One `[[notify]]` entry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "RawNotify")]
-pub struct NotifyConfig {
-    /// A label for logs and the journal (optional).
-    pub name: Option<String>,
-    /// The outcomes announced. Default: failed and interrupted.
-    pub on: Vec<NotifyEvent>,
-    /// Bound of one attempt (connect + send + answer). Default 10s.
-    pub timeout: Duration,
-    pub channel: NotifyChannel,
-}
+/// Bound of one attempt when `timeout` is not set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl NotifyConfig {
     /// How logs, errors and the journal name the entry at `index` (0-based):
@@ -109,13 +147,81 @@ impl NotifyConfig {
     pub fn label(&self, index: usize) -> String {
         match &self.name {
             Some(name) => format!("[[notify]] #{} {name:?}", index + 1),
-            None => format!("[[notify]] #{} ({})", index + 1, self.channel.kind()),
+            None => format!("[[notify]] #{} ({})", index + 1, self.kind.as_str()),
         }
+    }
+
+    /// The outcomes announced; default failed and interrupted.
+    pub fn events(&self) -> Vec<NotifyEvent> {
+        self.on
+            .clone()
+            .unwrap_or_else(|| vec![NotifyEvent::Failed, NotifyEvent::Interrupted])
     }
 
     /// Is `event` one this entry announces?
     pub fn wants(&self, event: NotifyEvent) -> bool {
-        self.on.contains(&event)
+        self.events().contains(&event)
+    }
+
+    /// Bound of one attempt (connect, send, answer).
+    pub fn timeout(&self) -> Duration {
+        self.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0)
+    }
+
+    /// The channel with its defaults (ports by TLS mode, STARTTLS).
+    pub fn channel(&self) -> NotifyChannel {
+        let url = || match (&self.url, &self.url_env) {
+            (Some(url), _) => UrlSource::Inline(url.clone()),
+            (None, var) => UrlSource::Env(var.clone().unwrap_or_default()),
+        };
+        match self.kind {
+            NotifyKind::Webhook => NotifyChannel::Webhook(url()),
+            NotifyKind::Slack => NotifyChannel::Slack(url()),
+            NotifyKind::Discord => NotifyChannel::Discord(url()),
+            NotifyKind::Email => {
+                let tls = self.tls.unwrap_or(SmtpTls::Starttls);
+                NotifyChannel::Email(EmailConfig {
+                    smtp_host: self.smtp_host.clone().unwrap_or_default(),
+                    smtp_port: self.smtp_port.unwrap_or(match tls {
+                        SmtpTls::Starttls => 587,
+                        SmtpTls::Tls => 465,
+                        SmtpTls::None => 25,
+                    }),
+                    tls,
+                    username: self.username.clone(),
+                    password_env: self.password_env.clone(),
+                    from: self.from.clone().unwrap_or_default(),
+                    to: self.to.clone(),
+                })
+            }
+        }
+    }
+
+    /// What may be shown of the destination: a host or a variable's name.
+    pub fn destination(&self) -> String {
+        match self.channel() {
+            NotifyChannel::Email(e) => format!("{}:{}", e.smtp_host, e.smtp_port),
+            NotifyChannel::Webhook(u) | NotifyChannel::Slack(u) | NotifyChannel::Discord(u) => {
+                u.describe()
+            }
+        }
+    }
+}
+
+impl fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("on", &self.events())
+            .field("timeout", &self.timeout())
+            .field("destination", &self.destination())
+            .field("url_env", &self.url_env)
+            .field("username", &self.username)
+            .field("password_env", &self.password_env)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish()
     }
 }
 
@@ -131,7 +237,7 @@ impl UrlSource {
                     Ok(url.trim().to_owned())
                 }
                 _ => Err(format!(
-                    "the environment variable {var} (url_env) is not set; export it with the webhook URL in the environment of branchsync (e.g. the systemd unit's EnvironmentFile)"
+                    "the environment variable {var} (url_env) is not set; export the webhook URL there, in the environment of branchsync (e.g. the systemd unit's EnvironmentFile)"
                 )),
             },
         }
@@ -175,293 +281,46 @@ fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_env_name(key: &str, var: &str) -> Result<(), String> {
-    if var.is_empty() || var.contains(['=', '\0']) || var.chars().any(char::is_whitespace) {
-        return Err(format!(
-            "key {key}: {var:?} is not an environment variable name; expected a name like \"SLACK_WEBHOOK_URL\""
-        ));
+/// The entries' positions in the text: `[[notify]]` tables and their keys.
+#[derive(Default, Deserialize)]
+struct Spans {
+    #[serde(default)]
+    notify: Vec<toml::Spanned<BTreeMap<String, toml::Spanned<toml::Value>>>>,
+}
+
+/// Check every `[[notify]]` entry of `config` (read from `text`): the keys
+/// must fit the kind, and each error names the entry, the key, its
+/// line:column and the fix.
+pub(super) fn check(notify: &[NotifyConfig], path: &Path, text: &str) -> Result<(), ConfigError> {
+    let spans: Spans = toml::from_str(text).unwrap_or_default();
+    for (i, entry) in notify.iter().enumerate() {
+        if let Err((key, message)) = rules::check_entry(entry) {
+            let mut label = entry.label(i);
+            if let Some(key) = key {
+                label.push_str(&format!(" key {key}"));
+            }
+            let at = spans.notify.get(i).map(|table| {
+                key.and_then(|k| table.get_ref().get(k))
+                    .map_or(table.span().start, |v| v.span().start)
+            });
+            return Err(match at {
+                Some(at) => {
+                    let (line, column) = line_col(text, at);
+                    ConfigError::InvalidAt {
+                        path: path.to_path_buf(),
+                        line,
+                        column,
+                        entry: label,
+                        message,
+                    }
+                }
+                None => ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    entry: label,
+                    message,
+                },
+            });
+        }
     }
     Ok(())
-}
-
-fn check_mailbox(key: &str, value: &str) -> Result<(), String> {
-    value
-        .parse::<lettre::message::Mailbox>()
-        .map(|_| ())
-        .map_err(|_| {
-            format!(
-                "key {key}: {value:?} is not an email address; expected \"ops@example.com\" or \"Sync <sync@example.com>\""
-            )
-        })
-}
-
-fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    Webhook,
-    Slack,
-    Discord,
-    Email,
-}
-
-/// The entry as written; [`NotifyConfig`] is what it means once checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNotify {
-    kind: Kind,
-    name: Option<String>,
-    on: Option<Vec<NotifyEvent>>,
-    timeout: Option<DurationStr>,
-    url: Option<String>,
-    url_env: Option<String>,
-    smtp_host: Option<String>,
-    smtp_port: Option<u16>,
-    tls: Option<SmtpTls>,
-    username: Option<String>,
-    password_env: Option<String>,
-    from: Option<String>,
-    to: Option<Vec<String>>,
-}
-
-const MAX_TIMEOUT: Duration = Duration::from_secs(300);
-
-impl TryFrom<RawNotify> for NotifyConfig {
-    type Error = String;
-
-    fn try_from(raw: RawNotify) -> Result<Self, String> {
-        if let Some(name) = &raw.name {
-            if name.trim().is_empty() || name.chars().any(char::is_control) {
-                return Err(format!(
-                    "key name: {name:?} is not a usable label; expected a short name like \"ops-slack\""
-                ));
-            }
-        }
-        let on = raw
-            .on
-            .clone()
-            .unwrap_or_else(|| vec![NotifyEvent::Failed, NotifyEvent::Interrupted]);
-        if on.is_empty() {
-            return Err("key on: is empty, so nothing would ever be sent; list outcomes from \"failed\", \"interrupted\", \"completed\", or remove the entry".into());
-        }
-        let timeout = raw.timeout.map_or(Duration::from_secs(10), |d| d.0);
-        if timeout.is_zero() || timeout > MAX_TIMEOUT {
-            return Err(
-                "key timeout: must be more than 0s and at most 5m (the bound of one attempt; default \"10s\")".into(),
-            );
-        }
-        let channel = match raw.kind {
-            Kind::Email => NotifyChannel::Email(email(&raw)?),
-            kind => {
-                let url = webhook_url(&raw)?;
-                match kind {
-                    Kind::Slack => NotifyChannel::Slack(url),
-                    Kind::Discord => NotifyChannel::Discord(url),
-                    _ => NotifyChannel::Webhook(url),
-                }
-            }
-        };
-        Ok(NotifyConfig {
-            name: raw.name,
-            on,
-            timeout,
-            channel,
-        })
-    }
-}
-
-fn webhook_url(raw: &RawNotify) -> Result<UrlSource, String> {
-    for (key, set) in [
-        ("smtp_host", raw.smtp_host.is_some()),
-        ("smtp_port", raw.smtp_port.is_some()),
-        ("tls", raw.tls.is_some()),
-        ("username", raw.username.is_some()),
-        ("password_env", raw.password_env.is_some()),
-        ("from", raw.from.is_some()),
-        ("to", raw.to.is_some()),
-    ] {
-        if set {
-            return Err(format!(
-                "key {key} is only for kind = \"email\"; remove it from this webhook entry"
-            ));
-        }
-    }
-    match (&raw.url, &raw.url_env) {
-        (Some(_), Some(_)) => Err("set either url or url_env, not both (url_env = \"NAME\" reads the URL from that environment variable, which keeps its token out of the file)".into()),
-        (None, None) => Err("missing the webhook URL: add url_env = \"NAME\" (an environment variable holding the URL) or url = \"https://…\"".into()),
-        (Some(url), None) => {
-            check_url(url).map_err(|why| format!("key url: {why}"))?;
-            Ok(UrlSource::Inline(url.clone()))
-        }
-        (None, Some(var)) => {
-            check_env_name("url_env", var)?;
-            Ok(UrlSource::Env(var.clone()))
-        }
-    }
-}
-
-fn email(raw: &RawNotify) -> Result<EmailConfig, String> {
-    for (key, set) in [
-        ("url", raw.url.is_some()),
-        ("url_env", raw.url_env.is_some()),
-    ] {
-        if set {
-            return Err(format!(
-                "key {key} is only for webhook, slack and discord entries; an email entry uses smtp_host, from and to"
-            ));
-        }
-    }
-    let smtp_host = raw.smtp_host.as_deref().map(str::trim).ok_or(
-        "missing key smtp_host: the SMTP server's host name, e.g. smtp_host = \"smtp.example.com\"",
-    )?;
-    let with_port = smtp_host
-        .rsplit_once(':')
-        .is_some_and(|(h, p)| !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()));
-    if smtp_host.is_empty()
-        || smtp_host.contains(['/', '@'])
-        || smtp_host.contains(char::is_whitespace)
-        || with_port
-    {
-        return Err(format!(
-            "key smtp_host: {smtp_host:?} is not a host name; expected \"smtp.example.com\" (the port goes in smtp_port)"
-        ));
-    }
-    let smtp_host = smtp_host.to_owned();
-    let tls = raw.tls.unwrap_or(SmtpTls::Starttls);
-    let smtp_port = match raw.smtp_port {
-        Some(0) => return Err("key smtp_port: must be between 1 and 65535".into()),
-        Some(p) => p,
-        None => match tls {
-            SmtpTls::Starttls => 587,
-            SmtpTls::Tls => 465,
-            SmtpTls::None => 25,
-        },
-    };
-    let from = raw
-        .from
-        .clone()
-        .ok_or("missing key from: the sender, e.g. from = \"branchsync <sync@example.com>\"")?;
-    check_mailbox("from", &from)?;
-    let to = raw.to.clone().unwrap_or_default();
-    if to.is_empty() {
-        return Err("missing key to: the recipients, e.g. to = [\"ops@example.com\"]".into());
-    }
-    for t in &to {
-        check_mailbox("to", t)?;
-    }
-    if let Some(var) = &raw.password_env {
-        check_env_name("password_env", var)?;
-        if raw.username.is_none() {
-            return Err("key password_env: a password needs a user name; add username = \"…\" (or remove password_env for a relay without login)".into());
-        }
-    }
-    if raw.username.is_some() {
-        if raw.password_env.is_none() {
-            return Err("key username: the password is missing; add password_env = \"NAME\" (an environment variable holding it)".into());
-        }
-        if tls == SmtpTls::None && !is_loopback_host(&smtp_host) {
-            return Err(format!(
-                "key tls: \"none\" would send the SMTP password in plaintext to {smtp_host}; use tls = \"starttls\" or \"tls\""
-            ));
-        }
-    }
-    Ok(EmailConfig {
-        smtp_host,
-        smtp_port,
-        tls,
-        username: raw.username.clone(),
-        password_env: raw.password_env.clone(),
-        from,
-        to,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<NotifyConfig, String> {
-        #[derive(Deserialize)]
-        struct Wrap {
-            notify: Vec<NotifyConfig>,
-        }
-        toml::from_str::<Wrap>(text)
-            .map(|mut w| w.notify.remove(0))
-            .map_err(|e| e.message().to_owned())
-    }
-
-    #[test]
-    fn webhook_defaults_and_url_env() {
-        let n = parse("[[notify]]\nkind = \"slack\"\nurl_env = \"SLACK_URL\"\n").unwrap();
-        assert_eq!(n.on, vec![NotifyEvent::Failed, NotifyEvent::Interrupted]);
-        assert_eq!(n.timeout, Duration::from_secs(10));
-        assert!(matches!(&n.channel, NotifyChannel::Slack(UrlSource::Env(v)) if v == "SLACK_URL"));
-        assert_eq!(n.label(0), "[[notify]] #1 (slack)");
-    }
-
-    #[test]
-    fn debug_never_shows_the_url_token() {
-        let n = parse(
-            "[[notify]]\nkind = \"discord\"\nname = \"ops\"\nurl = \"https://discord.example/api/webhooks/1/SECRETTOKEN\"\non = [\"completed\"]\n",
-        )
-        .unwrap();
-        let dbg = format!("{n:?}");
-        assert!(!dbg.contains("SECRETTOKEN"), "{dbg}");
-        assert!(dbg.contains("discord.example"), "{dbg}");
-        assert_eq!(n.label(2), "[[notify]] #3 \"ops\"");
-    }
-
-    #[test]
-    fn email_ports_follow_tls() {
-        let n = parse("[[notify]]\nkind = \"email\"\nsmtp_host = \"smtp.example.com\"\nfrom = \"sync@example.com\"\nto = [\"ops@example.com\"]\ntls = \"tls\"\n").unwrap();
-        match n.channel {
-            NotifyChannel::Email(e) => {
-                assert_eq!(e.smtp_port, 465);
-                assert_eq!(e.tls, SmtpTls::Tls);
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn rules_between_keys_name_the_key_and_the_fix() {
-        let cases = [
-            ("kind = \"webhook\"", "missing the webhook URL"),
-            ("kind = \"webhook\"\nurl = \"ftp://x\"", "key url: is not an http(s) URL"),
-            ("kind = \"webhook\"\nurl = \"https://x\"\nurl_env = \"X\"", "either url or url_env"),
-            ("kind = \"slack\"\nurl_env = \"X\"\nsmtp_host = \"h\"", "key smtp_host is only for kind = \"email\""),
-            ("kind = \"email\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]", "missing key smtp_host"),
-            ("kind = \"email\"\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = []", "missing key to"),
-            ("kind = \"email\"\nsmtp_host = \"h\"\nfrom = \"nope\"\nto = [\"d@e.f\"]", "key from: \"nope\" is not an email address"),
-            ("kind = \"email\"\nsmtp_host = \"mail.example\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\ntls = \"none\"\nusername = \"u\"\npassword_env = \"P\"", "plaintext"),
-            ("kind = \"email\"\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\nusername = \"u\"", "add password_env"),
-            ("kind = \"webhook\"\nurl_env = \"X\"\non = []", "key on: is empty"),
-            ("kind = \"webhook\"\nurl_env = \"X\"\ntimeout = \"0s\"", "key timeout"),
-        ];
-        for (body, want) in cases {
-            let err = parse(&format!("[[notify]]\n{body}\n")).unwrap_err();
-            assert!(err.contains(want), "{body:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn plaintext_login_is_allowed_to_a_local_relay() {
-        parse("[[notify]]\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\ntls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n").unwrap();
-    }
-
-    #[test]
-    fn host_of_a_url_drops_credentials_path_and_query() {
-        assert_eq!(
-            url_host("https://u:p@hooks.example:8443/a/b?c=d"),
-            "hooks.example:8443"
-        );
-        assert_eq!(url_host("http://127.0.0.1:9/x"), "127.0.0.1:9");
-    }
 }

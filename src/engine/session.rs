@@ -131,6 +131,7 @@ impl<'c> SyncSession<'c> {
         let status = super::execute(self.config, &self.journal, batch_id, jobs, threads, done, total)
             .with_context(|| format!("batch {batch_id}"))?;
         self.print_summary(batch_id)?;
+        crate::notify::notify_batch_end(self.config, &mut self.journal(), batch_id);
         Ok(match status {
             BatchStatus::Completed => Outcome::Success,
             BatchStatus::Failed => Outcome::Failed,

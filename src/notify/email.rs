@@ -144,9 +144,19 @@ mod tests {
             failed: vec![],
             host: "backup01".into(),
         };
-        let text = String::from_utf8(build_message(&cfg, &notice).unwrap().formatted()).unwrap();
-        assert!(text.contains("Subject: [branchsync] Batch sync_20261126084522_AbCd1234 completed on backup01"), "{text}");
-        assert!(text.contains("To: ops@example.com, it@example.com"), "{text}");
+        let text = String::from_utf8(build_message(&cfg, &notice).unwrap().formatted())
+            .unwrap()
+            .replace("\r\n ", " "); // unfold long headers
+        assert!(
+            text.contains(
+                "Subject: [branchsync] Batch sync_20261126084522_AbCd1234 completed on backup01"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("To: ops@example.com, it@example.com"),
+            "{text}"
+        );
         assert!(text.contains("Host: backup01"), "{text}");
     }
 }

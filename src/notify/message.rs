@@ -77,7 +77,9 @@ impl Notice {
         let b = &self.batch;
         let detail = match self.event {
             NotifyEvent::Completed => format!("{} tables", b.total_tables),
-            NotifyEvent::Failed => format!("{} of {} tables failed", b.failed_tables, b.total_tables),
+            NotifyEvent::Failed => {
+                format!("{} of {} tables failed", b.failed_tables, b.total_tables)
+            }
             NotifyEvent::Interrupted => format!(
                 "{}/{} tables completed before the stop",
                 b.completed_tables, b.total_tables
@@ -112,7 +114,10 @@ impl Notice {
                     "{} from {}{retries}: {}",
                     r.table_name,
                     r.connection_name,
-                    cut(r.error_message.as_deref().unwrap_or("no error recorded"), ERROR_CHARS)
+                    cut(
+                        r.error_message.as_deref().unwrap_or("no error recorded"),
+                        ERROR_CHARS
+                    )
                 )
             })
             .collect();
@@ -250,10 +255,19 @@ mod tests {
             "Batch sync_20261126084522_AbCd1234 failed on backup01 (2 of 120 tables failed)"
         );
         let body = n.body(10_000);
-        assert!(body.contains("Progress: 118/120 tables completed, 2 failed"), "{body}");
+        assert!(
+            body.contains("Progress: 118/120 tables completed, 2 failed"),
+            "{body}"
+        );
         assert!(body.contains("Duration: 01:02:05"), "{body}");
-        assert!(body.contains("t1 from pgsql_lmp (3 retries): timeout xxx"), "{body}");
-        assert!(body.contains("--resume=sync_20261126084522_AbCd1234"), "{body}");
+        assert!(
+            body.contains("t1 from pgsql_lmp (3 retries): timeout xxx"),
+            "{body}"
+        );
+        assert!(
+            body.contains("--resume=sync_20261126084522_AbCd1234"),
+            "{body}"
+        );
     }
 
     #[test]
@@ -267,7 +281,10 @@ mod tests {
         assert!(text.chars().count() <= 2000);
         assert!(text.starts_with("Batch sync_20261126084522_AbCd1234 failed"));
         assert!(text.ends_with('…'));
-        assert_eq!(n.json()["failed"].as_array().unwrap().len(), LISTED_FAILURES);
+        assert_eq!(
+            n.json()["failed"].as_array().unwrap().len(),
+            LISTED_FAILURES
+        );
         assert_eq!(n.json()["failed_not_listed"], 30);
     }
 }

@@ -73,7 +73,9 @@ pub fn notify_with(
     let notice = match Notice::load(journal, batch_id) {
         Ok(Some(n)) => n,
         Ok(None) => {
-            log::debug!("Notify: batch {batch_id} is unknown or still running; nothing to announce");
+            log::debug!(
+                "Notify: batch {batch_id} is unknown or still running; nothing to announce"
+            );
             return Vec::new();
         }
         Err(e) => {
@@ -126,7 +128,7 @@ fn send_all(
             .iter()
             .map(|(label, entry)| {
                 let handle = scope.spawn(move || deliver(entry, notice, backoff));
-                (label, entry.channel.kind(), handle)
+                (label, entry.kind.as_str(), handle)
             })
             .collect();
         handles
@@ -151,7 +153,11 @@ fn send_all(
 
 /// Up to [`ATTEMPTS`] attempts with doubling waits; a permanent failure
 /// stops at once. Returns the attempts made and the last result.
-fn deliver(entry: &NotifyConfig, notice: &Notice, backoff: Duration) -> (u32, Result<(), SendError>) {
+fn deliver(
+    entry: &NotifyConfig,
+    notice: &Notice,
+    backoff: Duration,
+) -> (u32, Result<(), SendError>) {
     let mut wait = backoff;
     let mut attempt = 1;
     loop {
@@ -168,25 +174,25 @@ fn deliver(entry: &NotifyConfig, notice: &Notice, backoff: Duration) -> (u32, Re
 }
 
 fn send_once(entry: &NotifyConfig, notice: &Notice) -> Result<(), SendError> {
-    let (url, body) = match &entry.channel {
-        NotifyChannel::Email(cfg) => return email::send(cfg, notice, entry.timeout),
+    let channel = entry.channel();
+    let (url, body) = match &channel {
+        NotifyChannel::Email(cfg) => return email::send(cfg, notice, entry.timeout()),
         NotifyChannel::Webhook(u) => (u, generic_payload(notice)),
         NotifyChannel::Slack(u) => (u, slack_payload(notice)),
         NotifyChannel::Discord(u) => (u, discord_payload(notice)),
     };
     let url = url.resolve().map_err(SendError::Permanent)?;
-    webhook::post_json(&url, &body, entry.timeout)
+    webhook::post_json(&url, &body, entry.timeout())
 }
 
 fn log_delivery(d: &Delivery, notice: &Notice) {
     let id = &notice.batch.batch_id;
     let event = notice.event.as_str();
     match &d.result {
-        Ok(()) => log::info!("Notify: {} ({}) sent: batch {id} {event}", d.label, d.kind),
+        Ok(()) => log::info!("Notify: {} sent: batch {id} {event}", d.label),
         Err(e) => log::warn!(
-            "Notify: {} ({}) could not announce batch {id} {event} after {} attempt{}: {}. The batch is unaffected; the failure is recorded in the journal",
+            "Notify: {} could not announce batch {id} {event} after {} attempt{}: {}. The batch is unaffected; the failure is recorded in the journal",
             d.label,
-            d.kind,
             d.attempts,
             if d.attempts == 1 { "" } else { "s" },
             e.message()

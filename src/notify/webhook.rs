@@ -124,8 +124,8 @@ fn transport_error(host: &str, e: &ureq::Error, timeout: Duration) -> SendError 
         E::Rustls(r) => format!("TLS with {host} failed: {r}"),
         E::BadUri(_) | E::Http(_) => {
             return SendError::Permanent(format!(
-                "the webhook URL for {host} is not a valid URL; fix it in the config (url or url_env)"
-            ))
+            "the webhook URL for {host} is not a valid URL; fix it in the config (url or url_env)"
+        ))
         }
         _ => format!("the request to {host} failed ({})", error_kind(e)),
     };

@@ -3,13 +3,16 @@
 //! conventions they share. Every function here turns rows into text, so the
 //! commands in `cli/` stay thin and the views are testable without a terminal.
 
+pub mod charts;
 pub mod colour;
 pub mod csv;
 pub mod format;
+pub mod html;
 pub mod json;
 pub mod prune;
 pub mod stats;
 pub mod status;
+pub mod xlsx;
 
 pub use colour::{Paint, Tint};
 

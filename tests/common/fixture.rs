@@ -186,3 +186,139 @@ pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
+
+impl Fixture {
+    /// Rewrites the config file written by [`Fixture::write_config`] (e.g. to
+    /// route one server through a proxy).
+    pub fn rewrite_config(&self, f: impl FnOnce(String) -> String) {
+        let text = std::fs::read_to_string(self.config_path()).unwrap();
+        std::fs::write(self.config_path(), f(text)).unwrap();
+    }
+
+    /// Appends `extra` (more `[[table]]` entries) to the config file.
+    pub fn append_config(&self, extra: &str) {
+        self.rewrite_config(|s| format!("{s}\n{extra}\n"));
+    }
+
+    /// Rows lost and rows duplicated at the central server, counted row by
+    /// row over every fixture table and branch: a source row (key + content)
+    /// missing from its branch's slice is lost; a second copy of a key, or a
+    /// key the source does not have, is duplicated.
+    pub fn lost_and_duplicated(&self) -> (u64, u64) {
+        let mut all = STEP2_TABLES.to_vec();
+        all.push("ad_org");
+        self.lost_and_duplicated_in(&all)
+    }
+
+    /// [`Fixture::lost_and_duplicated`] over some of the fixture tables
+    /// (`ad_org` is compared with the first branch, the others per branch).
+    pub fn lost_and_duplicated_in(&self, tables: &[&str]) -> (u64, u64) {
+        use std::collections::{HashMap, HashSet};
+        let mut central = self.central.client();
+        let rows = |c: &mut postgres::Client, t: &str, branch: Option<&str>| -> Vec<(String, String)> {
+            let sql = format!(
+                "SELECT {t}_id::text, md5(ROW({})::text) FROM {t} {}",
+                erp::columns(t),
+                if branch.is_some() { "WHERE branch = $1" } else { "" }
+            );
+            let r = match branch {
+                Some(b) => c.query(&sql, &[&b]),
+                None => c.query(&sql, &[]),
+            };
+            r.map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect()).unwrap_or_default()
+        };
+        let (mut lost, mut dup) = (0u64, 0u64);
+        let mut compare = |src: Vec<(String, String)>, got: Vec<(String, String)>| {
+            let mut have: HashMap<&(String, String), usize> = HashMap::new();
+            for r in &got {
+                *have.entry(r).or_default() += 1;
+            }
+            let src_keys: HashSet<&String> = src.iter().map(|r| &r.0).collect();
+            for r in &src {
+                if !have.contains_key(r) {
+                    lost += 1;
+                }
+            }
+            let mut seen = HashSet::new();
+            for r in &got {
+                if !seen.insert(&r.0) || !src_keys.contains(&r.0) {
+                    dup += 1;
+                }
+            }
+        };
+        for (name, db) in &self.branches {
+            let mut src = db.client();
+            for t in tables.iter().filter(|t| **t != "ad_org") {
+                compare(rows(&mut src, t, None), rows(&mut central, t, Some(name)));
+            }
+        }
+        if tables.contains(&"ad_org") {
+            let hq = rows(&mut self.branches[0].1.client(), "ad_org", None);
+            compare(hq, rows(&mut central, "ad_org", None));
+        }
+        (lost, dup)
+    }
+
+    /// Runs the binary, killing it (and failing the test) past `deadline`.
+    pub fn run_within(&self, args: &[&str], deadline: Duration) -> Output {
+        let child = self.spawn(args);
+        let out = wait_within(child, deadline)
+            .unwrap_or_else(|e| panic!("branchsync {}: {e}", args.join(" ")));
+        eprintln!(
+            "$ branchsync {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
+/// Waits for `child` (stdout/stderr piped) at most `deadline`; past it the
+/// child is SIGKILLed and an error says how long it hung.
+pub fn wait_within(mut child: Child, deadline: Duration) -> Result<Output, String> {
+    use std::io::Read;
+    let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        if let Some(o) = out.as_mut() {
+            let _ = o.read_to_end(&mut v);
+        }
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.read_to_end(&mut v);
+        }
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = t_err.join().unwrap_or_default();
+            return Err(format!(
+                "still running after {deadline:?}: killed. stderr so far:\n{}",
+                String::from_utf8_lossy(&stderr)
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Output {
+        status,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+    })
+}
+
+/// One line of docs/RELIABILITY.md, printed by a fault test once its checks
+/// passed: `RELIABILITY: <fault> | <times> | <lost> | <dup> | <result>`
+/// (collected by scripts/reliability-table.sh).
+pub fn reliability(fault: &str, times: usize, lost: u64, dup: u64, result: &str) {
+    println!("RELIABILITY: {fault} | {times} | {lost} | {dup} | {result}");
+}

@@ -1,3 +1,4 @@
 pub mod erp;
 pub mod fixture;
 pub mod pg;
+pub mod proxy;

@@ -72,7 +72,10 @@ impl TestDb {
     pub fn exec(&self, sql: &str) {
         self.client()
             .batch_execute(sql)
-            .unwrap_or_else(|e| panic!("{}: {sql}: {e}", self.name));
+            .unwrap_or_else(|e| {
+                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.to_string());
+                panic!("{}: {sql}: {why}", self.name)
+            });
     }
 }
 

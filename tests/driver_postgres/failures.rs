@@ -183,8 +183,10 @@ impl RowSink for NullRows {
 fn slow_source(prefix: &str) -> TestDb {
     let db = TestDb::create(prefix);
     db.exec(
-        "CREATE VIEW big AS SELECT g AS id, repeat('x', 50) || g AS payload
-         FROM generate_series(1, 200000000) g",
+        // Rows stream at once (a single generate_series would be
+        // materialized before the first row).
+        "CREATE VIEW big AS SELECT a * 100000 + b AS id, repeat('x', 50) || b AS payload
+         FROM generate_series(0, 9999) a CROSS JOIN generate_series(1, 100000) b",
     );
     db
 }
@@ -197,7 +199,8 @@ fn cancel_case(cancel_target: bool) {
                   INSERT INTO big VALUES ('pgsql_lmp', -1, 'before')");
     let mut s = src.source().unwrap();
     let schema = s.describe(None, "big").unwrap().unwrap();
-    let key = vec!["id".to_string()];
+    // No key: a NULL-key scan of the view would run before any row flows.
+    let key: Vec<String> = vec![];
     let plan = WritePlan {
         schema: "public",
         table: "big",

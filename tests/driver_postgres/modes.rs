@@ -86,6 +86,11 @@ fn incremental_reads_from_the_target_watermark() {
 
     let run = sync(&*src, &*dst, &job).unwrap();
     assert_eq!((run.outcome.processed, run.outcome.skipped), (100, 0));
+    let indexes = scalar_i64(
+        &central,
+        "SELECT count(*) FROM pg_indexes WHERE tablename = 'c_bpartner' AND indexdef LIKE '%(branch, updated)'",
+    );
+    assert_eq!(indexes, 1, "the watermark lookup has an index");
     // Unchanged: only the rows at the watermark itself are read again.
     let run = sync(&*src, &*dst, &job).unwrap();
     assert_eq!((run.outcome.processed, run.outcome.skipped), (1, 1));

@@ -10,20 +10,22 @@ use std::time::{Duration, Instant};
 
 const ROWS: i64 = 1_000_000;
 
+const DDL: &str = "(
+    c_invoiceline_id numeric(10) PRIMARY KEY, c_invoice_id numeric(10) NOT NULL,
+    m_product_id numeric(10), qtyinvoiced numeric(12,2) NOT NULL, priceactual numeric(12,2) NOT NULL,
+    linenetamt numeric(14,2) NOT NULL, description text, isactive char(1) NOT NULL DEFAULT 'Y',
+    created timestamp NOT NULL, updated timestamp NOT NULL)";
+
 fn c_invoiceline(db: &TestDb) {
     db.exec(&format!(
-        "CREATE TABLE c_invoiceline (
-            c_invoiceline_id numeric(10) PRIMARY KEY, c_invoice_id numeric(10) NOT NULL,
-            m_product_id numeric(10), qtyinvoiced numeric(12,2) NOT NULL, priceactual numeric(12,2) NOT NULL,
-            linenetamt numeric(14,2) NOT NULL, description text, isactive char(1) NOT NULL DEFAULT 'Y',
-            created timestamp NOT NULL, updated timestamp NOT NULL);
+        "CREATE TABLE c_invoiceline {DDL};
          INSERT INTO c_invoiceline SELECT 1000000 + g, 1000000 + g / 5, CASE WHEN g % 11 = 0 THEN NULL ELSE 1000000 + g % 200 END,
             (g % 9 + 1)::numeric, (g % 97)::numeric(12,2), ((g % 9 + 1) * (g % 97))::numeric(14,2),
             CASE WHEN g % 4 = 0 THEN NULL ELSE 'line ' || g || ' — ✓' END, 'Y',
             timestamp '2024-04-01' + g * interval '1 second', timestamp '2024-04-01' + g * interval '1 second'
-         FROM generate_series(1, {ROWS}) g;
-         VACUUM ANALYZE c_invoiceline;"
+         FROM generate_series(1, {ROWS}) g;"
     ));
+    db.exec("VACUUM ANALYZE c_invoiceline");
 }
 
 fn pipe(src: &TestDb, dst: &TestDb) -> Duration {
@@ -47,7 +49,7 @@ fn perf_full_copy_1m_rows() {
     let src = TestDb::create("bs_pgdrv_perf_src");
     c_invoiceline(&src);
     let central = TestDb::create("bs_pgdrv_perf_central");
-    central.exec("CREATE TABLE pipe_target (LIKE c_invoiceline)");
+    central.exec(&format!("CREATE TABLE pipe_target {DDL}"));
     let (s, d) = (endpoint("pgsql_lmp", &src), endpoint("target", &central));
     let job = Job::new("c_invoiceline", &["c_invoiceline_id"], Mode::Full, "pgsql_lmp");
     // First run creates the table; then alternate pipe and driver.

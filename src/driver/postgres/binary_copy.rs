@@ -174,12 +174,32 @@ impl Scanner {
                         }
                     }
                 }
-                State::FieldLen => {
-                    let len = if self.have == 0 && data.len() - i >= 4 {
+                State::FieldLen if self.have == 0 && data.len() - i >= 4 => {
+                    // Fast path: skip whole fields while they lie in this chunk.
+                    loop {
                         let l = i32::from_be_bytes(data[i..i + 4].try_into().unwrap());
+                        if l < -1 {
+                            return Err(invalid(format!("binary COPY field of length {l}")));
+                        }
                         i += 4;
-                        Some(l)
-                    } else if self.collect(data, &mut i, 4) {
+                        let l = l.max(0) as usize;
+                        if data.len() - i < l {
+                            self.state = State::FieldData(l as u32);
+                            break;
+                        }
+                        i += l;
+                        self.fields_left -= 1;
+                        if self.fields_left == 0 {
+                            self.state = State::Count;
+                            break;
+                        }
+                        if data.len() - i < 4 {
+                            break;
+                        }
+                    }
+                }
+                State::FieldLen => {
+                    let len = if self.collect(data, &mut i, 4) {
                         Some(i32::from_be_bytes(self.acc[..4].try_into().unwrap()))
                     } else {
                         None

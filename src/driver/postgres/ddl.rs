@@ -113,7 +113,8 @@ fn prepare_in_tx(
     let existing = schema::describe(session.client(), plan.schema, plan.table);
     let existing = existing.map_err(|e| session.err(&e, doing))?;
     let Some(existing) = existing else {
-        return create(session, plan, types, table, doing);
+        create(session, plan, types, table, doing)?;
+        return watermark_index(session, plan, table, doing);
     };
     if let Some((b, _)) = plan.branch {
         if existing.column(b).is_none() {
@@ -155,7 +156,27 @@ fn prepare_in_tx(
         let sql = format!("ALTER TABLE {table} {}", added.join(", "));
         session.exec(&sql, doing)?;
     }
-    Ok(())
+    watermark_index(session, plan, table, doing)
+}
+
+/// Incremental runs read `max(cursor)` of their branch: an index on
+/// (branch, cursor) answers that without scanning the table.
+fn watermark_index(session: &mut Session, plan: &WritePlan, table: &str, doing: &str) -> Result<()> {
+    let (Mode::Incremental, Some(cursor)) = (plan.mode, plan.cursor) else {
+        return Ok(());
+    };
+    let mut name = format!("{}_{cursor}_watermark", plan.table);
+    // Identifiers are cut at 63 bytes; cut at a character boundary.
+    while name.len() > 63 {
+        name.pop();
+    }
+    let columns: Vec<&str> = plan.branch.map(|(b, _)| b).into_iter().chain([cursor]).collect();
+    let sql = format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {table} ({})",
+        quote_ident(&name),
+        quote_list(columns)
+    );
+    session.exec(&sql, doing)
 }
 
 fn create(

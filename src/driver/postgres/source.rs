@@ -118,8 +118,15 @@ impl PgSource {
     ) -> Result<u64> {
         let doing = format!("reading {table}");
         let (keys_present, since) = conditions(req)?;
-        if !req.key.is_empty() {
-            self.send_rejects(req, table, since.as_deref(), rejects)?;
+        // Key columns declared NOT NULL cannot hold a NULL: no query needed.
+        let nullable_keys: Vec<&str> = req
+            .key
+            .iter()
+            .filter(|k| req.columns.iter().find(|c| &&c.name == k).is_none_or(|c| c.nullable))
+            .map(String::as_str)
+            .collect();
+        if !nullable_keys.is_empty() {
+            self.send_rejects(req, &nullable_keys, table, since.as_deref(), rejects)?;
         }
         let mut parts = keys_present;
         parts.extend(since);
@@ -235,12 +242,12 @@ impl PgSource {
     fn send_rejects(
         &mut self,
         req: &ReadRequest,
+        nullable_keys: &[&str],
         table: &str,
         since: Option<&str>,
         rejects: &mut dyn RejectSink,
     ) -> Result<u64> {
-        let any_null = req
-            .key
+        let any_null = nullable_keys
             .iter()
             .map(|k| format!("{} IS NULL", quote_ident(k)))
             .collect::<Vec<_>>()

@@ -1,0 +1,26 @@
+//! `completions <shell>`: the shell completion script, generated from the
+//! same clap definitions as the help, so that it never drifts from the CLI.
+
+use super::{Cli, Global};
+use crate::exit::Outcome;
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Install, for example:\n  bash: branchsync completions bash > /etc/bash_completion.d/branchsync\n  zsh:  branchsync completions zsh > \"${fpath[1]}/_branchsync\"\n  fish: branchsync completions fish > ~/.config/fish/completions/branchsync.fish"
+)]
+pub struct Args {
+    /// bash, zsh, fish, elvish or powershell
+    pub shell: Shell,
+}
+
+impl Args {
+    pub fn run(self, _global: &Global) -> anyhow::Result<Outcome> {
+        let mut cmd = Cli::command();
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, &mut cmd, "branchsync", &mut script);
+        super::status::emit(&String::from_utf8_lossy(&script))?;
+        Ok(Outcome::Success)
+    }
+}

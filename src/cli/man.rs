@@ -1,0 +1,59 @@
+//! `man`: the manual page (roff), generated from the clap definitions — one
+//! page for branchsync on stdout, or with `--dir` one page per command
+//! (`branchsync.1`, `branchsync-sync-all.1`, …) for packaging.
+
+use super::{Cli, Global};
+use crate::exit::Outcome;
+use anyhow::Context;
+use clap::CommandFactory;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Read it with: branchsync man | man -l -")]
+pub struct Args {
+    /// Write branchsync.1 and one page per command into this folder instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn run(self, _global: &Global) -> anyhow::Result<Outcome> {
+        let cmd = Cli::command();
+        match &self.dir {
+            Some(dir) => {
+                let written = write_pages(cmd, dir)?;
+                super::status::emit(&format!(
+                    "Wrote {written} manual pages to {}\n",
+                    dir.display()
+                ))?;
+            }
+            None => {
+                let mut page = Vec::new();
+                clap_mangen::Man::new(cmd).render(&mut page)?;
+                super::status::emit(&String::from_utf8_lossy(&page))?;
+            }
+        }
+        Ok(Outcome::Success)
+    }
+}
+
+/// `branchsync.1` and `branchsync-<command>.1` for every command; how many.
+fn write_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create the folder {} for the manual pages; check the path and its permissions",
+            dir.display()
+        )
+    })?;
+    clap_mangen::generate_to(cmd, dir)
+        .with_context(|| format!("cannot write the manual pages into {}", dir.display()))?;
+    let written = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("branchsync") && name.ends_with(".1")
+        })
+        .count();
+    Ok(written)
+}

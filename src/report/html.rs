@@ -1,0 +1,379 @@
+//! The HTML batch report (`export --format html`) and the building blocks the
+//! dashboard (`serve`) shares with it: one self-contained page — inline CSS,
+//! inline SVG charts, a few lines of inline script to sort the table — that
+//! needs no network, opens from a file, and prints cleanly (print to PDF from
+//! the browser is the PDF export).
+
+use super::charts;
+use super::format::{count_of, cut, local_time, percent, thousands, NOT_AVAILABLE};
+use super::status::{batch_duration, duration_cell, records_cell};
+use crate::journal::{
+    BatchRow, BatchStatus, Journal, JournalError, NotificationRow, ProgressRow, TableStats,
+};
+use std::fmt::Write;
+
+/// Batches the history charts look back over.
+pub const HISTORY_BATCHES: usize = 30;
+/// Errors longer than this are folded (the whole text is one click away).
+const ERROR_SHOWN: usize = 120;
+
+/// `text` safe inside HTML text and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --ok:#2e7d32; --warn:#b58900; --failed:#c62828; --interrupted:#8e24aa; --pending:#757575; --skipped:#00838f; --ink:#1d2330; --muted:#5f6b7a; --line:#d9dee5; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 0 auto; padding: 20px 28px 40px; max-width: 1240px; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 4px; } h1 code { font-size: 20px; }
+h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.meta, .empty, figcaption { color: var(--muted); }
+nav { margin-bottom: 12px; } nav a { color: #1565c0; text-decoration: none; }
+a { color: #1565c0; }
+dl.summary { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 6px 18px; margin: 0; }
+dl.summary dt { color: var(--muted); } dl.summary dd { margin: 0; font-weight: 600; }
+.progress { height: 10px; background: #eceff3; border-radius: 5px; overflow: hidden; max-width: 420px; margin-top: 10px; display: flex; }
+.progress span { display: block; height: 100%; }
+.status { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; white-space: nowrap; }
+.s-completed { background: var(--ok); } .s-running, .s-in_progress { background: var(--warn); } .s-failed { background: var(--failed); }
+.s-interrupted { background: var(--interrupted); } .s-pending { background: var(--pending); } .s-skipped { background: var(--skipped); } .s-sent { background: var(--ok); }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
+th { background: #f4f6f9; position: sticky; top: 0; cursor: pointer; user-select: none; white-space: nowrap; }
+th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]::after { content: " ▼"; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.time { white-space: nowrap; }
+td.error { max-width: 420px; color: var(--failed); word-break: break-word; }
+details summary { cursor: pointer; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 18px; }
+figure.chart { margin: 0; padding: 10px 12px; border: 1px solid var(--line); border-radius: 6px; break-inside: avoid; }
+figcaption { font-weight: 600; margin-bottom: 6px; }
+svg text { font: 11px system-ui, sans-serif; fill: var(--ink); } svg .value { fill: var(--muted); }
+svg .axis { stroke: var(--line); }
+.b-ok { fill: var(--ok); } .b-warn { fill: var(--warn); } .b-failed { fill: var(--failed); } .b-interrupted { fill: var(--interrupted); }
+.b-duration { fill: #3f6fb5; } .b-records { fill: #00897b; }
+footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
+@media print {
+  body { padding: 0; max-width: none; font-size: 11px; } nav, .no-print { display: none; }
+  th { position: static; } tr, figure.chart { break-inside: avoid; } .charts { grid-template-columns: 1fr 1fr; }
+  .status { color: #000; border: 1px solid #999; background: none !important; }
+  details > *:not(summary) { display: block; } a { color: inherit; text-decoration: none; }
+}
+"#;
+
+/// Sorts any `table.sortable` by the clicked column (numbers by `data-sort`).
+const SORT_SCRIPT: &str = r#"
+document.querySelectorAll("table.sortable").forEach(function (t) {
+  t.querySelectorAll("thead th").forEach(function (th, i) {
+    th.addEventListener("click", function () {
+      var body = t.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      var asc = th.getAttribute("aria-sort") !== "ascending";
+      t.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+      var num = th.classList.contains("num");
+      function key(r) { var c = r.cells[i]; return c.hasAttribute("data-sort") ? c.getAttribute("data-sort") : c.textContent.trim(); }
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        var d = num ? (parseFloat(x) || 0) - (parseFloat(y) || 0) : x.localeCompare(y);
+        return asc ? d : -d;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"#;
+
+/// A whole page: `title`, `body` (HTML), reloaded every `refresh` seconds
+/// when given (the dashboard's live view of a running batch).
+pub fn document(title: &str, body: &str, refresh: Option<u32>) -> String {
+    let refresh = refresh
+        .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">\n"))
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"branchsync {version}\">\n{refresh}<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n<footer>branchsync {version} · generated {now}</footer>\n<script>{SORT_SCRIPT}</script>\n</body>\n</html>\n",
+        version = env!("CARGO_PKG_VERSION"),
+        title = escape(title),
+        now = escape(&local_time(&crate::journal::now_utc())),
+    )
+}
+
+/// A status as a coloured badge.
+pub fn badge(status: &str) -> String {
+    format!("<span class=\"status s-{0}\">{0}</span>", escape(status))
+}
+
+/// Everything the report shows about one batch.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    pub batch: BatchRow,
+    pub rows: Vec<ProgressRow>,
+    /// Recent batches, newest first (the history chart).
+    pub history: Vec<BatchRow>,
+    /// Per-table figures over the recent batches (the success-rate chart).
+    pub success: Vec<TableStats>,
+    pub notifications: Vec<NotificationRow>,
+}
+
+impl ReportData {
+    /// Read `batch` and its context from the journal.
+    pub fn load(journal: &Journal, batch: BatchRow) -> Result<ReportData, JournalError> {
+        Ok(ReportData {
+            rows: journal.progress_rows(&batch.batch_id, false)?,
+            history: journal.list_batches(HISTORY_BATCHES)?,
+            success: journal.table_stats_last_batches(HISTORY_BATCHES)?,
+            notifications: journal.notifications(&batch.batch_id)?,
+            batch,
+        })
+    }
+}
+
+/// The report of one batch as a standalone page (`nav` adds the dashboard's
+/// link back to the batch list).
+pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String {
+    let b = &data.batch;
+    let mut body = String::new();
+    if nav {
+        body.push_str("<nav class=\"no-print\"><a href=\"/\">← All batches</a></nav>\n");
+    }
+    let _ = writeln!(
+        body,
+        "<h1>Sync Batch Details: <code>{}</code></h1>",
+        escape(&b.batch_id)
+    );
+    body.push_str(&summary_section(b, &data.rows));
+    body.push_str("<h2>Charts</h2>\n<div class=\"charts\">\n");
+    body.push_str(&charts::duration_per_table(&data.rows));
+    body.push_str(&charts::records_per_table(&data.rows));
+    body.push_str(&charts::success_rate_per_table(
+        &data.success,
+        HISTORY_BATCHES,
+    ));
+    body.push_str(&charts::batch_duration_history(&data.history));
+    body.push_str("</div>\n");
+    let _ = writeln!(body, "<h2>Table Progress ({})</h2>", data.rows.len());
+    body.push_str(&progress_table(&data.rows));
+    if !data.notifications.is_empty() {
+        body.push_str(&notifications_section(&data.notifications));
+    }
+    if matches!(b.status, BatchStatus::Interrupted | BatchStatus::Failed) {
+        let _ = writeln!(
+            body,
+            "<p class=\"meta\">Resume with <code>branchsync sync-all --resume={}</code></p>",
+            escape(&b.batch_id)
+        );
+    }
+    document(&format!("Batch {}", b.batch_id), &body, refresh)
+}
+
+fn summary_section(b: &BatchRow, rows: &[ProgressRow]) -> String {
+    let records: i64 = rows.iter().map(|r| r.records_processed).sum();
+    let skipped: i64 = rows.iter().map(|r| r.records_skipped).sum();
+    let mut s = String::from("<h2>Batch Summary</h2>\n<dl class=\"summary\" id=\"summary\">\n");
+    let mut item = |k: &str, v: String| {
+        let _ = writeln!(s, "<dt>{}</dt><dd>{v}</dd>", escape(k));
+    };
+    item("Status", badge(b.status.as_str()));
+    item("Started", escape(&local_time(&b.started_at)));
+    item(
+        "Progress",
+        format!(
+            "{}/{} tables ({})",
+            b.completed_tables,
+            b.total_tables,
+            percent(b.completed_tables, b.total_tables)
+        ),
+    );
+    item(
+        "Ended",
+        escape(
+            &b.completed_at
+                .as_deref()
+                .map_or_else(|| NOT_AVAILABLE.to_owned(), local_time),
+        ),
+    );
+    item("Failed", count_of(b.failed_tables, "table"));
+    item("Duration", escape(&batch_duration(b)));
+    item(
+        "Records",
+        format!("{} ({} skipped)", thousands(records), thousands(skipped)),
+    );
+    item(
+        "Host",
+        escape(&format!(
+            "{}{}",
+            b.host.as_deref().unwrap_or("?"),
+            b.pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+        )),
+    );
+    s.push_str("</dl>\n");
+    let total = b.total_tables.max(1) as f64;
+    let _ = writeln!(
+        s,
+        "<div class=\"progress\" title=\"{} completed, {} failed of {}\"><span style=\"width:{:.2}%;background:var(--ok)\"></span><span style=\"width:{:.2}%;background:var(--failed)\"></span></div>",
+        b.completed_tables,
+        b.failed_tables,
+        b.total_tables,
+        b.completed_tables as f64 * 100.0 / total,
+        b.failed_tables as f64 * 100.0 / total
+    );
+    s
+}
+
+/// The progress rows as a sortable table (`<table id="progress">`).
+pub fn progress_table(rows: &[ProgressRow]) -> String {
+    if rows.is_empty() {
+        return "<p class=\"empty\">No tables in this batch.</p>\n".into();
+    }
+    let mut t = String::from(
+        "<table class=\"sortable\" id=\"progress\">\n<thead><tr><th>Connection</th><th>Table</th><th>Model</th><th>Status</th><th class=\"num\">Records</th><th class=\"num\">Skipped</th><th class=\"num\">Retries</th><th class=\"num\">Duration</th><th>Started</th><th>Error</th></tr></thead>\n<tbody>\n",
+    );
+    for r in rows {
+        let error = match r.error_message.as_deref() {
+            None => String::new(),
+            Some(e) if e.chars().count() <= ERROR_SHOWN => escape(e),
+            Some(e) => format!(
+                "<details><summary>{}</summary>{}</details>",
+                escape(&cut(e, ERROR_SHOWN)),
+                escape(e)
+            ),
+        };
+        let _ = writeln!(
+            t,
+            "<tr data-status=\"{status}\"><td>{conn}</td><td>{table}</td><td>{model}</td><td data-sort=\"{status}\">{badge}</td><td class=\"num\" data-sort=\"{rec}\">{records}</td><td class=\"num\" data-sort=\"{skip}\">{skipped}</td><td class=\"num\">{retries}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"time\">{started}</td><td class=\"error\">{error}</td></tr>",
+            status = r.status.as_str(),
+            conn = escape(&r.connection_name),
+            table = escape(&r.table_name),
+            model = escape(&r.model_name),
+            badge = badge(r.status.as_str()),
+            rec = r.records_processed,
+            records = escape(&records_cell(r)),
+            skip = r.records_skipped,
+            skipped = thousands(r.records_skipped),
+            retries = r.retry_count,
+            secs = r.duration_seconds.unwrap_or(0.0),
+            duration = escape(&duration_cell(r)),
+            started = escape(&r.started_at.as_deref().map_or_else(String::new, local_time)),
+        );
+    }
+    t.push_str("</tbody>\n</table>\n");
+    t
+}
+
+fn notifications_section(list: &[NotificationRow]) -> String {
+    let mut s = String::from(
+        "<h2>Notifications</h2>\n<table id=\"notifications\">\n<thead><tr><th>Entry</th><th>Kind</th><th>Event</th><th>Status</th><th class=\"num\">Attempts</th><th>At</th><th>Error</th></tr></thead>\n<tbody>\n",
+    );
+    for n in list {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"error\">{}</td></tr>",
+            escape(&n.notifier),
+            escape(&n.kind),
+            escape(&n.event),
+            badge(n.status.as_str()),
+            n.attempts,
+            escape(&local_time(&n.sent_at)),
+            escape(n.error_message.as_deref().unwrap_or(""))
+        );
+    }
+    s.push_str("</tbody>\n</table>\n");
+    s
+}
+
+/// Batches as a sortable table (`<table id="batches">`), each id linking to
+/// `{link_prefix}{id}` when a prefix is given.
+pub fn batch_table(batches: &[BatchRow], link_prefix: Option<&str>) -> String {
+    if batches.is_empty() {
+        return "<p class=\"empty\">No batches yet: run <code>branchsync sync-all</code>.</p>\n"
+            .into();
+    }
+    let mut t = String::from(
+        "<table class=\"sortable\" id=\"batches\">\n<thead><tr><th>Batch ID</th><th>Status</th><th>Started</th><th class=\"num\">Duration</th><th class=\"num\">Progress</th><th class=\"num\">Failed</th><th>Host</th></tr></thead>\n<tbody>\n",
+    );
+    for b in batches {
+        let id = escape(&b.batch_id);
+        let id_cell = match link_prefix {
+            Some(prefix) => format!("<a href=\"{}{id}\"><code>{id}</code></a>", escape(prefix)),
+            None => format!("<code>{id}</code>"),
+        };
+        let _ = writeln!(
+            t,
+            "<tr data-batch=\"{id}\"><td>{id_cell}</td><td data-sort=\"{status}\">{badge}</td><td class=\"time\" data-sort=\"{started_raw}\">{started}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"num\" data-sort=\"{done}\">{done}/{total}</td><td class=\"num\">{failed}</td><td>{host}</td></tr>",
+            status = b.status.as_str(),
+            badge = badge(b.status.as_str()),
+            started_raw = escape(&b.started_at),
+            started = escape(&local_time(&b.started_at)),
+            secs = b.duration_seconds.unwrap_or(0.0),
+            duration = escape(&batch_duration(b)),
+            done = b.completed_tables,
+            total = b.total_tables,
+            failed = b.failed_tables,
+            host = escape(b.host.as_deref().unwrap_or("")),
+        );
+    }
+    t.push_str("</tbody>\n</table>\n");
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::ProgressStatus;
+    use crate::report::test_rows::{batch, row};
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn report_page_is_self_contained_and_has_rows_and_charts() {
+        let mut b = batch("sync_20261126084522_AbCd1234", BatchStatus::Failed);
+        b.total_tables = 2;
+        b.completed_tables = 1;
+        b.failed_tables = 1;
+        let mut ok = row("pgsql_lmp", "m_product", ProgressStatus::Completed);
+        ok.records_processed = 15234;
+        ok.duration_seconds = Some(125.0);
+        let mut bad = row("pgsql_jkt", "c_order", ProgressStatus::Failed);
+        bad.error_message = Some(format!("<script>alert(1)</script> {}", "x".repeat(300)));
+        let data = ReportData {
+            history: vec![b.clone()],
+            batch: b,
+            rows: vec![ok, bad],
+            success: vec![],
+            notifications: vec![],
+        };
+        let page = report_page(&data, false, None);
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.contains("Sync Batch Details: <code>sync_20261126084522_AbCd1234</code>"));
+        assert!(page.contains(">15,234</td>"));
+        assert!(page.contains("<details><summary>&lt;script&gt;"));
+        assert!(!page.contains("<script>alert"));
+        for id in [
+            "duration-per-table",
+            "records-per-table",
+            "success-rate",
+            "batch-history",
+        ] {
+            assert!(page.contains(&format!("id=\"chart-{id}\"")), "{id}");
+        }
+        assert!(!page.contains("http://") || !page.contains("src=\"http"));
+        assert!(!page.contains("<link"), "no external stylesheet");
+        assert!(page.contains("--resume=sync_20261126084522_AbCd1234"));
+    }
+}
