@@ -1,7 +1,8 @@
 //! Faults of the journal itself: the file cannot grow (full disk), the file
-//! is garbage or truncated, the folder is read-only. Each gives a clean error
-//! and exit code, leaves a damaged file byte-for-byte as it was, and never
-//! loses a row the journal called committed.
+//! is garbage or truncated, the folder is read-only; and of what else a run
+//! writes: a read-only log folder, a stdout on a full disk. Each gives a
+//! clean error and exit code, leaves a damaged file byte-for-byte as it was,
+//! and never loses a row the journal called committed.
 //!
 //! "Journal full" is provoked with `RLIMIT_FSIZE` on the child (and SIGXFSZ
 //! ignored, so writes fail with EFBIG instead of killing it): SQLite's
@@ -33,7 +34,10 @@ fn output(mut cmd: Command, what: &str) -> Output {
 fn central_tables(fx: &Fixture) -> i64 {
     fx.central
         .client()
-        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
         .unwrap()
         .get(0)
 }
@@ -46,7 +50,11 @@ fn completed_rows_are_in_target(fx: &Fixture) {
         let db = &fx.branches.iter().find(|(n, _)| *n == r.0).unwrap().1;
         let want = content_hash(&mut db.client(), &r.1, None);
         let branch = (r.1 != "ad_org").then_some(r.0.as_str());
-        assert_eq!(content_hash(&mut central, &r.1, branch), want, "{r:?} completed but not in the target");
+        assert_eq!(
+            content_hash(&mut central, &r.1, branch),
+            want,
+            "{r:?} completed but not in the target"
+        );
     }
 }
 
@@ -56,7 +64,10 @@ fn journal_that_cannot_grow_fails_cleanly_and_loses_nothing() {
     fx.write_config();
     let out = fx.run(&["sync-all"]);
     assert_eq!(code(&out), 0);
-    let batches_before: i64 = fx.journal().query_row("SELECT count(*) FROM sync_batches", [], |r| r.get(0)).unwrap();
+    let batches_before: i64 = fx
+        .journal()
+        .query_row("SELECT count(*) FROM sync_batches", [], |r| r.get(0))
+        .unwrap();
 
     // Raise the cap until a run gets its batch in and then runs out of room.
     let mut mid_run = None;
@@ -81,10 +92,20 @@ fn journal_that_cannot_grow_fails_cleanly_and_loses_nothing() {
         let out = output(cmd, &format!("sync-all (file size cap {kib} KiB)"));
         let c = code(&out);
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(out.status.code().is_some(), "cap {kib} KiB: killed by a signal: {:?}", out.status);
-        assert!(!stderr.contains("panicked"), "cap {kib} KiB: panic: {stderr}");
+        assert!(
+            out.status.code().is_some(),
+            "cap {kib} KiB: killed by a signal: {:?}",
+            out.status
+        );
+        assert!(
+            !stderr.contains("panicked"),
+            "cap {kib} KiB: panic: {stderr}"
+        );
         // The file is sound after every failed write.
-        let ok: String = fx.journal().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let ok: String = fx
+            .journal()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(ok, "ok", "cap {kib} KiB");
         let out2 = fx.run(&["sync-status", "--all"]);
         assert_eq!(code(&out2), 0);
@@ -97,7 +118,10 @@ fn journal_that_cannot_grow_fails_cleanly_and_loses_nothing() {
             stderr.contains(&fx.journal_path().display().to_string()),
             "cap {kib} KiB: the error does not name the journal: {stderr}"
         );
-        let batches: i64 = fx.journal().query_row("SELECT count(*) FROM sync_batches", [], |r| r.get(0)).unwrap();
+        let batches: i64 = fx
+            .journal()
+            .query_row("SELECT count(*) FROM sync_batches", [], |r| r.get(0))
+            .unwrap();
         if batches > batches_before {
             mid_run = Some((kib, stderr));
             break;
@@ -107,7 +131,10 @@ fn journal_that_cannot_grow_fails_cleanly_and_loses_nothing() {
     eprintln!("journal ran out of room mid-run at a {kib} KiB cap: {stderr}");
     let (batch, status) = fx.latest_batch();
     assert_ne!(status, "completed");
-    assert_ne!(status, "running", "a dead run must not stay running once read");
+    assert_ne!(
+        status, "running",
+        "a dead run must not stay running once read"
+    );
 
     // Room again: the batch resumes to completion, nothing lost or doubled.
     let out = fx.run(&["sync-all", "--resume", &batch]);
@@ -155,7 +182,10 @@ fn garbage_or_truncated_journal_exits_2_and_is_left_untouched() {
         ("zeros", vec![0u8; 8192]),
         ("truncated to 100 bytes", real[..100].to_vec()),
         ("truncated to its first two pages", real[..8192].to_vec()),
-        ("truncated in the middle of a page", real[..real.len() / 2 + 77].to_vec()),
+        (
+            "truncated in the middle of a page",
+            real[..real.len() / 2 + 77].to_vec(),
+        ),
     ];
     let commands: &[&[&str]] = &[
         &["sync-all"],
@@ -184,9 +214,14 @@ fn garbage_or_truncated_journal_exits_2_and_is_left_untouched() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let cmd = args.join(" ");
             if code(&out) != 2 {
-                problems.push(format!("{what}: `{cmd}` exited {} (want 2): {stderr}", code(&out)));
+                problems.push(format!(
+                    "{what}: `{cmd}` exited {} (want 2): {stderr}",
+                    code(&out)
+                ));
             } else if !stderr.contains(&journal.display().to_string()) {
-                problems.push(format!("{what}: `{cmd}`: the error does not name the journal: {stderr}"));
+                problems.push(format!(
+                    "{what}: `{cmd}`: the error does not name the journal: {stderr}"
+                ));
             }
             if stderr.contains("panicked") {
                 problems.push(format!("{what}: `{cmd}` panicked: {stderr}"));
@@ -195,12 +230,19 @@ fn garbage_or_truncated_journal_exits_2_and_is_left_untouched() {
                 problems.push(format!("{what}: `{cmd}` changed the journal file"));
             }
             if side("-wal").exists() && !std::fs::read(side("-wal")).unwrap().is_empty() {
-                problems.push(format!("{what}: `{cmd}` wrote a WAL beside the damaged journal"));
+                problems.push(format!(
+                    "{what}: `{cmd}` wrote a WAL beside the damaged journal"
+                ));
             }
             times += 1;
         }
     }
-    assert!(problems.is_empty(), "{} of {times} runs misbehaved:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {times} runs misbehaved:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     assert_eq!(central_tables(&fx), tables_before);
 
     // A damaged page inside a sound file is only seen by the commands that
@@ -212,13 +254,25 @@ fn garbage_or_truncated_journal_exits_2_and_is_left_untouched() {
         std::fs::write(&journal, &bad_page).unwrap();
         let out = fx.run(args);
         let c = code(&out);
-        assert!(c == 0 || c == 2, "a page overwritten: `{}` exited {c}", args.join(" "));
+        assert!(
+            c == 0 || c == 2,
+            "a page overwritten: `{}` exited {c}",
+            args.join(" ")
+        );
         detected += usize::from(c == 2);
-        assert_eq!(std::fs::read(&journal).unwrap(), bad_page, "a page overwritten: `{}` changed the file", args.join(" "));
+        assert_eq!(
+            std::fs::read(&journal).unwrap(),
+            bad_page,
+            "a page overwritten: `{}` changed the file",
+            args.join(" ")
+        );
         times += 1;
     }
     assert!(detected > 0, "no command noticed the overwritten page");
-    eprintln!("overwritten page: {detected} of {} commands noticed it", commands.len());
+    eprintln!(
+        "overwritten page: {detected} of {} commands noticed it",
+        commands.len()
+    );
     reliability(
         "garbage / zeroed / truncated journal file (6 kinds x 7 commands) + one overwritten page",
         times,
@@ -279,7 +333,9 @@ fn read_only_journal_folder_is_a_clear_error() {
             problems.push(format!("{what}: panic: {stderr}"));
         }
         if !stderr.contains(&storage.display().to_string()) {
-            problems.push(format!("{what}: the error names neither the journal nor its folder: {stderr}"));
+            problems.push(format!(
+                "{what}: the error names neither the journal nor its folder: {stderr}"
+            ));
         }
         if !(stderr.contains("writable") || stderr.contains("chmod")) {
             problems.push(format!("{what}: the error gives no fix: {stderr}"));
@@ -311,10 +367,20 @@ fn read_only_journal_folder_is_a_clear_error() {
     let out = output(cmd, "sync-all (read-only journal folder, journal exists)");
     chmod(&storage, 0o755);
     judge("existing journal in a read-only folder", &out);
-    assert_eq!(std::fs::read(&journal).unwrap(), before, "the journal changed");
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "the journal changed"
+    );
     assert_eq!(central_tables(&fx), tables_before);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    reliability("read-only journal folder (new journal; existing journal)", 2, 0, 0, "exit 2 naming the folder and the fix");
+    reliability(
+        "read-only journal folder (new journal; existing journal)",
+        2,
+        0,
+        0,
+        "exit 2 naming the folder and the fix",
+    );
 }
 
 #[test]
@@ -332,7 +398,45 @@ fn read_only_log_folder_is_a_clear_error() {
     chmod(&logs, 0o755);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(code(&out), 2, "{stderr}");
-    assert!(stderr.contains("sync.log"), "the error does not name the log file: {stderr}");
+    assert!(
+        stderr.contains("sync.log"),
+        "the error does not name the log file: {stderr}"
+    );
     assert_eq!(central_tables(&fx), 0);
-    reliability("read-only log folder", 1, 0, 0, "exit 2 naming the log file");
+    reliability(
+        "read-only log folder",
+        1,
+        0,
+        0,
+        "exit 2 naming the log file",
+    );
+}
+
+/// Cron redirects stdout to a file; when that disk is full the sync must
+/// still run (or stop with a §2 code), not panic half-way through a batch.
+#[test]
+fn stdout_on_a_full_disk_does_not_break_the_run() {
+    let fx = Fixture::new(1, 200);
+    fx.write_config();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut cmd = fx.cmd(&["sync-all"]);
+    cmd.stdout(std::process::Stdio::from(full));
+    let out = output(cmd, "sync-all > /dev/full");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert!(matches!(code(&out), 0..=2), "exit {}: {stderr}", code(&out));
+    if code(&out) == 0 {
+        assert_eq!(fx.latest_batch().1, "completed");
+        fx.assert_consolidated();
+    }
+    reliability(
+        "stdout on a full disk (/dev/full)",
+        1,
+        0,
+        0,
+        "no panic, a §2 exit code",
+    );
 }

@@ -66,8 +66,15 @@ fn branch_link_cut_once_mid_copy_is_retried_at_every_offset() {
     // A healthy run first: how many bytes the branch sends in all.
     let out = fx.run_within(&["sync-all"], DEADLINE);
     assert_eq!(code(&out), 0);
-    let total: u64 = proxy.stats().iter().map(|s| s.down.load(std::sync::atomic::Ordering::SeqCst)).sum();
-    assert!(total > 2_000_000, "the branch sent only {total} bytes; the cut offsets below assume more");
+    let total: u64 = proxy
+        .stats()
+        .iter()
+        .map(|s| s.down.load(std::sync::atomic::Ordering::SeqCst))
+        .sum();
+    assert!(
+        total > 2_000_000,
+        "the branch sent only {total} bytes; the cut offsets below assume more"
+    );
 
     let offsets = [150_000u64, 700_000, 1_900_000];
     for (i, at) in offsets.iter().enumerate() {
@@ -75,7 +82,11 @@ fn branch_link_cut_once_mid_copy_is_retried_at_every_offset() {
         proxy.cut_after(Dir::Down, *at, Some(1));
         let out = fx.run_within(&["sync-all"], DEADLINE);
         assert_eq!(code(&out), 0, "cut at byte {at}");
-        assert_eq!(proxy.cuts(), cuts_before + 1, "the proxy did not cut at byte {at}");
+        assert_eq!(
+            proxy.cuts(),
+            cuts_before + 1,
+            "the proxy did not cut at byte {at}"
+        );
         let rows = rows_of(&fx, &branch);
         let retried: Vec<_> = rows.iter().filter(|r| r.2 > 0).collect();
         assert_eq!(retried.len(), 1, "cut at byte {at}: {rows:?}");
@@ -85,7 +96,9 @@ fn branch_link_cut_once_mid_copy_is_retried_at_every_offset() {
         assert!(rows.iter().all(|r| r.1 == "completed"), "{rows:?}");
         let log = log_text(&fx);
         assert!(
-            log.contains(&format!("SyncAll: Connection timeout retry 1/2 for c_invoiceline from {branch}")),
+            log.contains(&format!(
+                "SyncAll: Connection timeout retry 1/2 for c_invoiceline from {branch}"
+            )),
             "retry not logged (cut {i} at byte {at})"
         );
         assert_nothing_lost(&fx, &format!("branch cut once at byte {at}"));
@@ -118,9 +131,18 @@ fn branch_link_cut_for_good_fails_the_table_then_resume_completes() {
             assert_eq!(status, "failed");
             assert_eq!(retries, 2, "retry_count");
             let error = error.unwrap_or_default();
-            assert!(error.contains(&branch), "error does not name the connection: {error}");
-            assert!(error.contains("c_invoiceline"), "error does not name the table: {error}");
-            assert!(error.contains("retried") || error.contains("reachable"), "error gives no fix: {error}");
+            assert!(
+                error.contains(&branch),
+                "error does not name the connection: {error}"
+            );
+            assert!(
+                error.contains("c_invoiceline"),
+                "error does not name the table: {error}"
+            );
+            assert!(
+                error.contains("retried") || error.contains("reachable"),
+                "error gives no fix: {error}"
+            );
         } else {
             assert_eq!(status, "completed", "{table}");
         }
@@ -132,7 +154,10 @@ fn branch_link_cut_for_good_fails_the_table_then_resume_completes() {
     let n: i64 = fx
         .central
         .client()
-        .query_one("SELECT count(*) FROM c_invoiceline WHERE branch = $1", &[&branch])
+        .query_one(
+            "SELECT count(*) FROM c_invoiceline WHERE branch = $1",
+            &[&branch],
+        )
         .unwrap()
         .get(0);
     assert_eq!(n, 0, "a failed table wrote rows");
@@ -191,7 +216,10 @@ fn central_link_cut_mid_copy_once_and_for_good() {
         assert_eq!(r.1, "c_invoiceline", "{r:?}");
         assert_eq!(r.6, 2, "retry_count: {r:?}");
         let e = r.7.clone().unwrap_or_default();
-        assert!(e.contains("target") || e.contains("central"), "error does not say it was the target: {e}");
+        assert!(
+            e.contains("target") || e.contains("central"),
+            "error does not say it was the target: {e}"
+        );
     }
     proxy.heal();
     let out = fx.run_within(&["sync-all", "--resume", &batch], DEADLINE);
@@ -226,10 +254,16 @@ fn stalled_branch_link_times_out_then_resume_completes() {
         assert_eq!(status, "failed", "{table}");
         assert_eq!(retries, 1, "{table}: retry_count");
         let e = error.unwrap_or_default();
-        assert!(e.contains(&branch) && e.contains("connect_timeout"), "{table}: {e}");
+        assert!(
+            e.contains(&branch) && e.contains("connect_timeout"),
+            "{table}: {e}"
+        );
     }
     for (table, status, _, _) in rows_of(&fx, &fx.branches[0].0) {
-        assert_eq!(status, "completed", "{table}: the healthy branch must not suffer");
+        assert_eq!(
+            status, "completed",
+            "{table}: the healthy branch must not suffer"
+        );
     }
     let (batch, _) = fx.latest_batch();
     proxy.heal();
@@ -254,7 +288,10 @@ fn stalled_central_link_times_out() {
     route(&fx, &fx.central.url.clone(), &proxy);
     proxy.stall();
     let start = Instant::now();
-    let out = fx.run_within(&["sync-all", "--tables", "MProduct,CInvoiceLine"], Duration::from_secs(30));
+    let out = fx.run_within(
+        &["sync-all", "--tables", "MProduct,CInvoiceLine"],
+        Duration::from_secs(30),
+    );
     let took = start.elapsed();
     assert_eq!(code(&out), 1);
     let (batch, _) = fx.latest_batch();
@@ -272,7 +309,10 @@ fn stalled_central_link_times_out() {
         1,
         lost,
         dup,
-        &format!("tables failed after the timeouts, run ended in {:.1}s; resume completed", took.as_secs_f64()),
+        &format!(
+            "tables failed after the timeouts, run ended in {:.1}s; resume completed",
+            took.as_secs_f64()
+        ),
     );
 }
 
@@ -290,7 +330,10 @@ fn branch_link_frozen_mid_copy_does_not_hang_the_run() {
     route(&fx, &fx.branches[1].1.url.clone(), &proxy);
     proxy.freeze_after(Dir::Down, 400_000);
     // Bound: 2 attempts x (statement_timeout + connect_timeout) + slack.
-    let out = fx.run_within(&["sync-all", "--tables", "CInvoiceLine"], Duration::from_secs(15));
+    let out = fx.run_within(
+        &["sync-all", "--tables", "CInvoiceLine"],
+        Duration::from_secs(15),
+    );
     assert_eq!(code(&out), 1);
     let rows = rows_of(&fx, &branch);
     assert_eq!(rows[0].1, "failed", "{rows:?}");
@@ -300,7 +343,13 @@ fn branch_link_frozen_mid_copy_does_not_hang_the_run() {
     assert_eq!(code(&out), 0);
     let (lost, dup) = fx.lost_and_duplicated_in(&["c_invoiceline"]);
     assert_eq!((lost, dup), (0, 0));
-    reliability("branch link frozen mid-COPY (TCP open, silent)", 1, lost, dup, "table failed within the timeouts; resume completed");
+    reliability(
+        "branch link frozen mid-COPY (TCP open, silent)",
+        1,
+        lost,
+        dup,
+        "table failed within the timeouts; resume completed",
+    );
 }
 
 /// The server side of a dead link: an administrator (or a failover)
@@ -312,32 +361,54 @@ fn terminated_backends_mid_copy_are_retried() {
     fx.write_config();
     let mut admin = fx.central.client();
     let mut total = 0;
-    for (side, db) in [("branch", fx.branches[1].1.name.clone()), ("central", fx.central.name.clone())] {
+    for (side, db) in [
+        ("branch", fx.branches[1].1.name.clone()),
+        ("central", fx.central.name.clone()),
+    ] {
         let mut child = fx.spawn(&["sync-all"]);
         let mut killed = 0i64;
-        wait_until(&format!("a COPY of c_invoiceline at the {side}"), Duration::from_secs(60), || {
-            if child.try_wait().unwrap().is_some() {
-                return true;
-            }
-            let r = admin
-                .query(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        wait_until(
+            &format!("a COPY of c_invoiceline at the {side}"),
+            Duration::from_secs(60),
+            || {
+                if child.try_wait().unwrap().is_some() {
+                    return true;
+                }
+                let r = admin
+                    .query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                      WHERE application_name = 'branchsync' AND datname = $1 AND state = 'active'
                        AND query ILIKE 'COPY%c_invoiceline%'",
-                    &[&db],
-                )
-                .unwrap();
-            killed = r.len() as i64;
-            killed > 0
-        });
+                        &[&db],
+                    )
+                    .unwrap();
+                killed = r.len() as i64;
+                killed > 0
+            },
+        );
         let out = common::fixture::wait_within(child, DEADLINE).unwrap();
-        eprintln!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(killed > 0, "the copy ended before a backend could be terminated ({side})");
+        eprintln!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            killed > 0,
+            "the copy ended before a backend could be terminated ({side})"
+        );
         assert_eq!(code(&out), 0, "{side}");
         let (batch, status) = fx.latest_batch();
         assert_eq!(status, "completed");
-        let retried: i64 = fx.progress(&batch).iter().filter(|r| r.1 == "c_invoiceline").map(|r| r.6).sum();
-        assert!(retried >= 1, "{side}: no retry recorded after pg_terminate_backend");
+        let retried: i64 = fx
+            .progress(&batch)
+            .iter()
+            .filter(|r| r.1 == "c_invoiceline")
+            .map(|r| r.6)
+            .sum();
+        assert!(
+            retried >= 1,
+            "{side}: no retry recorded after pg_terminate_backend"
+        );
         assert_nothing_lost(&fx, &format!("pg_terminate_backend at the {side}"));
         total += 1;
     }
@@ -347,5 +418,29 @@ fn terminated_backends_mid_copy_are_retried() {
         0,
         0,
         "retried, batch completed",
+    );
+}
+
+/// A slow link (every 16 kB chunk delayed) only makes the run slower.
+#[test]
+fn slow_branch_link_only_slows_the_run() {
+    let fx = fixture(1, 20_000);
+    let proxy = Proxy::for_server(&fx.branches[0].1.url);
+    route(&fx, &fx.branches[0].1.url.clone(), &proxy);
+    proxy.delay(Duration::from_millis(3));
+    let out = fx.run_within(&["sync-all"], DEADLINE);
+    assert_eq!(code(&out), 0);
+    let (batch, _) = fx.latest_batch();
+    assert!(
+        fx.progress(&batch).iter().all(|r| r.6 == 0),
+        "a slow link is not a failure"
+    );
+    let (lost, dup) = assert_nothing_lost(&fx, "slow link");
+    reliability(
+        "slow branch link (3 ms per 16 kB chunk)",
+        1,
+        lost,
+        dup,
+        "completed without retries",
     );
 }

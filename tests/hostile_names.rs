@@ -45,11 +45,20 @@ const VALUES: &[&str] = &[
 /// Creates `table` at `c` with `key`/`cursor` columns and hostile data
 /// (`branch` varies the content; `null_keys` adds rows without a key).
 fn create(c: &mut Client, table: &str, key: &str, cursor: &str, branch: i32, null_keys: bool) {
-    let mut cols: Vec<String> = vec![format!("{} integer{}", q(key), if null_keys { "" } else { " PRIMARY KEY" })];
+    let mut cols: Vec<String> = vec![format!(
+        "{} integer{}",
+        q(key),
+        if null_keys { "" } else { " PRIMARY KEY" }
+    )];
     cols.push(format!("{} timestamp NOT NULL", q(cursor)));
     cols.extend(COLUMNS.iter().map(|(n, t)| format!("{} {t}", q(n))));
-    c.batch_execute(&format!("CREATE TABLE {} ({})", q(table), cols.join(", "))).unwrap();
-    let names: Vec<String> = [key, cursor].iter().map(|n| q(n)).chain(COLUMNS.iter().map(|(n, _)| q(n))).collect();
+    c.batch_execute(&format!("CREATE TABLE {} ({})", q(table), cols.join(", ")))
+        .unwrap();
+    let names: Vec<String> = [key, cursor]
+        .iter()
+        .map(|n| q(n))
+        .chain(COLUMNS.iter().map(|(n, _)| q(n)))
+        .collect();
     let insert = format!(
         "INSERT INTO {} ({}) VALUES ($1, timestamp '2024-01-01' + $2 * interval '1 minute', $3, $4, $5, $6::text::numeric, $7, $8, $9, $10, $11)",
         q(table),
@@ -58,7 +67,11 @@ fn create(c: &mut Client, table: &str, key: &str, cursor: &str, branch: i32, nul
     let n = 40;
     for i in 0..n {
         let v = VALUES[i as usize % VALUES.len()];
-        let key: Option<i32> = if null_keys && i % 10 == 3 { None } else { Some(i + 1) };
+        let key: Option<i32> = if null_keys && i % 10 == 3 {
+            None
+        } else {
+            Some(i + 1)
+        };
         c.execute(
             insert.as_str(),
             &[
@@ -80,14 +93,28 @@ fn create(c: &mut Client, table: &str, key: &str, cursor: &str, branch: i32, nul
 }
 
 /// (key, content hash) of every row, the branch column left out.
-fn rows(c: &mut Client, table: &str, key: &str, cursor: &str, branch: Option<&str>) -> Vec<(Option<String>, String)> {
-    let cols: Vec<String> = [key, cursor].iter().map(|n| q(n)).chain(COLUMNS.iter().map(|(n, _)| q(n))).collect();
+fn rows(
+    c: &mut Client,
+    table: &str,
+    key: &str,
+    cursor: &str,
+    branch: Option<&str>,
+) -> Vec<(Option<String>, String)> {
+    let cols: Vec<String> = [key, cursor]
+        .iter()
+        .map(|n| q(n))
+        .chain(COLUMNS.iter().map(|(n, _)| q(n)))
+        .collect();
     let sql = format!(
         "SELECT {}::text, md5(ROW({})::text) FROM {} {} ORDER BY 1, 2",
         q(key),
         cols.join(", "),
         q(table),
-        if branch.is_some() { "WHERE branch = $1" } else { "" }
+        if branch.is_some() {
+            "WHERE branch = $1"
+        } else {
+            ""
+        }
     );
     let r = match branch {
         Some(b) => c.query(&sql, &[&b]),
@@ -98,7 +125,14 @@ fn rows(c: &mut Client, table: &str, key: &str, cursor: &str, branch: Option<&st
 }
 
 /// One synced table: (model, source table, target table, key, cursor, mode).
-type Case = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 /// Builds branches and central with canaries, syncs `cases` twice (the
 /// second run after changes) and checks content, canaries and files.
@@ -106,15 +140,24 @@ fn sync_hostile(cases: &[Case], null_key_table: Option<&str>) -> usize {
     let fx = Fixture::new(2, 10);
     for (i, (_, db)) in fx.branches.iter().enumerate() {
         let mut c = db.client();
-        c.batch_execute("CREATE TABLE x (canary text); INSERT INTO x VALUES ('alive');").unwrap();
+        c.batch_execute("CREATE TABLE x (canary text); INSERT INTO x VALUES ('alive');")
+            .unwrap();
         let mut made = std::collections::HashSet::new();
         for (_, source, _, key, cursor, _) in cases {
             if made.insert(*source) {
-                create(&mut c, source, key, cursor, i as i32 + 1, null_key_table == Some(source));
+                create(
+                    &mut c,
+                    source,
+                    key,
+                    cursor,
+                    i as i32 + 1,
+                    null_key_table == Some(source),
+                );
             }
         }
     }
-    fx.central.exec("CREATE TABLE x (canary text); INSERT INTO x VALUES ('alive');");
+    fx.central
+        .exec("CREATE TABLE x (canary text); INSERT INTO x VALUES ('alive');");
     fx.write_config();
     let mut extra = String::new();
     for (model, source, target, key, cursor, mode) in cases {
@@ -164,7 +207,10 @@ fn sync_hostile(cases: &[Case], null_key_table: Option<&str>) -> usize {
                     // be there, as it is now.
                     let have: std::collections::HashSet<_> = got.iter().collect();
                     let missing: Vec<_> = want.iter().filter(|r| !have.contains(r)).collect();
-                    assert!(missing.is_empty(), "{model} from {name}, round {round}: {missing:?}");
+                    assert!(
+                        missing.is_empty(),
+                        "{model} from {name}, round {round}: {missing:?}"
+                    );
                 } else {
                     assert_eq!(got, want, "{model} from {name}, round {round}");
                 }
@@ -172,7 +218,11 @@ fn sync_hostile(cases: &[Case], null_key_table: Option<&str>) -> usize {
         }
     }
     // The canaries survived everywhere.
-    for c in [&mut fx.central.client(), &mut fx.branches[0].1.client(), &mut fx.branches[1].1.client()] {
+    for c in [
+        &mut fx.central.client(),
+        &mut fx.branches[0].1.client(),
+        &mut fx.branches[1].1.client(),
+    ] {
         let v: String = c.query_one("SELECT canary FROM x", &[]).unwrap().get(0);
         assert_eq!(v, "alive");
     }
@@ -197,7 +247,10 @@ fn sync_hostile(cases: &[Case], null_key_table: Option<&str>) -> usize {
                 }
             }
         }
-        assert!(stray.is_empty(), "reject files written outside storage/rejects: {stray:?}");
+        assert!(
+            stray.is_empty(),
+            "reject files written outside storage/rejects: {stray:?}"
+        );
         assert!(rejects >= 2, "no reject files were written");
     }
     cases.len() * 2 * fx.branches.len()
@@ -206,10 +259,38 @@ fn sync_hostile(cases: &[Case], null_key_table: Option<&str>) -> usize {
 #[test]
 fn hostile_table_column_key_and_cursor_names_round_trip() {
     let cases: &[Case] = &[
-        ("Semicolon", "a; DROP TABLE x;--", "a; DROP TABLE x;--", "id; DROP TABLE x;--", "upd'ated", "full"),
-        ("UnicodeUpsert", "Ünïcode 'quoted' täble", "Ünïcode 'quoted' täble", "Kéy 'k' $1", "Üpdated at", "upsert"),
-        ("UnicodeIncr", "Ünïcode 'quoted' täble", "Incrémental; \\ target", "Kéy 'k' $1", "Üpdated at", "incremental"),
-        ("MixedCase", "MixedCase Table", "MixedCase Table", "Id", "Updated", "upsert"),
+        (
+            "Semicolon",
+            "a; DROP TABLE x;--",
+            "a; DROP TABLE x;--",
+            "id; DROP TABLE x;--",
+            "upd'ated",
+            "full",
+        ),
+        (
+            "UnicodeUpsert",
+            "Ünïcode 'quoted' täble",
+            "Ünïcode 'quoted' täble",
+            "Kéy 'k' $1",
+            "Üpdated at",
+            "upsert",
+        ),
+        (
+            "UnicodeIncr",
+            "Ünïcode 'quoted' täble",
+            "Incrémental; \\ target",
+            "Kéy 'k' $1",
+            "Üpdated at",
+            "incremental",
+        ),
+        (
+            "MixedCase",
+            "MixedCase Table",
+            "MixedCase Table",
+            "Id",
+            "Updated",
+            "upsert",
+        ),
     ];
     let n = sync_hostile(cases, Some("a; DROP TABLE x;--"));
     reliability(
@@ -225,18 +306,51 @@ fn hostile_table_column_key_and_cursor_names_round_trip() {
 /// file out of `storage/rejects/<batch>/`.
 #[test]
 fn path_like_table_names_keep_reject_files_in_place() {
-    let cases: &[Case] = &[("PathLike", "rej/ects", "../../../../escaped", "k", "u", "upsert")];
+    let cases: &[Case] = &[(
+        "PathLike",
+        "rej/ects",
+        "../../../../escaped",
+        "k",
+        "u",
+        "upsert",
+    )];
     let n = sync_hostile(cases, Some("rej/ects"));
-    reliability("table names with / and ../ (reject file placement)", n, 0, 0, "content identical, reject files inside storage/rejects/<batch>/");
+    reliability(
+        "table names with / and ../ (reject file placement)",
+        n,
+        0,
+        0,
+        "content identical, reject files inside storage/rejects/<batch>/",
+    );
 }
 
 /// The names of the issue itself, with double quotes in table and key names.
 #[test]
 fn double_quotes_in_table_and_key_names_round_trip() {
     let cases: &[Case] = &[
-        ("Quoted", "a\"; DROP TABLE x;--", "a\"; DROP TABLE x;--", "Ünïcode \"quoted\" key", "upd\"ated", "upsert"),
-        ("QuotedIncr", "a\"; DROP TABLE x;--", "Ünïcode \"quoted\"", "Ünïcode \"quoted\" key", "upd\"ated", "incremental"),
+        (
+            "Quoted",
+            "a\"; DROP TABLE x;--",
+            "a\"; DROP TABLE x;--",
+            "Ünïcode \"quoted\" key",
+            "upd\"ated",
+            "upsert",
+        ),
+        (
+            "QuotedIncr",
+            "a\"; DROP TABLE x;--",
+            "Ünïcode \"quoted\"",
+            "Ünïcode \"quoted\" key",
+            "upd\"ated",
+            "incremental",
+        ),
     ];
     let n = sync_hostile(cases, None);
-    reliability("double quotes in table, key and cursor names (a\"; DROP TABLE x;--, Ünïcode \"quoted\")", n, 0, 0, "content identical, canaries alive");
+    reliability(
+        "double quotes in table, key and cursor names (a\"; DROP TABLE x;--, Ünïcode \"quoted\")",
+        n,
+        0,
+        0,
+        "content identical, canaries alive",
+    );
 }

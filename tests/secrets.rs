@@ -47,8 +47,10 @@ struct Exposure {
 
 impl Exposure {
     fn output(&mut self, what: &str, out: &Output) {
-        self.places.push((format!("{what}: stdout"), out.stdout.clone()));
-        self.places.push((format!("{what}: stderr"), out.stderr.clone()));
+        self.places
+            .push((format!("{what}: stdout"), out.stdout.clone()));
+        self.places
+            .push((format!("{what}: stderr"), out.stderr.clone()));
     }
 
     /// Every file the tool wrote beside its journal (journal, WAL, lock,
@@ -68,9 +70,19 @@ impl Exposure {
             .places
             .iter()
             .filter(|(_, b)| occurrences(b, SENTINEL) > 0)
-            .map(|(w, b)| format!("{w} ({}x): {}", occurrences(b, SENTINEL), String::from_utf8_lossy(b)))
+            .map(|(w, b)| {
+                format!(
+                    "{w} ({}x): {}",
+                    occurrences(b, SENTINEL),
+                    String::from_utf8_lossy(b)
+                )
+            })
             .collect();
-        assert!(leaks.is_empty(), "the password leaked into:\n{}", leaks.join("\n---\n"));
+        assert!(
+            leaks.is_empty(),
+            "the password leaked into:\n{}",
+            leaks.join("\n---\n")
+        );
         self.places.len()
     }
 }
@@ -92,7 +104,12 @@ fn run_env(fx: &Fixture, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// Adds `line` after the `driver = "postgres"` line of every server.
 fn add_to_every_server(fx: &Fixture, line: &str) {
-    fx.rewrite_config(|s| s.replace("driver = \"postgres\"\n", &format!("driver = \"postgres\"\n{line}\n")));
+    fx.rewrite_config(|s| {
+        s.replace(
+            "driver = \"postgres\"\n",
+            &format!("driver = \"postgres\"\n{line}\n"),
+        )
+    });
 }
 
 /// The commands an operator runs, in the order they would run them.
@@ -110,11 +127,25 @@ fn operator_session(fx: &Fixture, env: &[(&str, &str)], seen: &mut Exposure) -> 
     ];
     for args in runs {
         let out = run_env(fx, args, env);
-        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{args:?}");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{args:?}"
+        );
         seen.output(&args.join(" "), &out);
     }
     let json = fx.dir.path().join("report.json");
-    let out = run_env(fx, &["export", "--latest", "--format", "json", "--output", json.to_str().unwrap()], env);
+    let out = run_env(
+        fx,
+        &[
+            "export",
+            "--latest",
+            "--format",
+            "json",
+            "--output",
+            json.to_str().unwrap(),
+        ],
+        env,
+    );
     seen.output("export --format json", &out);
     vec![json]
 }
@@ -123,24 +154,42 @@ fn operator_session(fx: &Fixture, env: &[(&str, &str)], seen: &mut Exposure) -> 
 fn password_env_and_url_passwords_appear_nowhere() {
     let mut fx = Fixture::new(1, 300);
     let db0 = fx.branches[0].1.name.clone();
-    fx.extra.push(("pgsql_down".into(), "postgres://root@127.0.0.1:1/nowhere".into()));
+    fx.extra.push((
+        "pgsql_down".into(),
+        "postgres://root@127.0.0.1:1/nowhere".into(),
+    ));
     fx.extra.push((
         "pgsql_norole".into(),
-        common::pg::url_with_db(&common::pg::server_url().replacen("root@", "bs_nobody_at_all@", 1), &db0),
+        common::pg::url_with_db(
+            &common::pg::server_url().replacen("root@", "bs_nobody_at_all@", 1),
+            &db0,
+        ),
     ));
     // A password written into a URL (discouraged, but people do it).
-    fx.extra.push(("pgsql_urlpw".into(), format!("postgres://root:{SENTINEL}@127.0.0.1:1/nowhere")));
+    fx.extra.push((
+        "pgsql_urlpw".into(),
+        format!("postgres://root:{SENTINEL}@127.0.0.1:1/nowhere"),
+    ));
     fx.write_config();
     add_to_every_server(&fx, "password_env = \"BS_SENTINEL_PW\"");
     let env = [("BS_SENTINEL_PW", SENTINEL), ("RUST_LOG", "debug")];
     let mut seen = Exposure::default();
     let extra = operator_session(&fx, &env, &mut seen);
     let (batch, status) = fx.latest_batch();
-    assert_eq!(status, "failed", "the unreachable and refused connections fail");
-    assert!(fx.progress(&batch).iter().any(|r| r.0 == "pgsql_b0" && r.2 == "completed"));
+    assert_eq!(
+        status, "failed",
+        "the unreachable and refused connections fail"
+    );
+    assert!(fx
+        .progress(&batch)
+        .iter()
+        .any(|r| r.0 == "pgsql_b0" && r.2 == "completed"));
 
     // A panic: stdout is a full device, so the first println! fails.
-    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
     let out = fx
         .cmd(&["-vv", "sync-status", "--all"])
         .env("BS_SENTINEL_PW", SENTINEL)
@@ -148,16 +197,26 @@ fn password_env_and_url_passwords_appear_nowhere() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    eprintln!("stdout on /dev/full: exit {:?}: {stderr}", out.status.code());
+    eprintln!(
+        "stdout on /dev/full: exit {:?}: {stderr}",
+        out.status.code()
+    );
     seen.output("sync-status with stdout on /dev/full", &out);
-    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
     let out = fx
         .cmd(&["sync-all", "--connection", "pgsql_urlpw"])
         .env("BS_SENTINEL_PW", SENTINEL)
         .stdout(Stdio::from(full))
         .output()
         .unwrap();
-    eprintln!("sync-all with stdout on /dev/full: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    eprintln!(
+        "sync-all with stdout on /dev/full: exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     seen.output("sync-all with stdout on /dev/full", &out);
 
     seen.files(&fx, &extra);
@@ -174,7 +233,10 @@ fn password_env_and_url_passwords_appear_nowhere() {
 #[test]
 fn pgpass_passwords_appear_nowhere_and_an_unsafe_pgpass_is_refused() {
     let mut fx = Fixture::new(1, 200);
-    fx.extra.push(("pgsql_down".into(), "postgres://root@127.0.0.1:1/nowhere".into()));
+    fx.extra.push((
+        "pgsql_down".into(),
+        "postgres://root@127.0.0.1:1/nowhere".into(),
+    ));
     fx.write_config();
     let pgpass = fx.dir.path().join("pgpass");
     std::fs::write(&pgpass, format!("# test\n*:*:*:*:{SENTINEL}\n")).unwrap();
@@ -196,20 +258,42 @@ fn pgpass_passwords_appear_nowhere_and_an_unsafe_pgpass_is_refused() {
         let out = run_env(&fx2, args, &env);
         seen2.output(&args.join(" "), &out);
         assert_ne!(code(&out), 0, "{args:?} with an unsafe .pgpass");
-        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(all.contains(&pgpass_s) && all.contains("0600"), "{args:?}: {all}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            all.contains(&pgpass_s) && all.contains("0600"),
+            "{args:?}: {all}"
+        );
     }
     let tables: i64 = fx2
         .central
         .client()
-        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(tables, 0, "a refused .pgpass still connected");
     seen2.files(&fx2, &[]);
     let n2 = seen2.assert_clean();
-    reliability("sentinel password via .pgpass (PGPASSFILE), success and unreachable", n, 0, 0, "0 occurrences");
-    reliability(".pgpass with mode 0644", n2, 0, 0, "refused naming the file and chmod 0600; nothing connected; 0 occurrences");
+    reliability(
+        "sentinel password via .pgpass (PGPASSFILE), success and unreachable",
+        n,
+        0,
+        0,
+        "0 occurrences",
+    );
+    reliability(
+        ".pgpass with mode 0644",
+        n2,
+        0,
+        0,
+        "refused naming the file and chmod 0600; nothing connected; 0 occurrences",
+    );
 }
 
 fn mode(p: &Path) -> u32 {
@@ -228,27 +312,45 @@ fn journal_side_files_lock_and_log_are_private_whatever_the_umask() {
             Ok(())
         });
     }
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let journal = fx.journal_path();
     let side = |s: &str| PathBuf::from(format!("{}{s}", journal.display()));
     // While the run holds the journal open: its WAL and shared memory exist.
     let mut live: Vec<(PathBuf, u32)> = Vec::new();
-    wait_until("the journal's WAL, shared memory and lock", Duration::from_secs(30), || {
-        live = [side("-wal"), side("-shm"), side(".lock"), journal.clone()]
-            .into_iter()
-            .filter_map(|p| {
-                let m = std::fs::metadata(&p).ok()?.permissions().mode() & 0o777;
-                Some((p, m))
-            })
-            .collect();
-        live.len() == 4
-    });
+    wait_until(
+        "the journal's WAL, shared memory and lock",
+        Duration::from_secs(30),
+        || {
+            live = [side("-wal"), side("-shm"), side(".lock"), journal.clone()]
+                .into_iter()
+                .filter_map(|p| {
+                    let m = std::fs::metadata(&p).ok()?.permissions().mode() & 0o777;
+                    Some((p, m))
+                })
+                .collect();
+            live.len() == 4
+        },
+    );
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let log = fx.dir.path().join("storage/logs/sync.log");
-    for (p, m) in live.iter().cloned().chain([(journal.clone(), mode(&journal)), (log.clone(), mode(&log))]) {
+    for (p, m) in live
+        .iter()
+        .cloned()
+        .chain([(journal.clone(), mode(&journal)), (log.clone(), mode(&log))])
+    {
         assert_eq!(m, 0o600, "{} is {m:04o} under umask 0", p.display());
     }
-    reliability("file modes under umask 0 (journal, -wal, -shm, lock, log)", live.len() + 2, 0, 0, "all 0600");
+    reliability(
+        "file modes under umask 0 (journal, -wal, -shm, lock, log)",
+        live.len() + 2,
+        0,
+        0,
+        "all 0600",
+    );
 }
 
 #[test]
@@ -270,7 +372,10 @@ fn a_write_inside_the_source_session_fails() {
     let r = &fx.progress(&batch)[0];
     assert_eq!(r.2, "failed", "{r:?}");
     let e = r.7.clone().unwrap_or_default();
-    assert!(e.contains("read-only transaction") && e.contains("pgsql_b0"), "{e}");
+    assert!(
+        e.contains("read-only transaction") && e.contains("pgsql_b0"),
+        "{e}"
+    );
     let writes: i64 = fx.branches[0]
         .1
         .client()
@@ -278,5 +383,11 @@ fn a_write_inside_the_source_session_fails() {
         .unwrap()
         .get(0);
     assert_eq!(writes, 0, "the source session wrote to the branch");
-    reliability("write attempted inside the source session (view calling a writing function)", 1, 0, 0, "refused by the read-only transaction, branch unchanged");
+    reliability(
+        "write attempted inside the source session (view calling a writing function)",
+        1,
+        0,
+        0,
+        "refused by the read-only transaction, branch unchanged",
+    );
 }

@@ -24,3 +24,32 @@ impl Args {
         Ok(Outcome::Success)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shell_gets_every_command_and_option() {
+        for shell in [
+            Shell::Bash,
+            Shell::Zsh,
+            Shell::Fish,
+            Shell::Elvish,
+            Shell::PowerShell,
+        ] {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "branchsync", &mut script);
+            let script = String::from_utf8(script).unwrap();
+            for word in [
+                "sync-all",
+                "sync-resume-interrupted",
+                "serve",
+                "resume",
+                "listen",
+            ] {
+                assert!(script.contains(word), "{shell}: {word} missing");
+            }
+        }
+    }
+}

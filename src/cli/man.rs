@@ -57,3 +57,27 @@ fn write_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<usize> {
         .count();
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_page_per_command_and_the_main_page_lists_them() {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains(".TH branchsync 1"));
+        assert!(page.contains("sync\\-resume\\-interrupted"));
+        let dir = tempfile::tempdir().unwrap();
+        let commands = Cli::command().get_subcommands().count();
+        assert_eq!(
+            write_pages(Cli::command(), dir.path()).unwrap(),
+            commands + 1
+        );
+        let serve = std::fs::read_to_string(dir.path().join("branchsync-serve.1")).unwrap();
+        assert!(serve.contains("\\-\\-listen"), "{serve}");
+    }
+}

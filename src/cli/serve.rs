@@ -19,7 +19,7 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<Outcome> {
-        let config = global.load_config()?;
+        let config = global.load_journal_config()?;
         crate::logging::init(global.verbose, global.quiet, None)?;
         let server = Server::bind(
             &self.listen,

@@ -73,6 +73,11 @@ pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 pub struct Journal {
     conn: Connection,
     path: PathBuf,
+    /// The descriptor the header check read through. Closing a descriptor
+    /// drops every POSIX lock this process holds on the file — SQLite's
+    /// included — so it stays open until the connection has closed (fields
+    /// drop in order).
+    _header_fd: Option<std::fs::File>,
 }
 
 impl Journal {
@@ -87,10 +92,11 @@ impl Journal {
             }
         }
         let existed = path.exists();
+        let mut header_fd = None;
         if !existed {
             create_private_file(path)?;
         } else {
-            check_header(path)?;
+            header_fd = Some(check_header(path)?);
         }
         let conn = Connection::open_with_flags(
             path,
@@ -103,6 +109,7 @@ impl Journal {
         let mut journal = Journal {
             conn,
             path: path.to_path_buf(),
+            _header_fd: header_fd,
         };
         journal.configure()?;
         journal.migrate(!existed)?;
@@ -121,6 +128,7 @@ impl Journal {
             let mut journal = Journal {
                 conn,
                 path: path.to_path_buf(),
+                _header_fd: None,
             };
             journal.migrate(true)?;
             return Ok(journal);
@@ -253,7 +261,7 @@ fn sql_err_at(path: &Path, source: rusqlite::Error) -> JournalError {
 
 /// A file that exists must be an SQLite file (or empty) before SQLite may touch
 /// it: SQLite would otherwise happily turn garbage into WAL side files.
-fn check_header(path: &Path) -> Result<()> {
+fn check_header(path: &Path) -> Result<std::fs::File> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).map_err(|source| JournalError::Io {
         path: path.to_path_buf(),
@@ -265,7 +273,7 @@ fn check_header(path: &Path) -> Result<()> {
         source,
     })?;
     if n == 0 {
-        return Ok(());
+        return Ok(f);
     }
     if n < 16 || &header != b"SQLite format 3\0" {
         return Err(JournalError::Foreign {
@@ -280,7 +288,7 @@ fn check_header(path: &Path) -> Result<()> {
             reason: "it is truncated".into(),
         });
     }
-    Ok(())
+    Ok(f)
 }
 
 /// Create `path` empty with mode 0600 (it holds operational history).

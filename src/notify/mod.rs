@@ -10,7 +10,7 @@ mod email;
 mod message;
 mod webhook;
 
-pub use message::{fit, Notice};
+pub use message::Notice;
 pub use webhook::{discord_payload, generic_payload, slack_payload};
 
 use crate::config::{Config, NotifyChannel, NotifyConfig};

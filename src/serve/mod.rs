@@ -140,10 +140,8 @@ fn answer(request: tiny_http::Request, dashboard: &Dashboard, gate: &Mutex<()>, 
         }
     };
     log::debug!("serve: {method} {path} -> {}", reply.status);
-    let head = method == tiny_http::Method::Head;
-    let mut response =
-        tiny_http::Response::from_string(if head { String::new() } else { reply.body })
-            .with_status_code(reply.status);
+    // tiny_http leaves the body out of the answer to HEAD, Content-Length kept.
+    let mut response = tiny_http::Response::from_string(reply.body).with_status_code(reply.status);
     for (name, value) in [
         ("Content-Type", reply.content_type),
         ("Cache-Control", "no-store"),

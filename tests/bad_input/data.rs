@@ -8,7 +8,11 @@ use super::common::pg::{server_url, url_with_db, TestDb};
 
 /// A `SQL_ASCII` database: the server stores whatever bytes it is given.
 fn sql_ascii_db(prefix: &str) -> TestDb {
-    let name = format!("{prefix}_{}_{:x}", std::process::id(), rand::random::<u32>());
+    let name = format!(
+        "{prefix}_{}_{:x}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
     let mut admin = postgres::Client::connect(&server_url(), postgres::NoTls).unwrap();
     admin
         .batch_execute(&format!(
@@ -30,7 +34,10 @@ fn invalid_utf8_from_a_sql_ascii_branch_fails_that_table_naming_branch_table_col
     ascii.exec("UPDATE m_product SET name = E'caf\\351 m\\374ller' WHERE m_product_id = 1000007");
     let enc: String = ascii
         .client()
-        .query_one("SELECT octet_length(name)::text FROM m_product WHERE m_product_id = 1000007", &[])
+        .query_one(
+            "SELECT octet_length(name)::text FROM m_product WHERE m_product_id = 1000007",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(enc, "11", "the test server did not store the raw bytes");
@@ -41,8 +48,15 @@ fn invalid_utf8_from_a_sql_ascii_branch_fails_that_table_naming_branch_table_col
     assert_eq!(code(&out), 1);
     let (batch, _) = fx.latest_batch();
     let rows = fx.progress(&batch);
-    let bad = rows.iter().find(|r| r.0 == "pgsql_ascii" && r.1 == "m_product").unwrap();
-    assert_eq!((bad.2.as_str(), bad.6), ("failed", 0), "bad data is not retried: {bad:?}");
+    let bad = rows
+        .iter()
+        .find(|r| r.0 == "pgsql_ascii" && r.1 == "m_product")
+        .unwrap();
+    assert_eq!(
+        (bad.2.as_str(), bad.6),
+        ("failed", 0),
+        "bad data is not retried: {bad:?}"
+    );
     let e = bad.7.clone().unwrap_or_default();
     eprintln!("invalid UTF-8 error: {e}");
     for w in ["pgsql_ascii", "m_product", "name"] {
@@ -52,11 +66,17 @@ fn invalid_utf8_from_a_sql_ascii_branch_fails_that_table_naming_branch_table_col
     let n: i64 = fx
         .central
         .client()
-        .query_one("SELECT count(*) FROM m_product WHERE branch = 'pgsql_ascii'", &[])
+        .query_one(
+            "SELECT count(*) FROM m_product WHERE branch = 'pgsql_ascii'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(n, 0);
-    for r in rows.iter().filter(|r| !(r.0 == "pgsql_ascii" && r.1 == "m_product")) {
+    for r in rows
+        .iter()
+        .filter(|r| !(r.0 == "pgsql_ascii" && r.1 == "m_product"))
+    {
         assert_eq!(r.2, "completed", "{r:?}");
     }
     fx.assert_consolidated();
@@ -88,7 +108,15 @@ fn fifty_megabyte_text_and_bytea_values_arrive_whole() {
     );
     let out = fx.run(&["sync-all", "--tables", "CAttachment,CAttachmentUp"]);
     assert_eq!(code(&out), 0);
-    let summary = |c: &mut postgres::Client, table: &str| -> Vec<(i32, Option<i32>, Option<String>, Option<i32>, Option<String>)> {
+    let summary = |c: &mut postgres::Client,
+                   table: &str|
+     -> Vec<(
+        i32,
+        Option<i32>,
+        Option<String>,
+        Option<i32>,
+        Option<String>,
+    )> {
         c.query(
             &format!(
                 "SELECT c_attachment_id, octet_length(body), md5(body), octet_length(data), md5(data) FROM {table} ORDER BY 1"
@@ -112,5 +140,11 @@ fn fifty_megabyte_text_and_bytea_values_arrive_whole() {
     let r = &fx.progress(&batch)[0];
     assert_eq!((r.3, r.4), (4, 4), "{r:?}");
     assert_eq!(summary(&mut central, "c_attachment_up"), want);
-    reliability("50 MB text + 50 MB bytea value in one row (full, upsert, unchanged upsert)", 3, 0, 0, "byte-identical (length + md5), unchanged row skipped");
+    reliability(
+        "50 MB text + 50 MB bytea value in one row (full, upsert, unchanged upsert)",
+        3,
+        0,
+        0,
+        "byte-identical (length + md5), unchanged row skipped",
+    );
 }

@@ -39,9 +39,9 @@ fn schema_drift_fails_only_the_drifted_tables_and_leaves_them_as_they_were() {
          ALTER TABLE c_invoiceline DROP COLUMN description;
          UPDATE c_invoiceline SET qtyinvoiced = qtyinvoiced + 1 WHERE c_invoiceline_id % 3 = 0;",
     );
-    fx.branches[0]
-        .1
-        .exec("ALTER TABLE c_order ALTER COLUMN grandtotal TYPE text USING grandtotal::text || ' EUR'");
+    fx.branches[0].1.exec(
+        "ALTER TABLE c_order ALTER COLUMN grandtotal TYPE text USING grandtotal::text || ' EUR'",
+    );
 
     let out = fx.run(&["sync-all"]);
     assert_eq!(code(&out), 1);
@@ -59,12 +59,18 @@ fn schema_drift_fails_only_the_drifted_tables_and_leaves_them_as_they_were() {
     let r = row(&b1, "c_order");
     assert_eq!((r.2.as_str(), r.6), ("failed", 0), "{r:?}");
     let e = err(&b1, "c_order");
-    assert!(e.contains("c_order") && e.contains(&b1) && e.contains("[[table]]"), "{e}");
+    assert!(
+        e.contains("c_order") && e.contains(&b1) && e.contains("[[table]]"),
+        "{e}"
+    );
     // Missing key column.
     let r = row(&b1, "m_product");
     assert_eq!((r.2.as_str(), r.6), ("failed", 0), "{r:?}");
     let e = err(&b1, "m_product");
-    assert!(e.contains("m_product_id") && e.contains("m_product") && e.contains(&b1), "{e}");
+    assert!(
+        e.contains("m_product_id") && e.contains("m_product") && e.contains(&b1),
+        "{e}"
+    );
     // Type conflict: table, column and both types.
     let r = row(&b0, "c_order");
     assert_eq!((r.2.as_str(), r.6), ("failed", 0), "{r:?}");
@@ -75,7 +81,10 @@ fn schema_drift_fails_only_the_drifted_tables_and_leaves_them_as_they_were() {
     // The failed tables' slices are as they were.
     assert_eq!(content_hash(&mut central, "c_order", Some(&b0)), c_order_b0);
     assert_eq!(content_hash(&mut central, "c_order", Some(&b1)), c_order_b1);
-    assert_eq!(content_hash(&mut central, "m_product", Some(&b1)), m_product_b1);
+    assert_eq!(
+        content_hash(&mut central, "m_product", Some(&b1)),
+        m_product_b1
+    );
 
     // A column dropped at one branch: that branch's rows carry NULL there,
     // the other columns follow the source, the other branch keeps its values.
@@ -88,10 +97,16 @@ fn schema_drift_fails_only_the_drifted_tables_and_leaves_them_as_they_were() {
         hash_cols(&mut src, "c_invoiceline", rest, None)
     );
     let non_null: i64 = central
-        .query_one("SELECT count(*) FROM c_invoiceline WHERE branch = $1 AND description IS NOT NULL", &[&b1])
+        .query_one(
+            "SELECT count(*) FROM c_invoiceline WHERE branch = $1 AND description IS NOT NULL",
+            &[&b1],
+        )
         .unwrap()
         .get(0);
-    assert_eq!(non_null, 0, "the dropped column still holds old values for {b1}");
+    assert_eq!(
+        non_null, 0,
+        "the dropped column still holds old values for {b1}"
+    );
     assert_eq!(
         content_hash(&mut central, "c_invoiceline", Some(&b0)),
         content_hash(&mut fx.branches[0].1.client(), "c_invoiceline", None)
@@ -129,7 +144,8 @@ fn null_keys_empty_tables_and_tables_without_primary_key() {
         );
     }
     // A central table made by hand, without any unique constraint.
-    fx.central.exec("CREATE TABLE c_handmade (branch text, c_nopk_id integer, name text)");
+    fx.central
+        .exec("CREATE TABLE c_handmade (branch text, c_nopk_id integer, name text)");
     fx.write_config();
     fx.append_config(
         "[[table]]\nmodel = \"CNoPk\"\nsource = \"c_nopk\"\nkey = [\"c_nopk_id\"]\nmode = \"upsert\"\n\n\
@@ -139,19 +155,35 @@ fn null_keys_empty_tables_and_tables_without_primary_key() {
     assert_eq!(code(&out), 1, "the hand-made target table fails");
     let (batch, _) = fx.latest_batch();
     let rows = fx.progress(&batch);
-    let row = |conn: &str, table: &str| rows.iter().find(|r| r.0 == conn && r.1 == table).unwrap().clone();
+    let row = |conn: &str, table: &str| {
+        rows.iter()
+            .find(|r| r.0 == conn && r.1 == table)
+            .unwrap()
+            .clone()
+    };
 
     // NULL keys: skipped, counted, written to the rejects file with the reason.
     let r = row(&b1, "m_product");
     assert_eq!(r.2, "completed", "{r:?}");
     assert_eq!(r.4, 3, "records_skipped counts the 3 NULL-key rows: {r:?}");
-    let rejects = fx.dir.path().join(format!("storage/rejects/{batch}/{b1}.m_product.csv"));
-    let text = std::fs::read_to_string(&rejects).unwrap_or_else(|e| panic!("{}: {e}", rejects.display()));
+    let rejects = fx
+        .dir
+        .path()
+        .join(format!("storage/rejects/{batch}/{b1}.m_product.csv"));
+    let text =
+        std::fs::read_to_string(&rejects).unwrap_or_else(|e| panic!("{}: {e}", rejects.display()));
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let recs: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(recs.len(), 3, "{text}");
-    assert!(recs.iter().all(|r| r[0].contains("NULL") && r[0].contains("m_product_id")), "{text}");
-    assert!(recs.iter().any(|r| r.iter().any(|f| f == "no key, \"2\"")), "{text}");
+    assert!(
+        recs.iter()
+            .all(|r| r[0].contains("NULL") && r[0].contains("m_product_id")),
+        "{text}"
+    );
+    assert!(
+        recs.iter().any(|r| r.iter().any(|f| f == "no key, \"2\"")),
+        "{text}"
+    );
     let mut central = fx.central.client();
     let n: i64 = central
         .query_one("SELECT count(*) FROM m_product WHERE branch = $1", &[&b1])
@@ -163,7 +195,10 @@ fn null_keys_empty_tables_and_tables_without_primary_key() {
     let r = row(&fx.branches[0].0, "c_order");
     assert_eq!((r.2.as_str(), r.3), ("completed", 0), "{r:?}");
     let n: i64 = central
-        .query_one("SELECT count(*) FROM c_order WHERE branch = $1", &[&fx.branches[0].0])
+        .query_one(
+            "SELECT count(*) FROM c_order WHERE branch = $1",
+            &[&fx.branches[0].0],
+        )
         .unwrap()
         .get(0);
     assert_eq!(n, 0);
@@ -183,12 +218,36 @@ fn null_keys_empty_tables_and_tables_without_primary_key() {
         let r = row(name, "c_handmade");
         assert_eq!((r.2.as_str(), r.6), ("failed", 0), "{r:?}");
         let e = r.7.clone().unwrap_or_default();
-        assert!(e.contains("c_handmade") && (e.contains("primary key") || e.contains("unique")), "{e}");
+        assert!(
+            e.contains("c_handmade") && (e.contains("primary key") || e.contains("unique")),
+            "{e}"
+        );
     }
-    let n: i64 = central.query_one("SELECT count(*) FROM c_handmade", &[]).unwrap().get(0);
+    let n: i64 = central
+        .query_one("SELECT count(*) FROM c_handmade", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(n, 0);
-    reliability("NULL keys (3 rows at one branch)", 1, 0, 0, "rows skipped and counted, rejects CSV with the reason; keyed rows all arrived");
+    reliability(
+        "NULL keys (3 rows at one branch)",
+        1,
+        0,
+        0,
+        "rows skipped and counted, rejects CSV with the reason; keyed rows all arrived",
+    );
     reliability("zero-row source table", 1, 0, 0, "completed with 0 records");
-    reliability("source table without a primary key (key in config), upsert", 2, 0, 0, "completed, content equal");
-    reliability("target table without a primary key/unique constraint, upsert", 2, 0, 0, "failed without retries naming the table; nothing written");
+    reliability(
+        "source table without a primary key (key in config), upsert",
+        2,
+        0,
+        0,
+        "completed, content equal",
+    );
+    reliability(
+        "target table without a primary key/unique constraint, upsert",
+        2,
+        0,
+        0,
+        "failed without retries naming the table; nothing written",
+    );
 }

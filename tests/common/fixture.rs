@@ -215,18 +215,24 @@ impl Fixture {
     pub fn lost_and_duplicated_in(&self, tables: &[&str]) -> (u64, u64) {
         use std::collections::{HashMap, HashSet};
         let mut central = self.central.client();
-        let rows = |c: &mut postgres::Client, t: &str, branch: Option<&str>| -> Vec<(String, String)> {
-            let sql = format!(
-                "SELECT {t}_id::text, md5(ROW({})::text) FROM {t} {}",
-                erp::columns(t),
-                if branch.is_some() { "WHERE branch = $1" } else { "" }
-            );
-            let r = match branch {
-                Some(b) => c.query(&sql, &[&b]),
-                None => c.query(&sql, &[]),
+        let rows =
+            |c: &mut postgres::Client, t: &str, branch: Option<&str>| -> Vec<(String, String)> {
+                let sql = format!(
+                    "SELECT {t}_id::text, md5(ROW({})::text) FROM {t} {}",
+                    erp::columns(t),
+                    if branch.is_some() {
+                        "WHERE branch = $1"
+                    } else {
+                        ""
+                    }
+                );
+                let r = match branch {
+                    Some(b) => c.query(&sql, &[&b]),
+                    None => c.query(&sql, &[]),
+                };
+                r.map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+                    .unwrap_or_default()
             };
-            r.map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect()).unwrap_or_default()
-        };
         let (mut lost, mut dup) = (0u64, 0u64);
         let mut compare = |src: Vec<(String, String)>, got: Vec<(String, String)>| {
             let mut have: HashMap<&(String, String), usize> = HashMap::new();

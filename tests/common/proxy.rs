@@ -168,7 +168,10 @@ impl Proxy {
     pub fn cut_now(&self) -> usize {
         let conns = self.shared.conns.lock().unwrap();
         let mut n = 0;
-        for c in conns.iter().filter(|c| !c.stats.closed.load(Ordering::SeqCst)) {
+        for c in conns
+            .iter()
+            .filter(|c| !c.stats.closed.load(Ordering::SeqCst))
+        {
             c.stats.cut.store(true, Ordering::SeqCst);
             c.shutdown();
             n += 1;
@@ -178,12 +181,21 @@ impl Proxy {
 
     /// The counters of every connection so far, oldest first.
     pub fn stats(&self) -> Vec<Arc<ConnStats>> {
-        self.shared.conns.lock().unwrap().iter().map(|c| c.stats.clone()).collect()
+        self.shared
+            .conns
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| c.stats.clone())
+            .collect()
     }
 
     /// How many connections the proxy cut on purpose.
     pub fn cuts(&self) -> usize {
-        self.stats().iter().filter(|s| s.cut.load(Ordering::SeqCst)).count()
+        self.stats()
+            .iter()
+            .filter(|s| s.cut.load(Ordering::SeqCst))
+            .count()
     }
 
     pub fn connections(&self) -> usize {
@@ -209,7 +221,10 @@ impl Drop for Proxy {
 pub fn host_port(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    let hostport = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let hostport = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
     if hostport.contains(':') {
         hostport.to_owned()
     } else {
@@ -251,8 +266,16 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         let _ = server.set_nodelay(true);
         let pumps = [
-            (client.try_clone().unwrap(), server.try_clone().unwrap(), Dir::Up),
-            (server.try_clone().unwrap(), client.try_clone().unwrap(), Dir::Down),
+            (
+                client.try_clone().unwrap(),
+                server.try_clone().unwrap(),
+                Dir::Up,
+            ),
+            (
+                server.try_clone().unwrap(),
+                client.try_clone().unwrap(),
+                Dir::Down,
+            ),
         ];
         shared.conns.lock().unwrap().push(Conn {
             stats: stats.clone(),
@@ -280,7 +303,13 @@ enum Verdict {
     Freeze(usize),
 }
 
-fn verdict(shared: &Shared, stats: &ConnStats, dir: Dir, already: u64, len: usize) -> (Verdict, Duration) {
+fn verdict(
+    shared: &Shared,
+    stats: &ConnStats,
+    dir: Dir,
+    already: u64,
+    len: usize,
+) -> (Verdict, Duration) {
     let mut f = shared.faults.lock().unwrap();
     let delay = f.delay;
     if let Some((d, at)) = f.freeze_after {
@@ -335,7 +364,8 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, shared: &Shared, stats
                 stats.frozen.store(true, Ordering::SeqCst);
                 // Stop reading; keep both sockets open and silent until the
                 // client goes away (seen by the other pump) or the proxy stops.
-                while !shared.stopped.load(Ordering::SeqCst) && !stats.closed.load(Ordering::SeqCst) {
+                while !shared.stopped.load(Ordering::SeqCst) && !stats.closed.load(Ordering::SeqCst)
+                {
                     thread::sleep(Duration::from_millis(20));
                 }
                 break;
