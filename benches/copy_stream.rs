@@ -27,11 +27,19 @@ fn stream() -> (Vec<u8>, Vec<usize>) {
         let fields: [Option<&[u8]>; 10] = [
             Some(&[0, 2, 0, 1, 0, 0, 0, 100, 39, 16][..]),
             Some(&[0, 2, 0, 1, 0, 0, 0, 100, 7, 208][..]),
-            if i % 11 == 0 { None } else { Some(&[0, 2, 0, 1, 0, 0, 0, 100, 0, 7][..]) },
+            if i % 11 == 0 {
+                None
+            } else {
+                Some(&[0, 2, 0, 1, 0, 0, 0, 100, 0, 7][..])
+            },
             Some(&[0, 1, 0, 0, 0, 0, 0, 2, 0, 5][..]),
             Some(&[0, 2, 0, 0, 0, 0, 0, 2, 0, 12, 19, 136][..]),
             Some(&[0, 2, 0, 0, 0, 0, 0, 2, 0, 60, 19, 136][..]),
-            if i % 4 == 0 { None } else { Some(text.as_bytes()) },
+            if i % 4 == 0 {
+                None
+            } else {
+                Some(text.as_bytes())
+            },
             Some(b"Y"),
             Some(&[0, 2, 180, 7, 55, 144, 24, 0][..]),
             Some(&[0, 2, 180, 7, 55, 144, 24, 0][..]),
@@ -89,13 +97,20 @@ fn binary(c: &mut Criterion) {
 }
 
 fn text(c: &mut Criterion) {
-    let date = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
+    let date = NaiveDate::from_ymd_opt(2024, 4, 1)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
     let rows: Vec<Vec<Value>> = (0..10_000)
         .map(|i| {
             vec![
                 Value::Numeric(format!("{}", 1_000_000 + i)),
                 Value::Numeric(format!("{}", 1_000_000 + i / 5)),
-                if i % 11 == 0 { Value::Null } else { Value::Numeric("1000007".into()) },
+                if i % 11 == 0 {
+                    Value::Null
+                } else {
+                    Value::Numeric("1000007".into())
+                },
                 Value::Numeric("5".into()),
                 Value::Numeric("12.50".into()),
                 Value::Numeric("62.50".into()),

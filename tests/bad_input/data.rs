@@ -89,6 +89,28 @@ fn invalid_utf8_from_a_sql_ascii_branch_fails_that_table_naming_branch_table_col
     );
 }
 
+/// (id, body length, body md5, data length, data md5) of one attachment row.
+type Summary = (
+    i32,
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+);
+
+fn summary(c: &mut postgres::Client, table: &str) -> Vec<Summary> {
+    c.query(
+        &format!(
+            "SELECT c_attachment_id, octet_length(body), md5(body), octet_length(data), md5(data) FROM {table} ORDER BY 1"
+        ),
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+    .collect()
+}
+
 #[test]
 fn fifty_megabyte_text_and_bytea_values_arrive_whole() {
     let fx = Fixture::new(1, 10);
@@ -108,26 +130,6 @@ fn fifty_megabyte_text_and_bytea_values_arrive_whole() {
     );
     let out = fx.run(&["sync-all", "--tables", "CAttachment,CAttachmentUp"]);
     assert_eq!(code(&out), 0);
-    let summary = |c: &mut postgres::Client,
-                   table: &str|
-     -> Vec<(
-        i32,
-        Option<i32>,
-        Option<String>,
-        Option<i32>,
-        Option<String>,
-    )> {
-        c.query(
-            &format!(
-                "SELECT c_attachment_id, octet_length(body), md5(body), octet_length(data), md5(data) FROM {table} ORDER BY 1"
-            ),
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
-        .collect()
-    };
     let want = summary(&mut db.client(), "c_attachment");
     assert!(want[1].1.unwrap() > 50_000_000 && want[1].3.unwrap() > 50_000_000);
     let mut central = fx.central.client();

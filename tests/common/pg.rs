@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The server URL the tests use.
 pub fn server_url() -> String {
-    std::env::var("BRANCHSYNC_TEST_PG").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+    std::env::var("BRANCHSYNC_TEST_PG")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
 }
 
 /// `url` with its database replaced by `db` (query string kept).
@@ -27,8 +28,9 @@ pub fn url_with_db(url: &str, db: &str) -> String {
 
 fn admin() -> Client {
     let url = server_url();
-    Client::connect(&url, NoTls)
-        .unwrap_or_else(|e| panic!("cannot connect to the test server (set BRANCHSYNC_TEST_PG): {e}"))
+    Client::connect(&url, NoTls).unwrap_or_else(|e| {
+        panic!("cannot connect to the test server (set BRANCHSYNC_TEST_PG): {e}")
+    })
 }
 
 /// A database created for one test.
@@ -65,24 +67,28 @@ impl TestDb {
 
     /// A new connection to this database.
     pub fn client(&self) -> Client {
-        Client::connect(&self.url, NoTls).unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name))
+        Client::connect(&self.url, NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name))
     }
 
     /// Runs `sql` (any number of statements) or panics.
     pub fn exec(&self, sql: &str) {
-        self.client()
-            .batch_execute(sql)
-            .unwrap_or_else(|e| {
-                let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.to_string());
-                panic!("{}: {sql}: {why}", self.name)
-            });
+        self.client().batch_execute(sql).unwrap_or_else(|e| {
+            let why = e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |d| d.to_string());
+            panic!("{}: {sql}: {why}", self.name)
+        });
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut c) = Client::connect(&server_url(), NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }

@@ -45,7 +45,10 @@ pub fn canonical(column: &str, raw: Option<&str>) -> Option<String> {
     let raw = raw?;
     let bad = || format!("?{raw}");
     Some(match kind_of(column) {
-        "integer" => raw.parse::<i64>().map(|i| i.to_string()).unwrap_or_else(|_| bad()),
+        "integer" => raw
+            .parse::<i64>()
+            .map(|i| i.to_string())
+            .unwrap_or_else(|_| bad()),
         "numeric" => canonical_decimal(raw).unwrap_or_else(bad),
         "timestamp" => canonical_timestamp(raw).unwrap_or_else(bad),
         "boolean" => match raw {
@@ -67,7 +70,9 @@ fn canonical_decimal(raw: &str) -> Option<String> {
         None => (false, raw),
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let int = int.trim_start_matches('0');
@@ -83,9 +88,13 @@ fn canonical_decimal(raw: &str) -> Option<String> {
 }
 
 fn canonical_timestamp(raw: &str) -> Option<String> {
-    let t = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())?;
+    let t = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())?;
     let s = t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
     Some(match s.split_once('.') {
         Some((whole, frac)) if frac.trim_end_matches('0').is_empty() => whole.to_owned(),
@@ -113,14 +122,22 @@ pub fn canon_rows(db: &Db, table: &str, columns: &[String], branch: Option<&str>
 
 /// The source table of `branch` (rows without a key left out when
 /// `keyed_only`), canonical and sorted, with its column names.
-pub fn source_rows(w: &World, branch: &str, table: &str, keyed_only: bool) -> (Vec<String>, Vec<Canon>) {
+pub fn source_rows(
+    w: &World,
+    branch: &str,
+    table: &str,
+    keyed_only: bool,
+) -> (Vec<String>, Vec<Canon>) {
     let db = w.branch(branch);
     let columns = db
         .columns(table)
         .unwrap_or_else(|| panic!("{table} is missing at {branch}"));
     let mut rows = canon_rows(db, table, &columns, None);
     if keyed_only {
-        let key = columns.iter().position(|c| *c == format!("{table}_id")).unwrap();
+        let key = columns
+            .iter()
+            .position(|c| *c == format!("{table}_id"))
+            .unwrap();
         rows.retain(|r| r[key].is_some());
     }
     (columns, rows)
@@ -138,10 +155,22 @@ pub fn assert_slice_equals_source(w: &World, pair: &str, branch: &str, table: &s
 }
 
 /// As [`assert_slice_equals_source`], ignoring source rows without a key.
-pub fn assert_slice(w: &World, pair: &str, branch: &str, table: &str, keyed_only: bool) -> Vec<Canon> {
+pub fn assert_slice(
+    w: &World,
+    pair: &str,
+    branch: &str,
+    table: &str,
+    keyed_only: bool,
+) -> Vec<Canon> {
     let (columns, want) = source_rows(w, branch, table, keyed_only);
     let got = target_rows(w, branch, table, &columns);
-    assert_same(pair, &format!("{table} from {branch}"), &columns, &want, &got);
+    assert_same(
+        pair,
+        &format!("{table} from {branch}"),
+        &columns,
+        &want,
+        &got,
+    );
     want
 }
 
@@ -189,9 +218,18 @@ fn canonical_forms() {
     assert_eq!(canonical("amount", Some("-0.00")).unwrap(), "0");
     assert_eq!(canonical("amount", Some("-0.05")).unwrap(), "-0.05");
     assert_eq!(canonical("amount", Some("1e3")).unwrap(), "?1e3");
-    assert_eq!(canonical("updated", Some("2024-01-01T10:00:00.125000")).unwrap(), "2024-01-01 10:00:00.125");
-    assert_eq!(canonical("updated", Some("2024-01-01 10:00:00")).unwrap(), "2024-01-01 10:00:00");
-    assert_eq!(canonical("updated", Some("2024-01-01 10:00:00.000")).unwrap(), "2024-01-01 10:00:00");
+    assert_eq!(
+        canonical("updated", Some("2024-01-01T10:00:00.125000")).unwrap(),
+        "2024-01-01 10:00:00.125"
+    );
+    assert_eq!(
+        canonical("updated", Some("2024-01-01 10:00:00")).unwrap(),
+        "2024-01-01 10:00:00"
+    );
+    assert_eq!(
+        canonical("updated", Some("2024-01-01 10:00:00.000")).unwrap(),
+        "2024-01-01 10:00:00"
+    );
     assert_eq!(canonical("flag", Some("t")).unwrap(), "true");
     assert_eq!(canonical("flag", Some("0")).unwrap(), "false");
     assert_eq!(canonical("payload", Some("\\x00FF")).unwrap(), "00ff");

@@ -153,7 +153,7 @@ pub fn row(id: i64, seed: i64) -> StoryRow {
             stamp(id, seed)
         },
         note,
-        flag: k % 2 == 0,
+        flag: k.is_multiple_of(2),
         payload,
     }
 }

@@ -29,7 +29,7 @@ pub fn target_schema(w: &World, table: &str) -> branchsync::driver::TableSchema 
         .unwrap_or_else(|| panic!("{table} is missing at the target"))
 }
 
-/// 1. Two branches with the same shapes and colliding ids; the target has
+/// Step 1, create: two branches with the same shapes and colliding ids; the target has
 /// none of the tables: they are created (with branch + key as primary key)
 /// and each branch's slice equals its source.
 pub fn create(w: &World, pair: &str) {
@@ -40,7 +40,10 @@ pub fn create(w: &World, pair: &str) {
         db.create_table(EVENT, true, &data::rows(1..=ROWS, seed + 20));
     }
     for t in [ITEM, DEAL, EVENT] {
-        assert!(w.central.columns(t).is_none(), "[{pair}] {t} exists before the first sync");
+        assert!(
+            w.central.columns(t).is_none(),
+            "[{pair}] {t} exists before the first sync"
+        );
     }
     let batch = w.sync("MItem,CDeal,CEvent", 0);
     for t in [ITEM, DEAL, EVENT] {
@@ -55,14 +58,21 @@ pub fn create(w: &World, pair: &str) {
             let rows = assert_slice_equals_source(w, pair, b, t);
             assert_eq!(rows.len() as i64, ROWS, "[{pair}] {t} from {b}");
             let p = w.row(&batch, b, t);
-            assert_eq!((p.status.as_str(), p.processed), ("completed", ROWS), "[{pair}] {p:?}");
+            assert_eq!(
+                (p.status.as_str(), p.processed),
+                ("completed", ROWS),
+                "[{pair}] {p:?}"
+            );
             slices.push(rows);
         }
-        assert_ne!(slices[0], slices[1], "[{pair}] {t}: the branches must differ");
+        assert_ne!(
+            slices[0], slices[1],
+            "[{pair}] {t}: the branches must differ"
+        );
     }
 }
 
-/// 2. `full`: deletes, changes and additions at one branch are reflected;
+/// Step 2, `full`: deletes, changes and additions at one branch are reflected;
 /// the other branch's slice is untouched.
 pub fn full(w: &World, pair: &str) {
     let a = w.branch("br_a");
@@ -79,12 +89,20 @@ pub fn full(w: &World, pair: &str) {
     let rows = assert_slice_equals_source(w, pair, "br_a", ITEM);
     assert_eq!(rows.len() as i64, ROWS - 1, "[{pair}] m_item from br_a");
     assert_slice_equals_source(w, pair, "br_b", ITEM);
-    assert_eq!(target_rows(w, "br_b", ITEM, &cols), before_b, "[{pair}] br_b's slice was touched");
+    assert_eq!(
+        target_rows(w, "br_b", ITEM, &cols),
+        before_b,
+        "[{pair}] br_b's slice was touched"
+    );
     let p = w.row(&batch, "br_a", ITEM);
-    assert_eq!((p.status.as_str(), p.processed), ("completed", ROWS - 1), "[{pair}] {p:?}");
+    assert_eq!(
+        (p.status.as_str(), p.processed),
+        ("completed", ROWS - 1),
+        "[{pair}] {p:?}"
+    );
 }
 
-/// 3. `upsert`: changed rows are updated, new ones inserted, unchanged
+/// Step 3, `upsert`: changed rows are updated, new ones inserted, unchanged
 /// ones counted as `records_skipped`.
 pub fn upsert(w: &World, pair: &str) {
     let a = w.branch("br_a");
@@ -110,7 +128,7 @@ pub fn upsert(w: &World, pair: &str) {
     );
 }
 
-/// 4. `incremental`: only rows whose `updated` is at or above the target's
+/// Step 4, `incremental`: only rows whose `updated` is at or above the target's
 /// watermark are read; changes that bump `updated` arrive.
 pub fn incremental(w: &World, pair: &str) {
     let a = w.branch("br_a");

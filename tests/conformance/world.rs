@@ -82,7 +82,9 @@ impl Db {
                 for r in rows {
                     c.execute(
                         &stmt,
-                        &[&r.id, &r.name, &r.amount, &r.updated, &r.note, &r.flag, &r.payload],
+                        &[
+                            &r.id, &r.name, &r.amount, &r.updated, &r.note, &r.flag, &r.payload,
+                        ],
                     )
                     .unwrap();
                 }
@@ -91,7 +93,8 @@ impl Db {
                 let mut c = self.sqlite();
                 let tx = c.transaction().unwrap();
                 {
-                    let sql = format!("INSERT INTO {table} ({cols}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                    let sql =
+                        format!("INSERT INTO {table} ({cols}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
                     let mut stmt = tx.prepare(&sql).unwrap();
                     for r in rows {
                         let updated = r.updated.format("%Y-%m-%d %H:%M:%S%.f").to_string();
@@ -128,7 +131,9 @@ impl Db {
                 .collect(),
             Db::Sqlite(_) => {
                 let c = self.sqlite();
-                let mut stmt = c.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid").unwrap();
+                let mut stmt = c
+                    .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+                    .unwrap();
                 let names = stmt.query_map([table], |r| r.get(0)).unwrap();
                 names.map(Result::unwrap).collect()
             }
@@ -140,7 +145,12 @@ impl Db {
     /// is given) as raw text: `None` for NULL, PostgreSQL's text output of
     /// each value, SQLite's stored value as text (INTEGER and REAL as Rust
     /// prints them, TEXT as is, BLOB as `\x` + hex).
-    pub fn raw_rows(&self, table: &str, columns: &[String], filter: Option<(&str, &str)>) -> Vec<Vec<Option<String>>> {
+    pub fn raw_rows(
+        &self,
+        table: &str,
+        columns: &[String],
+        filter: Option<(&str, &str)>,
+    ) -> Vec<Vec<Option<String>>> {
         match self {
             Db::Pg(db) => {
                 let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"::text")).collect();
@@ -155,7 +165,11 @@ impl Db {
                 };
                 let rows = rows.unwrap_or_else(|e| panic!("{sql}: {e}"));
                 rows.iter()
-                    .map(|r| (0..columns.len()).map(|i| r.get::<_, Option<String>>(i)).collect())
+                    .map(|r| {
+                        (0..columns.len())
+                            .map(|i| r.get::<_, Option<String>>(i))
+                            .collect()
+                    })
                     .collect()
             }
             Db::Sqlite(_) => {
@@ -169,7 +183,9 @@ impl Db {
                 let params: Vec<&str> = filter.map(|(_, v)| v).into_iter().collect();
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(params), |r| {
-                        Ok((0..columns.len()).map(|i| sqlite_raw(r.get_ref(i).unwrap())).collect())
+                        Ok((0..columns.len())
+                            .map(|i| sqlite_raw(r.get_ref(i).unwrap()))
+                            .collect())
                     })
                     .unwrap();
                 rows.map(Result::unwrap).collect()
@@ -244,15 +260,33 @@ impl World {
             self.central.url()
         );
         for (name, db) in &self.branches {
-            s += &format!("[[connection]]\nname = \"{name}\"\ndriver = \"{}\"\nurl = \"{}\"\n\n", db.driver(), db.url());
+            s += &format!(
+                "[[connection]]\nname = \"{name}\"\ndriver = \"{}\"\nurl = \"{}\"\n\n",
+                db.driver(),
+                db.url()
+            );
         }
         s += data::TABLES;
         std::fs::write(self.config_path(), s).unwrap();
     }
 
     /// Runs `branchsync --config … sync-all --tables <models>` and checks its
-    /// exit code; returns the batch id it created.
+    /// exit code and the batch's final status; returns the batch id.
     pub fn sync(&self, models: &str, want_code: i32) -> String {
+        let (batch, code, text) = self.run_sync(models);
+        assert_eq!(code, want_code, "{text}");
+        let want = if want_code == 0 {
+            "completed"
+        } else {
+            "failed"
+        };
+        assert_eq!(self.batch_status(&batch), want, "{text}");
+        batch
+    }
+
+    /// Runs `branchsync --config … sync-all --tables <models>`; returns the
+    /// batch id it created, its exit code and everything it printed.
+    pub fn run_sync(&self, models: &str) -> (String, i32, String) {
         let out: Output = Command::new(env!("CARGO_BIN_EXE_branchsync"))
             .arg("--config")
             .arg(self.config_path())
@@ -266,7 +300,6 @@ impl World {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(out.status.code(), Some(want_code), "{text}");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let batch = stdout
             .lines()
@@ -274,8 +307,7 @@ impl World {
             .unwrap_or_else(|| panic!("no batch id printed:\n{text}"))
             .trim()
             .to_owned();
-        assert_eq!(self.batch_status(&batch), if want_code == 0 { "completed" } else { "failed" });
-        batch
+        (batch, out.status.code().unwrap_or(-1), text)
     }
 
     pub fn storage(&self) -> PathBuf {
@@ -288,7 +320,11 @@ impl World {
 
     pub fn batch_status(&self, batch: &str) -> String {
         self.journal()
-            .query_row("SELECT status FROM sync_batches WHERE batch_id = ?1", [batch], |r| r.get(0))
+            .query_row(
+                "SELECT status FROM sync_batches WHERE batch_id = ?1",
+                [batch],
+                |r| r.get(0),
+            )
             .unwrap()
     }
 

@@ -21,7 +21,17 @@ fn rows_with_a_null_key_are_rejected_with_the_reason() {
     let central = TestDb::create("bs_pgdrv_nullkey_central");
     let (src, dst) = (endpoint("pgsql_lmp", &lmp), endpoint("target", &central));
     for mode in [Mode::Full, Mode::Upsert] {
-        let run = sync(&*src, &*dst, &Job::new("c_invoiceline", &["c_invoice_id", "line"], mode, "pgsql_lmp")).unwrap();
+        let run = sync(
+            &*src,
+            &*dst,
+            &Job::new(
+                "c_invoiceline",
+                &["c_invoice_id", "line"],
+                mode,
+                "pgsql_lmp",
+            ),
+        )
+        .unwrap();
         assert_eq!(run.outcome.processed, 2, "{mode:?}");
         let mut reasons: Vec<String> = run.rejects.iter().map(|r| r.1.clone()).collect();
         reasons.sort();
@@ -40,7 +50,10 @@ fn rows_with_a_null_key_are_rejected_with_the_reason() {
             .collect();
         assert!(amts.contains(&"2.50".to_string()), "{amts:?}");
     }
-    assert_eq!(scalar_i64(&central, "SELECT count(*) FROM c_invoiceline"), 2);
+    assert_eq!(
+        scalar_i64(&central, "SELECT count(*) FROM c_invoiceline"),
+        2
+    );
 }
 
 #[test]
@@ -53,7 +66,11 @@ fn an_empty_table_is_created_and_copied() {
         let mut job = Job::new("c_bpartner", &["c_bpartner_id"], mode, "pgsql_lmp");
         job.cursor = Some("updated");
         let run = sync(&*src, &*dst, &job).unwrap();
-        assert_eq!((run.outcome.processed, run.outcome.skipped, run.sent), (0, 0, 0), "{mode:?}");
+        assert_eq!(
+            (run.outcome.processed, run.outcome.skipped, run.sent),
+            (0, 0, 0),
+            "{mode:?}"
+        );
     }
     assert_eq!(scalar_i64(&central, "SELECT count(*) FROM c_bpartner"), 0);
 }
@@ -72,7 +89,9 @@ struct BreakingWriter<'a> {
 impl Write for BreakingWriter<'_> {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
         if b.len() > self.left {
-            return Err(io::Error::other(DriverError::other("link to the target broke")));
+            return Err(io::Error::other(DriverError::other(
+                "link to the target broke",
+            )));
         }
         self.left -= b.len();
         self.inner.write(b)
@@ -130,7 +149,11 @@ fn an_error_mid_feed_rolls_the_target_back() {
             })
             .unwrap_err();
         assert!(err.message.contains("the feed failed"), "{err}");
-        assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, None), before, "{mode:?}");
+        assert_eq!(
+            hash(&central, "c_bpartner", BPARTNER_COLS, None),
+            before,
+            "{mode:?}"
+        );
 
         // 2. The binary stream breaks in the middle.
         let err = t
@@ -153,7 +176,11 @@ fn an_error_mid_feed_rolls_the_target_back() {
             })
             .unwrap_err();
         assert!(err.message.contains("link to the target broke"), "{err}");
-        assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, None), before, "{mode:?}");
+        assert_eq!(
+            hash(&central, "c_bpartner", BPARTNER_COLS, None),
+            before,
+            "{mode:?}"
+        );
 
         // 3. Rows on the text path, then an error.
         let err = t
@@ -164,7 +191,11 @@ fn an_error_mid_feed_rolls_the_target_back() {
             })
             .unwrap_err();
         assert!(err.message.contains("late failure"), "{err}");
-        assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, None), before, "{mode:?}");
+        assert_eq!(
+            hash(&central, "c_bpartner", BPARTNER_COLS, None),
+            before,
+            "{mode:?}"
+        );
     }
     // Both sessions still work: a normal sync goes through.
     let run = sync(&*src, &*dst, &job).unwrap();
@@ -192,7 +223,11 @@ fn slow_source(prefix: &str) -> TestDb {
 }
 
 fn cancel_case(cancel_target: bool) {
-    let src_db = slow_source(if cancel_target { "bs_pgdrv_cancel_t_src" } else { "bs_pgdrv_cancel_s_src" });
+    let src_db = slow_source(if cancel_target {
+        "bs_pgdrv_cancel_t_src"
+    } else {
+        "bs_pgdrv_cancel_s_src"
+    });
     let central = TestDb::create("bs_pgdrv_cancel_central");
     let (src, dst) = (endpoint("pgsql_lmp", &src_db), endpoint("target", &central));
     central.exec("CREATE TABLE big (branch text NOT NULL, id integer, payload text, PRIMARY KEY (branch, id));
@@ -212,7 +247,11 @@ fn cancel_case(cancel_target: bool) {
     };
     let mut t = dst.target().unwrap();
     t.prepare(&plan).unwrap();
-    let cancel = if cancel_target { t.cancel_handle() } else { s.cancel_handle() };
+    let cancel = if cancel_target {
+        t.cancel_handle()
+    } else {
+        s.cancel_handle()
+    };
     let req = ReadRequest {
         schema: None,
         table: "big",
@@ -226,7 +265,9 @@ fn cancel_case(cancel_target: bool) {
         Instant::now()
     });
     let err = t
-        .write(&plan, &mut |sink: &mut dyn RowSink| s.read(&req, sink, &mut Rejects::default()))
+        .write(&plan, &mut |sink: &mut dyn RowSink| {
+            s.read(&req, sink, &mut Rejects::default())
+        })
         .unwrap_err();
     let stopped = Instant::now();
     let cancelled_at = canceller.join().unwrap();
@@ -243,7 +284,11 @@ fn cancel_case(cancel_target: bool) {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(rows, [("pgsql_lmp".to_string(), -1)], "the target is as it was");
+    assert_eq!(
+        rows,
+        [("pgsql_lmp".to_string(), -1)],
+        "the target is as it was"
+    );
 }
 
 #[test]
@@ -273,11 +318,16 @@ fn statement_timeout_is_a_timeout() {
         since: None,
     };
     let started = Instant::now();
-    let err = s.read(&req, &mut NullRows, &mut Rejects::default()).unwrap_err();
+    let err = s
+        .read(&req, &mut NullRows, &mut Rejects::default())
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
     assert!(err.kind.is_retryable());
     assert!(started.elapsed() < Duration::from_secs(4));
-    assert!(err.message.contains("pgsql_slow") && err.message.contains("slow"), "{err}");
+    assert!(
+        err.message.contains("pgsql_slow") && err.message.contains("slow"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -285,12 +335,21 @@ fn an_unreachable_server_fails_fast_without_showing_the_password() {
     let mut engine = engine();
     engine.connect_timeout = branchsync::config::DurationStr(Duration::from_secs(2));
     let url = "postgres://reader:s3cretpw@127.0.0.1:1/idempiere";
-    let ep = open_endpoint(&server("pgsql_dead", url, ""), &engine, 2).expect("opening never connects");
+    let ep =
+        open_endpoint(&server("pgsql_dead", url, ""), &engine, 2).expect("opening never connects");
     let started = Instant::now();
     let err = ep.source().err().expect("no server on port 1");
     assert_eq!(err.kind, ErrorKind::Connection, "{err}");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(err.message.contains("pgsql_dead"), "{err}");
+    assert!(
+        err.message.contains("reader@127.0.0.1:1/idempiere"),
+        "{err}"
+    );
     assert!(!err.message.contains("s3cretpw"), "{err}");
     let err = ep.probe().err().unwrap();
     assert!(!err.message.contains("s3cretpw"), "{err}");
@@ -309,15 +368,23 @@ fn a_missing_database_is_not_retried() {
 #[test]
 fn tls_modes_are_refused_until_supported() {
     for extra in ["sslmode = \"require\"", "sslmode = \"verify-full\""] {
-        let err = open_endpoint(&server("pgsql_tls", "postgres://u@h/db", extra), &engine(), 2)
-            .err()
-            .expect("TLS is not silently dropped");
+        let err = open_endpoint(
+            &server("pgsql_tls", "postgres://u@h/db", extra),
+            &engine(),
+            2,
+        )
+        .err()
+        .expect("TLS is not silently dropped");
         assert!(err.message.contains("TLS"), "{err}");
         assert!(err.message.contains("pgsql_tls"), "{err}");
     }
-    let err = open_endpoint(&server("pgsql_tls", "postgres://u@h/db?sslmode=require", ""), &engine(), 2)
-        .err()
-        .unwrap();
+    let err = open_endpoint(
+        &server("pgsql_tls", "postgres://u@h/db?sslmode=require", ""),
+        &engine(),
+        2,
+    )
+    .err()
+    .unwrap();
     assert!(err.message.contains("TLS"), "{err}");
 }
 

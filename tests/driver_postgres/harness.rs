@@ -7,7 +7,7 @@
 use crate::common::pg::TestDb;
 use branchsync::config::{EngineConfig, Mode, ServerConfig};
 use branchsync::driver::{
-    open_endpoint, Column, DriverError, Endpoint, RejectSink, ReadRequest, RowSink, Value,
+    open_endpoint, Column, DriverError, Endpoint, ReadRequest, RejectSink, RowSink, Value,
     WriteOutcome, WritePlan,
 };
 use std::io::Write;
@@ -74,7 +74,11 @@ pub fn hash(db: &TestDb, table: &str, cols: &str, branch: Option<&str>) -> (i64,
     let sql = format!(
         "SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '') \
          FROM (SELECT md5(ROW({cols})::text) AS h FROM {table} {}) s",
-        if branch.is_some() { "WHERE branch = $1" } else { "" }
+        if branch.is_some() {
+            "WHERE branch = $1"
+        } else {
+            ""
+        }
     );
     let row = match branch {
         Some(b) => c.query_one(&sql, &[&b]),
@@ -85,7 +89,10 @@ pub fn hash(db: &TestDb, table: &str, cols: &str, branch: Option<&str>) -> (i64,
 }
 
 pub fn scalar_i64(db: &TestDb, sql: &str) -> i64 {
-    db.client().query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+    db.client()
+        .query_one(sql, &[])
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
 }
 
 /// A server entry as the config would give it.

@@ -14,29 +14,62 @@ fn full_replaces_only_this_branch_slice() {
     let dst = endpoint("target", &central);
     let (src_lmp, src_jkt) = (endpoint("pgsql_lmp", &lmp), endpoint("pgsql_jkt", &jkt));
 
-    let run = sync(&*src_lmp, &*dst, &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_lmp")).unwrap();
-    assert!(run.binary, "same types on both sides must take the binary path");
-    assert_eq!((run.outcome.processed, run.outcome.skipped, run.sent), (300, 0, 300));
-    let run = sync(&*src_jkt, &*dst, &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_jkt")).unwrap();
+    let run = sync(
+        &*src_lmp,
+        &*dst,
+        &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_lmp"),
+    )
+    .unwrap();
+    assert!(
+        run.binary,
+        "same types on both sides must take the binary path"
+    );
+    assert_eq!(
+        (run.outcome.processed, run.outcome.skipped, run.sent),
+        (300, 0, 300)
+    );
+    let run = sync(
+        &*src_jkt,
+        &*dst,
+        &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_jkt"),
+    )
+    .unwrap();
     assert_eq!(run.outcome.processed, 250);
 
     let want_lmp = hash(&lmp, "c_bpartner", BPARTNER_COLS, None);
     let want_jkt = hash(&jkt, "c_bpartner", BPARTNER_COLS, None);
     assert_eq!(want_lmp.0, 300);
-    assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_lmp")), want_lmp);
-    assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_jkt")), want_jkt);
+    assert_eq!(
+        hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_lmp")),
+        want_lmp
+    );
+    assert_eq!(
+        hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_jkt")),
+        want_jkt
+    );
 
     // Deletes and changes at the source are reflected; the other branch stays.
     lmp.exec(
         "DELETE FROM c_bpartner WHERE c_bpartner_id % 10 = 3;
          UPDATE c_bpartner SET name = 'renamed', qty = NULL WHERE c_bpartner_id % 10 = 4;",
     );
-    let run = sync(&*src_lmp, &*dst, &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_lmp")).unwrap();
+    let run = sync(
+        &*src_lmp,
+        &*dst,
+        &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_lmp"),
+    )
+    .unwrap();
     assert_eq!(run.outcome.processed, 270);
     let want_lmp = hash(&lmp, "c_bpartner", BPARTNER_COLS, None);
     assert_eq!(want_lmp.0, 270);
-    assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_lmp")), want_lmp);
-    assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_jkt")), want_jkt);
+    assert_eq!(
+        hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_lmp")),
+        want_lmp
+    );
+    assert_eq!(
+        hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_jkt")),
+        want_jkt
+    );
 }
 
 #[test]
@@ -47,8 +80,12 @@ fn upsert_counts_identical_rows_as_skipped() {
     let dst = endpoint("target", &central);
     let src = endpoint("pgsql_lmp", &lmp);
     let job = Job::new("c_bpartner", &["c_bpartner_id"], Mode::Upsert, "pgsql_lmp");
-    sync(&*endpoint("pgsql_jkt", &jkt), &*dst, &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Upsert, "pgsql_jkt"))
-        .unwrap();
+    sync(
+        &*endpoint("pgsql_jkt", &jkt),
+        &*dst,
+        &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Upsert, "pgsql_jkt"),
+    )
+    .unwrap();
     let want_jkt = hash(&jkt, "c_bpartner", BPARTNER_COLS, None);
 
     let run = sync(&*src, &*dst, &job).unwrap();
@@ -56,7 +93,11 @@ fn upsert_counts_identical_rows_as_skipped() {
     assert_eq!((run.outcome.processed, run.outcome.skipped), (200, 0));
 
     let run = sync(&*src, &*dst, &job).unwrap();
-    assert_eq!((run.outcome.processed, run.outcome.skipped), (200, 200), "nothing changed");
+    assert_eq!(
+        (run.outcome.processed, run.outcome.skipped),
+        (200, 200),
+        "nothing changed"
+    );
 
     // 3 changed (one of them only in json), 2 new, 1 deleted (upsert keeps it).
     lmp.exec(&bpartner_rows(3, 201, 202));
@@ -69,10 +110,16 @@ fn upsert_counts_identical_rows_as_skipped() {
     let run = sync(&*src, &*dst, &job).unwrap();
     assert_eq!((run.outcome.processed, run.outcome.skipped), (201, 196));
     let central_lmp = hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_lmp"));
-    assert_eq!(central_lmp.0, 202, "the row deleted at the source stays in upsert mode");
+    assert_eq!(
+        central_lmp.0, 202,
+        "the row deleted at the source stays in upsert mode"
+    );
     lmp.exec(&bpartner_rows(3, 20, 20));
     assert_eq!(central_lmp, hash(&lmp, "c_bpartner", BPARTNER_COLS, None));
-    assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_jkt")), want_jkt);
+    assert_eq!(
+        hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_jkt")),
+        want_jkt
+    );
 }
 
 #[test]
@@ -81,7 +128,12 @@ fn incremental_reads_from_the_target_watermark() {
     let central = TestDb::create("bs_pgdrv_inc_central");
     let dst = endpoint("target", &central);
     let src = endpoint("pgsql_lmp", &lmp);
-    let mut job = Job::new("c_bpartner", &["c_bpartner_id"], Mode::Incremental, "pgsql_lmp");
+    let mut job = Job::new(
+        "c_bpartner",
+        &["c_bpartner_id"],
+        Mode::Incremental,
+        "pgsql_lmp",
+    );
     job.cursor = Some("updated");
 
     let run = sync(&*src, &*dst, &job).unwrap();
@@ -108,12 +160,18 @@ fn incremental_reads_from_the_target_watermark() {
     assert_eq!((run.outcome.processed, run.outcome.skipped), (4, 1));
     let mut c = central.client();
     let wm: String = c
-        .query_one("SELECT max(updated)::text FROM c_bpartner WHERE branch = 'pgsql_lmp'", &[])
+        .query_one(
+            "SELECT max(updated)::text FROM c_bpartner WHERE branch = 'pgsql_lmp'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(wm, "2030-01-01 00:16:40.505");
     let unseen: String = c
-        .query_one("SELECT name FROM c_bpartner WHERE c_bpartner_id = 1000001", &[])
+        .query_one(
+            "SELECT name FROM c_bpartner WHERE c_bpartner_id = 1000001",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert!(unseen.starts_with("Partner 1 "), "{unseen}");
@@ -138,7 +196,10 @@ fn a_wider_target_column_takes_the_text_path() {
     let run = sync(&*src, &*dst, &full).unwrap();
     assert!(!run.binary, "int4 -> int8 cannot take the binary stream");
     assert_eq!(run.outcome.processed, 150);
-    assert_eq!(hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_lmp")), want);
+    assert_eq!(
+        hash(&central, "c_bpartner", BPARTNER_COLS, Some("pgsql_lmp")),
+        want
+    );
 
     let ups = Job::new("c_bpartner", &["c_bpartner_id"], Mode::Upsert, "pgsql_lmp");
     let run = sync(&*src, &*dst, &ups).unwrap();
@@ -184,7 +245,8 @@ fn values_from_another_dialect_are_written_as_text() {
         col("j", ColumnKind::Json),
     ];
     let key = vec!["id".to_string()];
-    let ts = NaiveDateTime::parse_from_str("2024-05-06 07:08:09.123456", "%Y-%m-%d %H:%M:%S%.f").unwrap();
+    let ts = NaiveDateTime::parse_from_str("2024-05-06 07:08:09.123456", "%Y-%m-%d %H:%M:%S%.f")
+        .unwrap();
     let rows = vec![
         vec![
             Value::Int(1),
@@ -225,7 +287,10 @@ fn values_from_another_dialect_are_written_as_text() {
         t.prepare(&plan).unwrap();
         let out = t
             .write(&plan, &mut |sink: &mut dyn RowSink| {
-                assert!(sink.pg_binary().is_none(), "no binary path for another dialect");
+                assert!(
+                    sink.pg_binary().is_none(),
+                    "no binary path for another dialect"
+                );
                 for r in &rows {
                     sink.row(r)?;
                 }
@@ -248,8 +313,17 @@ fn values_from_another_dialect_are_written_as_text() {
     assert_eq!(
         types,
         [
-            "text", "bigint", "boolean", "double precision", "numeric", "text", "bytea", "date",
-            "timestamp without time zone", "timestamp with time zone", "jsonb"
+            "text",
+            "bigint",
+            "boolean",
+            "double precision",
+            "numeric",
+            "text",
+            "bytea",
+            "date",
+            "timestamp without time zone",
+            "timestamp with time zone",
+            "jsonb"
         ]
     );
     let r = c
@@ -263,14 +337,20 @@ fn values_from_another_dialect_are_written_as_text() {
     assert!(r.get::<_, bool>(1));
     assert_eq!(r.get::<_, f64>(2), 0.1);
     assert_eq!(r.get::<_, String>(3), "12345678901234567890.0123456789");
-    assert_eq!(r.get::<_, String>(4), "tab\there\nnew\\line \\N 'q' \"dq\" ünï ✓");
+    assert_eq!(
+        r.get::<_, String>(4),
+        "tab\there\nnew\\line \\N 'q' \"dq\" ünï ✓"
+    );
     assert_eq!(r.get::<_, Vec<u8>>(5), vec![0, 255, b'\\', b'\n']);
     assert_eq!(r.get::<_, String>(6), "2024-02-29");
     assert_eq!(r.get::<_, String>(7), "2024-05-06 07:08:09.123456");
     assert_eq!(r.get::<_, String>(8), "2024-05-06 07:08:09.123456");
     assert_eq!(r.get::<_, String>(9), "{\"a\": [1, \"x\\ty\"]}");
     let r = c
-        .query_one("SELECT ok IS NULL, f, t, length(b), d IS NULL FROM from_sqlite WHERE id = -2", &[])
+        .query_one(
+            "SELECT ok IS NULL, f, t, length(b), d IS NULL FROM from_sqlite WHERE id = -2",
+            &[],
+        )
         .unwrap();
     assert!(r.get::<_, bool>(0));
     assert_eq!(r.get::<_, f64>(1), f64::INFINITY);

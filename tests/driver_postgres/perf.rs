@@ -51,7 +51,12 @@ fn perf_full_copy_1m_rows() {
     let central = TestDb::create("bs_pgdrv_perf_central");
     central.exec(&format!("CREATE TABLE pipe_target {DDL}"));
     let (s, d) = (endpoint("pgsql_lmp", &src), endpoint("target", &central));
-    let job = Job::new("c_invoiceline", &["c_invoiceline_id"], Mode::Full, "pgsql_lmp");
+    let job = Job::new(
+        "c_invoiceline",
+        &["c_invoiceline_id"],
+        Mode::Full,
+        "pgsql_lmp",
+    );
     // First run creates the table; then alternate pipe and driver.
     sync(&*s, &*d, &job).unwrap();
     for round in 0..3 {
@@ -70,7 +75,12 @@ fn perf_full_copy_1m_rows() {
             p.as_secs_f64() / ours.as_secs_f64()
         );
     }
-    let ups = Job::new("c_invoiceline", &["c_invoiceline_id"], Mode::Upsert, "pgsql_lmp");
+    let ups = Job::new(
+        "c_invoiceline",
+        &["c_invoiceline_id"],
+        Mode::Upsert,
+        "pgsql_lmp",
+    );
     let started = Instant::now();
     let run = sync(&*s, &*d, &ups).unwrap();
     println!(

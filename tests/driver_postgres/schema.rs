@@ -39,13 +39,27 @@ fn creates_the_table_with_the_branch_column_and_key() {
     let lmp = branch_db("bs_pgdrv_create_lmp", 1, 10);
     let central = TestDb::create("bs_pgdrv_create_central");
     let job = Job::new("c_bpartner", &["c_bpartner_id"], Mode::Upsert, "pgsql_lmp");
-    sync(&*endpoint("pgsql_lmp", &lmp), &*endpoint("target", &central), &job).unwrap();
+    sync(
+        &*endpoint("pgsql_lmp", &lmp),
+        &*endpoint("target", &central),
+        &job,
+    )
+    .unwrap();
     let got = types(&central, "c_bpartner");
     assert_eq!(got[0], ("branch".into(), "text".into(), true));
-    let src: Vec<(String, String)> = types(&lmp, "c_bpartner").into_iter().map(|(n, t, _)| (n, t)).collect();
-    let dst: Vec<(String, String)> = got[1..].iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
+    let src: Vec<(String, String)> = types(&lmp, "c_bpartner")
+        .into_iter()
+        .map(|(n, t, _)| (n, t))
+        .collect();
+    let dst: Vec<(String, String)> = got[1..]
+        .iter()
+        .map(|(n, t, _)| (n.clone(), t.clone()))
+        .collect();
     assert_eq!(src, dst, "source types are kept");
-    assert_eq!(primary_key(&central, "c_bpartner"), ["branch", "c_bpartner_id"]);
+    assert_eq!(
+        primary_key(&central, "c_bpartner"),
+        ["branch", "c_bpartner_id"]
+    );
 }
 
 #[test]
@@ -59,7 +73,10 @@ fn a_column_new_at_the_source_is_added() {
     let run = sync(&*src, &*dst, &job).unwrap();
     assert!(run.binary);
     let got = types(&central, "c_bpartner");
-    assert_eq!(got.last().unwrap(), &("taxid".into(), "character varying(20)".into(), false));
+    assert_eq!(
+        got.last().unwrap(),
+        &("taxid".into(), "character varying(20)".into(), false)
+    );
     let cols = format!("{BPARTNER_COLS}, taxid");
     assert_eq!(
         hash(&central, "c_bpartner", &cols, Some("pgsql_lmp")),
@@ -90,9 +107,18 @@ fn a_key_column_missing_at_the_target_fails_the_table() {
     let central = TestDb::create("bs_pgdrv_nokey_central");
     central.exec("CREATE TABLE c_bpartner (branch text NOT NULL, name varchar(120))");
     let job = Job::new("c_bpartner", &["c_bpartner_id"], Mode::Full, "pgsql_lmp");
-    let err = sync(&*endpoint("pgsql_lmp", &lmp), &*endpoint("target", &central), &job).unwrap_err();
+    let err = sync(
+        &*endpoint("pgsql_lmp", &lmp),
+        &*endpoint("target", &central),
+        &job,
+    )
+    .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Schema, "{err}");
-    assert!(err.message.contains("key column \"c_bpartner_id\" is missing"), "{err}");
+    assert!(
+        err.message
+            .contains("key column \"c_bpartner_id\" is missing"),
+        "{err}"
+    );
     assert_eq!(scalar_i64(&central, "SELECT count(*) FROM c_bpartner"), 0);
     assert_eq!(types(&central, "c_bpartner").len(), 2, "nothing was added");
 }
@@ -102,10 +128,24 @@ fn upsert_needs_a_unique_key_at_the_target() {
     let lmp = branch_db("bs_pgdrv_nouniq_lmp", 1, 5);
     let central = TestDb::create("bs_pgdrv_nouniq_central");
     let (src, dst) = (endpoint("pgsql_lmp", &lmp), endpoint("target", &central));
-    sync(&*src, &*dst, &Job::new("c_bpartner", &[], Mode::Full, "pgsql_lmp")).unwrap();
-    let err = sync(&*src, &*dst, &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Upsert, "pgsql_lmp")).unwrap_err();
+    sync(
+        &*src,
+        &*dst,
+        &Job::new("c_bpartner", &[], Mode::Full, "pgsql_lmp"),
+    )
+    .unwrap();
+    let err = sync(
+        &*src,
+        &*dst,
+        &Job::new("c_bpartner", &["c_bpartner_id"], Mode::Upsert, "pgsql_lmp"),
+    )
+    .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Schema, "{err}");
-    assert!(err.message.contains("ADD PRIMARY KEY (\"branch\", \"c_bpartner_id\")"), "{err}");
+    assert!(
+        err.message
+            .contains("ADD PRIMARY KEY (\"branch\", \"c_bpartner_id\")"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -123,13 +163,28 @@ fn hostile_names_stay_names() {
         let mut job = Job::new(evil, &["we\"ird id"], mode, "pgsql_lmp");
         job.cursor = Some("we\"ird id");
         let run = sync(&*src, &*dst, &job).unwrap();
-        assert_eq!(run.outcome.processed, if mode == Mode::Incremental { 1 } else { 2 }, "{mode:?}");
+        assert_eq!(
+            run.outcome.processed,
+            if mode == Mode::Incremental { 1 } else { 2 },
+            "{mode:?}"
+        );
     }
     let quoted = r#""a""; DROP TABLE x;--""#;
     let cols = r#""we""ird id", "v'al""#;
-    assert_eq!(hash(&central, quoted, cols, Some("pgsql_lmp")), hash(&src_db, quoted, cols, None));
-    assert_eq!(scalar_i64(&central, "SELECT count(*) FROM x"), 0, "x still exists");
-    assert_eq!(scalar_i64(&src_db, "SELECT count(*) FROM x"), 0, "x still exists");
+    assert_eq!(
+        hash(&central, quoted, cols, Some("pgsql_lmp")),
+        hash(&src_db, quoted, cols, None)
+    );
+    assert_eq!(
+        scalar_i64(&central, "SELECT count(*) FROM x"),
+        0,
+        "x still exists"
+    );
+    assert_eq!(
+        scalar_i64(&src_db, "SELECT count(*) FROM x"),
+        0,
+        "x still exists"
+    );
 }
 
 #[test]
@@ -150,13 +205,19 @@ fn a_missing_source_table() {
     };
     struct Nothing;
     impl branchsync::driver::RowSink for Nothing {
-        fn row(&mut self, _: &[branchsync::driver::Value]) -> Result<(), branchsync::driver::DriverError> {
+        fn row(
+            &mut self,
+            _: &[branchsync::driver::Value],
+        ) -> Result<(), branchsync::driver::DriverError> {
             Ok(())
         }
     }
     let err = s.read(&req, &mut Nothing, &mut rejects).unwrap_err();
     assert_eq!(err.kind, ErrorKind::MissingTable, "{err}");
-    assert!(err.message.contains("pgsql_lmp") && err.message.contains("c_order"), "{err}");
+    assert!(
+        err.message.contains("pgsql_lmp") && err.message.contains("c_order"),
+        "{err}"
+    );
     // The session is still usable afterwards.
     assert!(s.describe(None, "pg_class").unwrap().is_none());
 }

@@ -126,10 +126,14 @@ impl Scanner {
                         }
                         let flags = u32::from_be_bytes(self.acc[11..15].try_into().unwrap());
                         if flags & FLAG_OIDS != 0 {
-                            return Err(invalid("binary COPY stream carries OIDs, which is not supported"));
+                            return Err(invalid(
+                                "binary COPY stream carries OIDs, which is not supported",
+                            ));
                         }
                         if flags & 0xffff != 0 {
-                            return Err(invalid(format!("binary COPY stream has unknown critical flags {flags:#x}")));
+                            return Err(invalid(format!(
+                                "binary COPY stream has unknown critical flags {flags:#x}"
+                            )));
                         }
                         let ext = u32::from_be_bytes(self.acc[15..19].try_into().unwrap());
                         self.state = if ext > 0 {

@@ -55,7 +55,11 @@ fn inject(input: &[u8], cuts: &[usize], branch: &str) -> io::Result<(Vec<u8>, u6
 
 fn sample() -> Vec<Tuple> {
     vec![
-        vec![Some(b"1000001".to_vec()), None, Some(b"caf\xc3\xa9\t\n".to_vec())],
+        vec![
+            Some(b"1000001".to_vec()),
+            None,
+            Some(b"caf\xc3\xa9\t\n".to_vec()),
+        ],
         vec![Some(vec![]), Some(vec![0xff; 300]), None],
         vec![],
         vec![None, None, None],
@@ -113,7 +117,10 @@ fn rejects_bad_streams() {
 
     let mut oids = good.clone();
     oids[12] = 1; // flag bit 16
-    assert!(inject(&oids, &[], "b").unwrap_err().to_string().contains("OIDs"));
+    assert!(inject(&oids, &[], "b")
+        .unwrap_err()
+        .to_string()
+        .contains("OIDs"));
 
     let mut neg = header(b"");
     neg.extend_from_slice(&1i16.to_be_bytes());
@@ -134,7 +141,13 @@ fn hands_on_large_streams_in_big_buffers() {
         }
     }
     let tuples: Vec<Tuple> = (0..40_000)
-        .map(|i| vec![Some(format!("{i:020}").into_bytes()), Some(vec![7; 40]), None])
+        .map(|i| {
+            vec![
+                Some(format!("{i:020}").into_bytes()),
+                Some(vec![7; 40]),
+                None,
+            ]
+        })
         .collect();
     let input = stream(b"", &tuples, None);
     let mut w = BranchInjector::new(Sizes(Vec::new()), "b");

@@ -131,7 +131,8 @@ fn widens(source: &str, target: &str) -> bool {
 }
 
 /// For sources of another dialect, whose types say less: the target type's
-/// family must hold the kind's values (text takes anything).
+/// family must hold the kind's values (unbounded text takes anything; text
+/// goes only into string types).
 fn kind_accepts(kind: ColumnKind, target: &str) -> bool {
     let t = parse(target);
     if t.array {
@@ -147,14 +148,17 @@ fn kind_accepts(kind: ColumnKind, target: &str) -> bool {
         ColumnKind::Float | ColumnKind::Numeric => {
             matches!(b, "real" | "double precision" | "numeric")
         }
-        ColumnKind::Text => b != "bytea",
+        ColumnKind::Text => is_string(b),
         ColumnKind::Bytes => b == "bytea",
         ColumnKind::Date => matches!(
             b,
             "date" | "timestamp without time zone" | "timestamp with time zone"
         ),
         ColumnKind::Timestamp => {
-            matches!(b, "timestamp without time zone" | "timestamp with time zone")
+            matches!(
+                b,
+                "timestamp without time zone" | "timestamp with time zone"
+            )
         }
         ColumnKind::TimestampTz => b == "timestamp with time zone",
         ColumnKind::Json => matches!(b, "json" | "jsonb"),
@@ -204,7 +208,10 @@ mod tests {
             ("numeric(10,2)", "numeric(12,2)"),
             ("numeric(10,2)", "numeric(12,4)"),
             ("real", "double precision"),
-            ("timestamp(3) without time zone", "timestamp without time zone"),
+            (
+                "timestamp(3) without time zone",
+                "timestamp without time zone",
+            ),
         ] {
             assert!(accepts(&pg(s), t), "{s} -> {t}");
         }
@@ -246,7 +253,12 @@ mod tests {
         assert!(accepts(&col(ColumnKind::Int), "text"));
         assert!(!accepts(&col(ColumnKind::Int), "boolean"));
         assert!(!accepts(&col(ColumnKind::Bytes), "integer"));
-        assert!(accepts(&col(ColumnKind::Text), "timestamp without time zone"));
+        assert!(accepts(&col(ColumnKind::Text), "character varying(60)"));
+        assert!(!accepts(&col(ColumnKind::Text), "integer"));
+        assert!(!accepts(
+            &col(ColumnKind::Text),
+            "timestamp without time zone"
+        ));
         assert!(!accepts(&col(ColumnKind::Text), "bytea"));
     }
 }

@@ -85,7 +85,11 @@ pub fn prepare(session: &mut Session, plan: &WritePlan) -> Result<()> {
     let doing = format!("preparing {table}");
     session.check_cancelled(&doing)?;
     check_plan(plan, &named)?;
-    let types: Vec<String> = plan.columns.iter().map(|c| column_type(session, c)).collect();
+    let types: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|c| column_type(session, c))
+        .collect();
     session.exec("BEGIN", &doing)?;
     let r = prepare_in_tx(session, plan, &types, &table, &named, &doing);
     match r {
@@ -135,7 +139,10 @@ fn prepare_in_tx(
     let mut added = Vec::new();
     for (c, ty) in plan.columns.iter().zip(types) {
         match existing.column(&c.name) {
-            None => added.push(format!("ADD COLUMN IF NOT EXISTS {} {ty}", quote_ident(&c.name))),
+            None => added.push(format!(
+                "ADD COLUMN IF NOT EXISTS {} {ty}",
+                quote_ident(&c.name)
+            )),
             Some(t) if !accepts(c, &t.native.name) => {
                 return Err(DriverError::schema(format!(
                     "{named}, column {:?}: type conflict: the source has {} but the target has {}; \
@@ -161,7 +168,12 @@ fn prepare_in_tx(
 
 /// Incremental runs read `max(cursor)` of their branch: an index on
 /// (branch, cursor) answers that without scanning the table.
-fn watermark_index(session: &mut Session, plan: &WritePlan, table: &str, doing: &str) -> Result<()> {
+fn watermark_index(
+    session: &mut Session,
+    plan: &WritePlan,
+    table: &str,
+    doing: &str,
+) -> Result<()> {
     let (Mode::Incremental, Some(cursor)) = (plan.mode, plan.cursor) else {
         return Ok(());
     };
@@ -170,7 +182,12 @@ fn watermark_index(session: &mut Session, plan: &WritePlan, table: &str, doing: 
     while name.len() > 63 {
         name.pop();
     }
-    let columns: Vec<&str> = plan.branch.map(|(b, _)| b).into_iter().chain([cursor]).collect();
+    let columns: Vec<&str> = plan
+        .branch
+        .map(|(b, _)| b)
+        .into_iter()
+        .chain([cursor])
+        .collect();
     let sql = format!(
         "CREATE INDEX IF NOT EXISTS {} ON {table} ({})",
         quote_ident(&name),
@@ -188,7 +205,9 @@ fn create(
 ) -> Result<()> {
     let mut defs = Vec::new();
     if let Some((b, _)) = plan.branch {
-        defs.push(format!("{} text NOT NULL", quote_ident(b)));
+        // Byte-wise comparison: the key index is cheaper to maintain than
+        // under a linguistic collation, and equality means the same.
+        defs.push(format!("{} text COLLATE \"C\" NOT NULL", quote_ident(b)));
     }
     for (c, ty) in plan.columns.iter().zip(types) {
         defs.push(format!("{} {ty}", quote_ident(&c.name)));
@@ -196,7 +215,10 @@ fn create(
     if !plan.key.is_empty() {
         defs.push(format!("PRIMARY KEY ({})", quote_list(conflict_key(plan))));
     }
-    session.exec(&format!("CREATE TABLE {table} ({})", defs.join(", ")), doing)
+    session.exec(
+        &format!("CREATE TABLE {table} ({})", defs.join(", ")),
+        doing,
+    )
 }
 
 /// Upserts need a unique index on exactly (branch, key…).

@@ -42,7 +42,10 @@ pub fn client_config(server: &ServerConfig, engine: &EngineConfig) -> Result<pos
     }
     config.ssl_mode(PgSslMode::Disable);
     let password = server.resolve_password().map_err(|e| {
-        DriverError::new(ErrorKind::Auth, format!("{name}: no password to connect with: {e}"))
+        DriverError::new(
+            ErrorKind::Auth,
+            format!("{name}: no password to connect with: {e}"),
+        )
     })?;
     if let Some(pw) = password {
         config.password(pw);
@@ -100,7 +103,33 @@ impl ConnectLog {
 pub struct PgManager {
     inner: PostgresConnectionManager<NoTls>,
     name: Arc<str>,
+    /// `connecting to user@host:port/database` (no password).
+    connecting: String,
     log: Arc<ConnectLog>,
+}
+
+/// `user@host:port/database` of a config, for messages.
+fn where_to(config: &postgres::Config) -> String {
+    use postgres::config::Host;
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(h, port)| match h {
+            Host::Tcp(h) => format!("{h}:{port}"),
+            Host::Unix(p) => format!("{}:{port}", p.display()),
+        })
+        .collect();
+    format!(
+        "{}@{}/{}",
+        config.get_user().unwrap_or(""),
+        if hosts.is_empty() {
+            "localhost:5432".to_owned()
+        } else {
+            hosts.join(",")
+        },
+        config.get_dbname().unwrap_or("")
+    )
 }
 
 impl ManageConnection for PgManager {
@@ -108,7 +137,13 @@ impl ManageConnection for PgManager {
     type Error = DriverError;
 
     fn connect(&self) -> Result<PgConn> {
-        if let Some(e) = self.log.fatal.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(e) = self
+            .log
+            .fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             self.log.record(&e);
             return Err(e);
         }
@@ -118,7 +153,7 @@ impl ManageConnection for PgManager {
                 poisoned: false,
             }),
             Err(e) => {
-                let err = pg_error(&e, &self.name, "connecting", false);
+                let err = pg_error(&e, &self.name, &self.connecting, false);
                 if !err.kind.is_retryable() {
                     *self.log.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(err.clone());
                 }
@@ -156,6 +191,7 @@ impl PgPool {
         let log = Arc::new(ConnectLog::default());
         let connect_timeout = engine.connect_timeout.0.max(Duration::from_millis(100));
         let manager = PgManager {
+            connecting: format!("connecting to {}", where_to(&config)),
             inner: PostgresConnectionManager::new(config, NoTls),
             name: name.clone(),
             log: log.clone(),
@@ -280,7 +316,6 @@ impl Session {
             self.poison();
         }
     }
-
 }
 
 /// The server name, the cancelled flag and the cancel token of a session,

@@ -101,6 +101,9 @@ fn advice(kind: ErrorKind) -> &'static str {
             "; check the user in the url and the password (password_env or ~/.pgpass) and the role's privileges"
         }
         ErrorKind::Cancelled => "; cancelled on request",
+        ErrorKind::MissingTable => {
+            "; check the table name (`source` of the [[table]] entry, schema-qualified when not in public) and that it exists on this server"
+        }
         _ => "",
     }
 }

@@ -23,7 +23,11 @@ pub fn quote_table(schema: &str, table: &str) -> String {
 
 /// A comma-separated list of quoted identifiers.
 pub fn quote_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    names.into_iter().map(quote_ident).collect::<Vec<_>>().join(", ")
+    names
+        .into_iter()
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `text` as an escape-string literal (`E'it''s \\ ok'`), which means the same
@@ -85,7 +89,10 @@ mod tests {
     #[test]
     fn quotes_identifiers() {
         assert_eq!(quote_ident("m_product"), "\"m_product\"");
-        assert_eq!(quote_ident("a\"; DROP TABLE x;--"), "\"a\"\"; DROP TABLE x;--\"");
+        assert_eq!(
+            quote_ident("a\"; DROP TABLE x;--"),
+            "\"a\"\"; DROP TABLE x;--\""
+        );
         assert_eq!(quote_table("public", "Tab"), "\"public\".\"Tab\"");
         assert_eq!(quote_list(["a", "b\""]), "\"a\", \"b\"\"\"");
     }

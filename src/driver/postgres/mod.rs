@@ -29,7 +29,11 @@ pub struct PgEndpoint {
 
 /// Opens the endpoint for `server` with at most `max_sessions` connections
 /// (fewer when the server's `pool_size` says so). Nothing connects yet.
-pub fn open(server: &ServerConfig, engine: &EngineConfig, max_sessions: u32) -> Result<Box<dyn Endpoint>> {
+pub fn open(
+    server: &ServerConfig,
+    engine: &EngineConfig,
+    max_sessions: u32,
+) -> Result<Box<dyn Endpoint>> {
     let size = match server.pool_size {
         Some(p) if p > 0 => p.min(max_sessions.max(1)),
         _ => max_sessions,

@@ -146,7 +146,9 @@ pub fn decode_cast(c: &Column) -> &'static str {
         ColumnKind::Float => "::float8",
         ColumnKind::Numeric | ColumnKind::Json => "::text",
         // `::text` would strip the padding of character(n).
-        ColumnKind::Text if c.native.name.starts_with("character(") || c.native.name == "character" => {
+        ColumnKind::Text
+            if c.native.name.starts_with("character(") || c.native.name == "character" =>
+        {
             "::bpchar"
         }
         ColumnKind::Text => "::text",

@@ -99,7 +99,11 @@ fn decode(row: &Row, i: usize, kind: ColumnKind) -> std::result::Result<Value, p
     }
 }
 
-fn decode_row(row: &Row, columns: &[Column], out: &mut Vec<Value>) -> std::result::Result<(), postgres::Error> {
+fn decode_row(
+    row: &Row,
+    columns: &[Column],
+    out: &mut Vec<Value>,
+) -> std::result::Result<(), postgres::Error> {
     out.clear();
     for (i, c) in columns.iter().enumerate() {
         out.push(decode(row, i, c.kind)?);
@@ -122,7 +126,12 @@ impl PgSource {
         let nullable_keys: Vec<&str> = req
             .key
             .iter()
-            .filter(|k| req.columns.iter().find(|c| &&c.name == k).is_none_or(|c| c.nullable))
+            .filter(|k| {
+                req.columns
+                    .iter()
+                    .find(|c| &&c.name == k)
+                    .is_none_or(|c| c.nullable)
+            })
             .map(String::as_str)
             .collect();
         if !nullable_keys.is_empty() {
@@ -133,10 +142,14 @@ impl PgSource {
         let filter = where_clause(&parts);
         if let Some(writer) = sink.pg_binary() {
             let cols = quote_list(req.columns.iter().map(|c| c.name.as_str()));
-            let sql = format!("COPY (SELECT {cols} FROM {table}{filter}) TO STDOUT (FORMAT binary)");
+            let sql =
+                format!("COPY (SELECT {cols} FROM {table}{filter}) TO STDOUT (FORMAT binary)");
             return self.copy_binary(&sql, writer, &doing);
         }
-        let sql = format!("SELECT {} FROM {table}{filter}", decoded_select(req.columns));
+        let sql = format!(
+            "SELECT {} FROM {table}{filter}",
+            decoded_select(req.columns)
+        );
         self.stream_rows(&sql, req.columns, &doing, |values| sink.row(values))
     }
 
@@ -169,7 +182,7 @@ impl PgSource {
                 break e;
             }
             sent += 1;
-            if sent % CANCEL_CHECK_ROWS == 0 {
+            if sent.is_multiple_of(CANCEL_CHECK_ROWS) {
                 if let Err(e) = ctx.check_cancelled(doing) {
                     break e;
                 }
@@ -260,24 +273,29 @@ impl PgSource {
             where_clause(&parts)
         );
         let columns = req.columns;
-        self.stream_rows(&sql, columns, &format!("reading rows with a NULL key from {table}"), |values| {
-            let nulls: Vec<&str> = req
-                .key
-                .iter()
-                .filter(|k| {
-                    columns
-                        .iter()
-                        .position(|c| &c.name == *k)
-                        .is_none_or(|i| values[i].is_null())
-                })
-                .map(String::as_str)
-                .collect();
-            rejects.reject(
-                columns,
-                values,
-                &format!("NULL in key column {}", nulls.join(", ")),
-            )
-        })
+        self.stream_rows(
+            &sql,
+            columns,
+            &format!("reading rows with a NULL key from {table}"),
+            |values| {
+                let nulls: Vec<&str> = req
+                    .key
+                    .iter()
+                    .filter(|k| {
+                        columns
+                            .iter()
+                            .position(|c| &c.name == *k)
+                            .is_none_or(|i| values[i].is_null())
+                    })
+                    .map(String::as_str)
+                    .collect();
+                rejects.reject(
+                    columns,
+                    values,
+                    &format!("NULL in key column {}", nulls.join(", ")),
+                )
+            },
+        )
     }
 }
 

@@ -38,12 +38,25 @@ fn compare_as_text(target_type: &str) -> bool {
 }
 
 impl PgTarget {
-    fn write_in_tx(&mut self, plan: &WritePlan, table: &str, doing: &str, feed: &mut Feed) -> Result<WriteOutcome> {
-        let named = format!("{}: table {}.{}", self.session.server, plan.schema, plan.table);
+    fn write_in_tx(
+        &mut self,
+        plan: &WritePlan,
+        table: &str,
+        doing: &str,
+        feed: &mut Feed,
+    ) -> Result<WriteOutcome> {
+        let named = format!(
+            "{}: table {}.{}",
+            self.session.server, plan.schema, plan.table
+        );
         let described = schema::describe(self.session.client(), plan.schema, plan.table);
-        let target = described.map_err(|e| self.session.err(&e, doing))?.ok_or_else(|| {
-            DriverError::schema(format!("{named} does not exist at the target (it is created by prepare)"))
-        })?;
+        let target = described
+            .map_err(|e| self.session.err(&e, doing))?
+            .ok_or_else(|| {
+                DriverError::schema(format!(
+                    "{named} does not exist at the target (it is created by prepare)"
+                ))
+            })?;
         let mut types = Vec::with_capacity(plan.columns.len());
         for c in plan.columns {
             let t = target.column(&c.name).ok_or_else(|| {
@@ -78,8 +91,15 @@ impl PgTarget {
                     }
                 };
                 let client = self.session.client();
-                let mut sink =
-                    CopySink::new(client, ctx, doing.to_owned(), copy, binary_ok, branch, plan.columns.len());
+                let mut sink = CopySink::new(
+                    client,
+                    ctx,
+                    doing.to_owned(),
+                    copy,
+                    binary_ok,
+                    branch,
+                    plan.columns.len(),
+                );
                 feed(&mut sink)?;
                 let processed = sink.finish()?;
                 Ok(WriteOutcome {
@@ -115,8 +135,15 @@ impl PgTarget {
                 )?;
                 let copy = format!("COPY {stage} ({cols}) FROM STDIN");
                 let client = self.session.client();
-                let mut sink =
-                    CopySink::new(client, ctx, doing.to_owned(), copy, binary_ok, None, plan.columns.len());
+                let mut sink = CopySink::new(
+                    client,
+                    ctx,
+                    doing.to_owned(),
+                    copy,
+                    binary_ok,
+                    None,
+                    plan.columns.len(),
+                );
                 feed(&mut sink)?;
                 let staged = sink.finish()?;
                 let written = self.merge(plan, table, &stage, &types, doing)?;
@@ -130,7 +157,14 @@ impl PgTarget {
 
     /// Inserts new and updates changed rows from the staging table; returns
     /// the rows written.
-    fn merge(&mut self, plan: &WritePlan, table: &str, stage: &str, types: &[String], doing: &str) -> Result<u64> {
+    fn merge(
+        &mut self,
+        plan: &WritePlan,
+        table: &str,
+        stage: &str,
+        types: &[String],
+        doing: &str,
+    ) -> Result<u64> {
         let cols = quote_list(plan.columns.iter().map(|c| c.name.as_str()));
         let key: Vec<&str> = plan
             .branch
@@ -184,7 +218,10 @@ impl PgTarget {
                 self.session.client().execute(sql.as_str(), &[])
             }
         };
-        r.map_err(|e| self.session.err(&e, &format!("{doing} (merging the staged rows)")))
+        r.map_err(|e| {
+            self.session
+                .err(&e, &format!("{doing} (merging the staged rows)"))
+        })
     }
 }
 

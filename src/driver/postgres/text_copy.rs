@@ -131,7 +131,10 @@ mod tests {
 
     #[test]
     fn escapes_text() {
-        assert_eq!(enc(Value::Text("a\tb\nc\rd\\e 'f' \"g\" ü".into())), "a\\tb\\nc\\rd\\\\e 'f' \"g\" ü");
+        assert_eq!(
+            enc(Value::Text("a\tb\nc\rd\\e 'f' \"g\" ü".into())),
+            "a\\tb\\nc\\rd\\\\e 'f' \"g\" ü"
+        );
         assert_eq!(enc(Value::Null), "\\N");
         assert_eq!(enc(Value::Text("\\N".into())), "\\\\N");
     }
@@ -150,10 +153,15 @@ mod tests {
     fn encodes_dates_and_times() {
         let d = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
         assert_eq!(enc(Value::Date(d)), "2024-02-29");
-        assert_eq!(enc(Value::Date(NaiveDate::from_ymd_opt(0, 1, 1).unwrap())), "0001-01-01 BC");
-        let t = NaiveDateTime::parse_from_str("2024-01-02 03:04:05.000120", "%Y-%m-%d %H:%M:%S%.f").unwrap();
+        assert_eq!(
+            enc(Value::Date(NaiveDate::from_ymd_opt(0, 1, 1).unwrap())),
+            "0001-01-01 BC"
+        );
+        let t = NaiveDateTime::parse_from_str("2024-01-02 03:04:05.000120", "%Y-%m-%d %H:%M:%S%.f")
+            .unwrap();
         assert_eq!(enc(Value::Timestamp(t)), "2024-01-02 03:04:05.000120");
-        let whole = NaiveDateTime::parse_from_str("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S").unwrap();
+        let whole =
+            NaiveDateTime::parse_from_str("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S").unwrap();
         assert_eq!(enc(Value::Timestamp(whole)), "2024-01-02 03:04:05");
         let tz: DateTime<Utc> = DateTime::from_naive_utc_and_offset(t, Utc);
         assert_eq!(enc(Value::TimestampTz(tz)), "2024-01-02 03:04:05.000120+00");
