@@ -19,7 +19,7 @@ cargo build --tests --quiet 2>"$tmp/build.err" || { cat "$tmp/build.err" >&2; ex
 for s in "${suites[@]}"; do
     echo "running $s…" >&2
     start=$(date +%s)
-    cargo test --quiet --test "$s" -- --nocapture >"$tmp/$s.out" 2>&1
+    cargo test --test "$s" -- --nocapture >"$tmp/$s.out" 2>&1
     echo "$(( $(date +%s) - start ))" >"$tmp/$s.secs"
 done
 

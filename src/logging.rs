@@ -119,7 +119,9 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<(), std::io
         filter,
         stderr_level,
         file,
-    })).is_ok() {
+    }))
+    .is_ok()
+    {
         log::set_max_level(max);
     }
     Ok(())

@@ -14,7 +14,9 @@ use std::time::Duration;
 /// `completed` row's data is committed in the target.
 fn check_after_kill(fx: &Fixture, seed: u64, round: usize) {
     let j = fx.journal();
-    let ok: String = j.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let ok: String = j
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(ok, "ok", "seed {seed} round {round}");
     drop(j);
     // Any reading command records the dead run as interrupted.
@@ -22,9 +24,16 @@ fn check_after_kill(fx: &Fixture, seed: u64, round: usize) {
     assert_eq!(code(&out), 0, "seed {seed} round {round}");
     let running: i64 = fx
         .journal()
-        .query_row("SELECT count(*) FROM sync_batches WHERE status = 'running'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sync_batches WHERE status = 'running'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert_eq!(running, 0, "seed {seed} round {round}: a batch still shows running");
+    assert_eq!(
+        running, 0,
+        "seed {seed} round {round}: a batch still shows running"
+    );
     let (batch, _) = fx.latest_batch();
     let mut central = fx.central.client();
     for r in fx.progress(&batch).iter().filter(|r| r.2 == "completed") {
@@ -55,7 +64,10 @@ fn thirty_random_kills_then_resume_to_completion() {
     let mut round = 0;
     while kills < 30 {
         round += 1;
-        assert!(round < 200, "seed {seed}: runs keep completing before the kill");
+        assert!(
+            round < 200,
+            "seed {seed}: runs keep completing before the kill"
+        );
         let args: Vec<String> = match &batch {
             Some(b) => vec!["sync-all".into(), format!("--resume={b}")],
             None => vec!["sync-all".into()],
@@ -68,7 +80,15 @@ fn thirty_random_kills_then_resume_to_completion() {
             kills += 1;
         }
         child.wait().unwrap();
-        if fx.journal_path().exists() && fx.journal().query_row("SELECT count(*) FROM sync_batches", [], |r| r.get::<_, i64>(0)).unwrap() > 0 {
+        if fx.journal_path().exists()
+            && fx
+                .journal()
+                .query_row("SELECT count(*) FROM sync_batches", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .unwrap()
+                > 0
+        {
             check_after_kill(&fx, seed, round);
             let (b, status) = fx.latest_batch();
             // A run that completed starts the next batch afresh.
@@ -91,9 +111,11 @@ fn second_sync_while_one_runs_exits_3_naming_the_holder() {
     fx.engine = fx.engine.replace("threads = 2", "threads = 1");
     fx.write_config();
     let mut child = fx.spawn(&["sync-all"]);
-    common::fixture::wait_until("the first run to start copying", Duration::from_secs(60), || {
-        fx.count_status("in_progress") >= 1
-    });
+    common::fixture::wait_until(
+        "the first run to start copying",
+        Duration::from_secs(60),
+        || fx.count_status("in_progress") >= 1,
+    );
     let out = fx.run(&["sync-all"]);
     assert_eq!(code(&out), 3);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -24,10 +24,20 @@ fn reading_commands_need_only_the_journal_section() {
             .unwrap()
     };
     let out = run(&["sync-status", "--all", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
     assert_eq!(run(&["stats"]).status.code(), Some(0));
-    assert_eq!(run(&["prune", "--older-than", "30d", "--dry-run"]).status.code(), Some(0));
+    assert_eq!(
+        run(&["prune", "--older-than", "30d", "--dry-run"])
+            .status
+            .code(),
+        Some(0)
+    );
     // The sync refuses the broken entry, naming it and the key.
     let out = run(&["sync-all"]);
     assert_eq!(out.status.code(), Some(2));
@@ -37,5 +47,9 @@ fn reading_commands_need_only_the_journal_section() {
     std::fs::write(&cfg, "[journal]\npaht = \"j.db\"\n").unwrap();
     let out = run(&["sync-status"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains(":2:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(":2:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

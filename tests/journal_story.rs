@@ -346,7 +346,7 @@ fn reads_succeed_while_another_process_writes() {
     let started = Instant::now();
     while !writer.is_finished() {
         let n = reads.load(Ordering::SeqCst);
-        let args: &[&str] = if n % 2 == 0 {
+        let args: &[&str] = if n.is_multiple_of(2) {
             &["sync-status", "--json"]
         } else {
             &["sync-status", "--all"]
@@ -357,7 +357,7 @@ fn reads_succeed_while_another_process_writes() {
             "read {n} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             let v: Value = serde_json::from_slice(&out.stdout).unwrap();
             let status = v["batch"]["status"].as_str().unwrap();
             assert!(status == "running" || status == "completed", "{status}");

@@ -29,13 +29,25 @@ fn without_a_terminal_log_lines_replace_the_bars() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("Created new batch: sync_"), "{stdout}");
-    assert!(stderr.contains("SyncAll: Starting for c_invoiceline from sqlite_sby"), "{stderr}");
-    assert!(stderr.contains("SyncAll: Completed for c_invoiceline from sqlite_sby (200 records)"), "{stderr}");
-    assert!(!stderr.contains('\u{1b}'), "escape codes in a cron mail: {stderr}");
+    assert!(
+        stderr.contains("SyncAll: Starting for c_invoiceline from sqlite_sby"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("SyncAll: Completed for c_invoiceline from sqlite_sby (200 records)"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape codes in a cron mail: {stderr}"
+    );
     assert!(!stderr.contains("Overall"), "{stderr}");
     // The log file has the same lines, with timestamps.
     let log = std::fs::read_to_string(dir.path().join("storage/logs/sync.log")).unwrap();
-    assert!(log.contains("INFO ] SyncAll: Completed for ad_org from sqlite_lmp"), "{log}");
+    assert!(
+        log.contains("INFO ] SyncAll: Completed for ad_org from sqlite_lmp"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -60,8 +72,18 @@ fn on_a_terminal_bars_are_drawn_and_info_lines_stay_in_the_log() {
     let tty = String::from_utf8_lossy(&out.stdout);
     assert!(tty.contains("Overall"), "no overall bar: {tty}");
     assert!(tty.contains("/16 tables"), "{tty}");
-    assert!(!tty.contains("SyncAll: Starting for"), "info lines tear the bars: {tty}");
-    assert!(tty.contains("Batch Summary") || tty.contains("completed"), "{tty}");
+    assert!(
+        !tty.contains("SyncAll: Starting for"),
+        "info lines tear the bars: {tty}"
+    );
+    assert!(
+        tty.contains("Batch Summary") || tty.contains("completed"),
+        "{tty}"
+    );
     let log = std::fs::read_to_string(dir.path().join("storage/logs/sync.log")).unwrap();
-    assert_eq!(log.matches("SyncAll: Completed for").count(), 32, "two runs of 16 tables: {log}");
+    assert_eq!(
+        log.matches("SyncAll: Completed for").count(),
+        32,
+        "two runs of 16 tables: {log}"
+    );
 }

@@ -43,10 +43,13 @@ fn occurrences(hay: &[u8], needle: &str) -> usize {
 #[derive(Default)]
 struct Exposure {
     places: Vec<(String, Vec<u8>)>,
+    /// Runs of the binary whose output was collected.
+    runs: usize,
 }
 
 impl Exposure {
     fn output(&mut self, what: &str, out: &Output) {
+        self.runs += 1;
         self.places
             .push((format!("{what}: stdout"), out.stdout.clone()));
         self.places
@@ -65,7 +68,8 @@ impl Exposure {
         }
     }
 
-    fn assert_clean(&self) -> usize {
+    /// Fails on any occurrence; returns (runs, places searched).
+    fn assert_clean(&self) -> (usize, usize) {
         let leaks: Vec<String> = self
             .places
             .iter()
@@ -83,7 +87,7 @@ impl Exposure {
             "the password leaked into:\n{}",
             leaks.join("\n---\n")
         );
-        self.places.len()
+        (self.runs, self.places.len())
     }
 }
 
@@ -220,13 +224,13 @@ fn password_env_and_url_passwords_appear_nowhere() {
     seen.output("sync-all with stdout on /dev/full", &out);
 
     seen.files(&fx, &extra);
-    let n = seen.assert_clean();
+    let (runs, places) = seen.assert_clean();
     reliability(
-        "sentinel password via password_env and inside a URL (success, unreachable, unknown role, panic on a full stdout)",
-        n,
+        "sentinel password via password_env and inside a URL (success, unreachable, unknown role, panic on a full stdout); runs of the binary",
+        runs,
         0,
         0,
-        "0 occurrences in stdout, stderr, log, journal, lock, reports",
+        &format!("0 occurrences in {places} outputs and files (stdout, stderr, log, journal, lock, reports)"),
     );
 }
 
@@ -247,7 +251,7 @@ fn pgpass_passwords_appear_nowhere_and_an_unsafe_pgpass_is_refused() {
     let extra = operator_session(&fx, &env, &mut seen);
     assert_eq!(fx.latest_batch().1, "failed", "pgsql_down fails");
     seen.files(&fx, &extra);
-    let n = seen.assert_clean();
+    let (runs, places) = seen.assert_clean();
 
     // Group/world bits: refused, saying which file and how to fix it.
     std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -279,20 +283,20 @@ fn pgpass_passwords_appear_nowhere_and_an_unsafe_pgpass_is_refused() {
         .get(0);
     assert_eq!(tables, 0, "a refused .pgpass still connected");
     seen2.files(&fx2, &[]);
-    let n2 = seen2.assert_clean();
+    let (runs2, places2) = seen2.assert_clean();
     reliability(
-        "sentinel password via .pgpass (PGPASSFILE), success and unreachable",
-        n,
+        "sentinel password via .pgpass (PGPASSFILE), success and unreachable; runs of the binary",
+        runs,
         0,
         0,
-        "0 occurrences",
+        &format!("0 occurrences in {places} outputs and files"),
     );
     reliability(
-        ".pgpass with mode 0644",
-        n2,
+        ".pgpass with mode 0644 (sync-all, check)",
+        runs2,
         0,
         0,
-        "refused naming the file and chmod 0600; nothing connected; 0 occurrences",
+        &format!("refused naming the file and chmod 0600; nothing connected; 0 occurrences in {places2} outputs and files"),
     );
 }
 

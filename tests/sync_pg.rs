@@ -23,8 +23,14 @@ fn consolidates_every_mode_and_follows_changes() {
     assert_eq!(rows.len(), 1 + 3 * 3);
     assert!(rows.iter().all(|r| r.2 == "completed"));
     let log = std::fs::read_to_string(fx.dir.path().join("storage/logs/sync.log")).unwrap();
-    assert!(log.contains("SyncAll: Starting for m_product from pgsql_b1"), "{log}");
-    assert!(log.contains("SyncAll: Completed for c_invoiceline from pgsql_b2 (2000 records)"), "{log}");
+    assert!(
+        log.contains("SyncAll: Starting for m_product from pgsql_b1"),
+        "{log}"
+    );
+    assert!(
+        log.contains("SyncAll: Completed for c_invoiceline from pgsql_b2 (2000 records)"),
+        "{log}"
+    );
 
     // Changes at the branches: updates, inserts, deletes (full tables).
     let mut b1 = fx.branches[1].1.client();
@@ -67,18 +73,26 @@ fn sigkill_mid_copy_then_resume_loses_and_duplicates_nothing() {
     fx.write_config();
     let mut child = fx.spawn(&["sync-all"]);
     // Kill once some tables are completed and a big copy is under way.
-    wait_until("two completed tables and one in flight", Duration::from_secs(120), || {
-        fx.count_status("completed") >= 3 && fx.count_status("in_progress") >= 1
-    });
+    wait_until(
+        "two completed tables and one in flight",
+        Duration::from_secs(120),
+        || fx.count_status("completed") >= 3 && fx.count_status("in_progress") >= 1,
+    );
     std::thread::sleep(Duration::from_millis(150));
     signal(&child, libc::SIGKILL);
     child.wait().unwrap();
 
     let (batch, status) = fx.latest_batch();
-    assert_eq!(status, "running", "the file still says running after SIGKILL");
+    assert_eq!(
+        status, "running",
+        "the file still says running after SIGKILL"
+    );
     let out = fx.run(&["sync-status", "--latest"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("interrupted"));
-    let ok: String = fx.journal().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let ok: String = fx
+        .journal()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(ok, "ok");
 
     // Whatever the journal calls completed is really committed in the target.
@@ -98,8 +112,14 @@ fn sigkill_mid_copy_then_resume_loses_and_duplicates_nothing() {
     let out = fx.run(&["sync-all", &format!("--resume={batch}")]);
     assert_eq!(code(&out), 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("Resuming batch: {batch}")), "{stdout}");
-    assert!(stdout.contains("⏭ Skipping AdOrg from pgsql_b0 (already completed)"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Resuming batch: {batch}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("⏭ Skipping AdOrg from pgsql_b0 (already completed)"),
+        "{stdout}"
+    );
     fx.assert_consolidated();
     let after = fx.progress(&batch);
     assert!(after.iter().all(|r| r.2 == "completed"));
@@ -125,7 +145,9 @@ fn sigint_rolls_back_in_flight_copies_and_exits_130() {
     fx.engine = fx.engine.replace("threads = 2", "threads = 1");
     fx.write_config();
     let mut child = fx.spawn(&["sync-all", "--tables", "CInvoiceLine"]);
-    wait_until("a copy in flight", Duration::from_secs(60), || fx.count_status("in_progress") >= 1);
+    wait_until("a copy in flight", Duration::from_secs(60), || {
+        fx.count_status("in_progress") >= 1
+    });
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, libc::SIGINT);
     let status = child.wait().unwrap();
@@ -133,12 +155,18 @@ fn sigint_rolls_back_in_flight_copies_and_exits_130() {
     let (batch, status) = fx.latest_batch();
     assert_eq!(status, "interrupted");
     let rows = fx.progress(&batch);
-    assert!(rows.iter().all(|r| r.2 == "pending" || r.2 == "completed"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.2 == "pending" || r.2 == "completed"),
+        "{rows:?}"
+    );
     // Aborted tables left the target as it was: none of their rows are there.
     let mut central = fx.central.client();
     for r in rows.iter().filter(|r| r.2 == "pending") {
         let n: i64 = central
-            .query_one("SELECT count(*) FROM c_invoiceline WHERE branch = $1", &[&r.0])
+            .query_one(
+                "SELECT count(*) FROM c_invoiceline WHERE branch = $1",
+                &[&r.0],
+            )
             .map(|row| row.get(0))
             .unwrap_or(0);
         assert_eq!(n, 0, "{r:?}");
@@ -150,7 +178,10 @@ fn sigint_rolls_back_in_flight_copies_and_exits_130() {
 #[test]
 fn unreachable_branch_fails_after_retries_then_resume_completes() {
     let mut fx = Fixture::new(2, 500);
-    fx.extra.push(("pgsql_down".into(), "postgres://root@127.0.0.1:1/nowhere".into()));
+    fx.extra.push((
+        "pgsql_down".into(),
+        "postgres://root@127.0.0.1:1/nowhere".into(),
+    ));
     fx.write_config();
     let out = fx.run(&["sync-all"]);
     assert_eq!(code(&out), 1);
@@ -188,13 +219,24 @@ fn unknown_names_fail_before_anything_runs() {
     let out = fx.run(&["sync-all", "--connection", "pgsql_nope"]);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("pgsql_nope"));
-    assert!(!fx.journal_path().exists() || fx.journal().query_row("SELECT count(*) FROM sync_batches", [], |r| r.get::<_, i64>(0)).unwrap() == 0);
+    assert!(
+        !fx.journal_path().exists()
+            || fx
+                .journal()
+                .query_row("SELECT count(*) FROM sync_batches", [], |r| r
+                    .get::<_, i64>(0))
+                .unwrap()
+                == 0
+    );
     let out = fx.run(&["sync-all", "--dry-run"]);
     assert_eq!(code(&out), 0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("c_invoiceline"));
     let mut central = fx.central.client();
     let n: i64 = central
-        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(n, 0, "dry run wrote to the target");

@@ -18,12 +18,8 @@ pub fn url_with_db(url: &str, db: &str) -> String {
 }
 
 pub fn connect(url: &str) -> anyhow::Result<Client> {
-    Client::connect(url, NoTls).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot connect to {}: {e}",
-            crate::config::redact_url(url)
-        )
-    })
+    Client::connect(url, NoTls)
+        .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", crate::config::redact_url(url)))
 }
 
 /// Drop and create database `name` on the server of `admin_url`.

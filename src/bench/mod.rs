@@ -80,18 +80,41 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         let mut times = Vec::new();
         for _ in 0..opts.reps {
             dst.batch_execute("TRUNCATE pipe_target")?;
-            times.push(pipe::run(&dbs.src, "c_invoiceline", &dbs.dst, "pipe_target")?);
+            times.push(pipe::run(
+                &dbs.src,
+                "c_invoiceline",
+                &dbs.dst,
+                "pipe_target",
+            )?);
         }
         dst.batch_execute("DROP TABLE pipe_target")?;
-        let c = case("psql binary COPY pipe", &times, opts.rows, bytes, None, None);
+        let c = case(
+            "psql binary COPY pipe",
+            &times,
+            opts.rows,
+            bytes,
+            None,
+            None,
+        );
         pipe_median = Some(c.median_s);
         cases.push(c);
     } else if want("pipe") {
         eprintln!("psql is not on PATH: no pipe baseline");
     }
 
-    let pg_cfg = |mode: &str| write_config(&work, &dbs.src, &format!("driver = \"postgres\"\nurl = \"{}\"", dbs.dst), mode, opts.threads);
-    let mut measure = |name: &str, cfg: &Path, before: &mut dyn FnMut(usize) -> anyhow::Result<()>| -> anyhow::Result<()> {
+    let pg_cfg = |mode: &str| {
+        write_config(
+            &work,
+            &dbs.src,
+            &format!("driver = \"postgres\"\nurl = \"{}\"", dbs.dst),
+            mode,
+            opts.threads,
+        )
+    };
+    let mut measure = |name: &str,
+                       cfg: &Path,
+                       before: &mut dyn FnMut(usize) -> anyhow::Result<()>|
+     -> anyhow::Result<()> {
         let mut times = Vec::new();
         let mut rss = 0u64;
         for rep in 0..opts.reps {
@@ -134,7 +157,16 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     }
     if want("sqlite") {
         let file = work.join("central.db");
-        let cfg = write_config(&work, &dbs.src, &format!("driver = \"sqlite\"\nurl = {:?}", file.display().to_string()), "full", opts.threads);
+        let cfg = write_config(
+            &work,
+            &dbs.src,
+            &format!(
+                "driver = \"sqlite\"\nurl = {:?}",
+                file.display().to_string()
+            ),
+            "full",
+            opts.threads,
+        );
         measure("full (pg → sqlite)", &cfg, &mut |_| {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
@@ -158,9 +190,26 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-fn write_config(work: &Path, src_url: &str, target: &str, mode: &str, threads: usize) -> std::path::PathBuf {
-    let path = work.join(format!("bench-{mode}-{}.toml", if target.contains("sqlite") { "sqlite" } else { "pg" }));
-    let cursor = if mode == "incremental" { "cursor = \"updated\"\n" } else { "" };
+fn write_config(
+    work: &Path,
+    src_url: &str,
+    target: &str,
+    mode: &str,
+    threads: usize,
+) -> std::path::PathBuf {
+    let path = work.join(format!(
+        "bench-{mode}-{}.toml",
+        if target.contains("sqlite") {
+            "sqlite"
+        } else {
+            "pg"
+        }
+    ));
+    let cursor = if mode == "incremental" {
+        "cursor = \"updated\"\n"
+    } else {
+        ""
+    };
     let text = format!(
         "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\n[target]\n{target}\n\n\
          [[connection]]\nname = \"bench_src\"\ndriver = \"postgres\"\nurl = \"{src_url}\"\n\n\
@@ -189,12 +238,22 @@ fn run_sync(config: &Path) -> anyhow::Result<(Duration, u64)> {
         anyhow::bail!("waiting for the sync failed");
     }
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        anyhow::bail!("the benchmark sync failed (config {}); run it by hand to see why", config.display());
+        anyhow::bail!(
+            "the benchmark sync failed (config {}); run it by hand to see why",
+            config.display()
+        );
     }
     Ok((elapsed, usage.ru_maxrss as u64))
 }
 
-fn case(name: &str, times: &[Duration], rows: u64, bytes: u64, pipe: Option<f64>, rss_kb: Option<u64>) -> Case {
+fn case(
+    name: &str,
+    times: &[Duration],
+    rows: u64,
+    bytes: u64,
+    pipe: Option<f64>,
+    rss_kb: Option<u64>,
+) -> Case {
     let mut s: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
     let seconds = s.clone();
     s.sort_by(|a, b| a.total_cmp(b));
@@ -216,7 +275,9 @@ fn case(name: &str, times: &[Duration], rows: u64, bytes: u64, pipe: Option<f64>
 pub fn render(report: &BenchReport) -> String {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL);
-    t.set_header(["case", "median s", "min s", "max s", "rows/s", "MB/s", "vs pipe", "peak RSS"]);
+    t.set_header([
+        "case", "median s", "min s", "max s", "rows/s", "MB/s", "vs pipe", "peak RSS",
+    ]);
     for c in &report.cases {
         t.add_row([
             c.name.clone(),
@@ -225,8 +286,12 @@ pub fn render(report: &BenchReport) -> String {
             format!("{:.3}", c.max_s),
             format!("{:.0}", c.rows_per_s),
             format!("{:.1}", c.mb_per_s),
-            c.vs_pipe.map(|v| format!("{v:.2}×")).unwrap_or_else(|| "—".into()),
-            c.peak_rss_mb.map(|v| format!("{v:.1} MB")).unwrap_or_else(|| "—".into()),
+            c.vs_pipe
+                .map(|v| format!("{v:.2}×"))
+                .unwrap_or_else(|| "—".into()),
+            c.peak_rss_mb
+                .map(|v| format!("{v:.1} MB"))
+                .unwrap_or_else(|| "—".into()),
         ]);
     }
     format!(

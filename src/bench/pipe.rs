@@ -15,7 +15,12 @@ pub fn psql_available() -> bool {
 }
 
 /// Time `COPY src_table TO STDOUT (FORMAT binary) | COPY dst_table FROM STDIN (FORMAT binary)`.
-pub fn run(src_url: &str, src_table: &str, dst_url: &str, dst_table: &str) -> anyhow::Result<Duration> {
+pub fn run(
+    src_url: &str,
+    src_table: &str,
+    dst_url: &str,
+    dst_table: &str,
+) -> anyhow::Result<Duration> {
     let start = Instant::now();
     let mut out = Command::new("psql")
         .args([src_url, "-qAtX", "-c"])

@@ -65,7 +65,10 @@ pub(super) fn print_plan(
         return Ok(Outcome::Success);
     }
     let jobs = plan::plan(config, opts)?;
-    println!("Dry run: {} tables would be synced (nothing written).", jobs.len());
+    println!(
+        "Dry run: {} tables would be synced (nothing written).",
+        jobs.len()
+    );
     for j in &jobs {
         let t = j.table(config);
         println!(

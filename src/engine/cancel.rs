@@ -67,7 +67,9 @@ impl Cancel {
             if self.is_cancelled() {
                 return false;
             }
-            std::thread::sleep(std::time::Duration::from_millis(50).min(end - std::time::Instant::now()));
+            std::thread::sleep(
+                std::time::Duration::from_millis(50).min(end - std::time::Instant::now()),
+            );
         }
         !self.is_cancelled()
     }

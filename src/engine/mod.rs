@@ -97,7 +97,11 @@ pub fn execute(
     }
     progress.finish();
 
-    if let Some(e) = journal_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(e) = journal_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
         return Err(e.into());
     }
     let mut j = journal.lock().unwrap_or_else(|e| e.into_inner());
@@ -107,10 +111,12 @@ pub fn execute(
         let rows = j.progress_rows(batch_id, false)?;
         if rows.iter().any(|r| r.status == ProgressStatus::Failed) {
             BatchStatus::Failed
-        } else if rows
-            .iter()
-            .any(|r| matches!(r.status, ProgressStatus::Pending | ProgressStatus::InProgress))
-        {
+        } else if rows.iter().any(|r| {
+            matches!(
+                r.status,
+                ProgressStatus::Pending | ProgressStatus::InProgress
+            )
+        }) {
             BatchStatus::Interrupted
         } else {
             BatchStatus::Completed

@@ -80,7 +80,10 @@ pub fn plan(config: &Config, opts: &SyncOptions) -> Result<Vec<Job>, PlanError> 
     let mut selected_tables = Vec::new();
     for name in &opts.tables {
         match config.tables.iter().position(|t| {
-            t.model.eq_ignore_ascii_case(name) || t.target_table() == name || t.source_table() == name || t.source == *name
+            t.model.eq_ignore_ascii_case(name)
+                || t.target_table() == name
+                || t.source_table() == name
+                || t.source == *name
         }) {
             Some(i) => selected_tables.push(i),
             None => {
@@ -96,7 +99,8 @@ pub fn plan(config: &Config, opts: &SyncOptions) -> Result<Vec<Job>, PlanError> 
             }
         }
     }
-    let conn_selected = |c: &str| opts.connections.is_empty() || opts.connections.iter().any(|s| s == c);
+    let conn_selected =
+        |c: &str| opts.connections.is_empty() || opts.connections.iter().any(|s| s == c);
     let table_selected = |i: usize| selected_tables.is_empty() || selected_tables.contains(&i);
 
     let mut jobs = Vec::new();
@@ -140,13 +144,24 @@ pub fn plan(config: &Config, opts: &SyncOptions) -> Result<Vec<Job>, PlanError> 
 
 /// The job for an existing progress row of a resumed batch; `None` when the
 /// config no longer has that table or connection.
-pub fn job_for_row(config: &Config, connection: &str, table_name: &str, model: &str, step: i64) -> Option<Job> {
+pub fn job_for_row(
+    config: &Config,
+    connection: &str,
+    table_name: &str,
+    model: &str,
+    step: i64,
+) -> Option<Job> {
     config.connection(connection)?;
     let table_index = config
         .tables
         .iter()
         .position(|t| t.target_table() == table_name && t.model == model)
-        .or_else(|| config.tables.iter().position(|t| t.target_table() == table_name))?;
+        .or_else(|| {
+            config
+                .tables
+                .iter()
+                .position(|t| t.target_table() == table_name)
+        })?;
     Some(Job {
         step,
         connection: connection.to_owned(),

@@ -30,9 +30,11 @@ impl Progress {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
         let overall = multi.add(ProgressBar::new(total));
         overall.set_style(
-            ProgressStyle::with_template("{prefix:.bold} [{bar:30.green/white}] {pos}/{len} tables {msg} (ETA {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:.bold} [{bar:30.green/white}] {pos}/{len} tables {msg} (ETA {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         overall.set_prefix("Overall");
         overall.set_position(already_done);
@@ -61,8 +63,10 @@ impl Progress {
             _ => {
                 let b = ProgressBar::new_spinner();
                 b.set_style(
-                    ProgressStyle::with_template("  {prefix:30} {spinner} {human_pos} rows {per_sec}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template(
+                        "  {prefix:30} {spinner} {human_pos} rows {per_sec}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 b
             }

@@ -37,8 +37,15 @@ impl RejectWriter {
 }
 
 impl RejectSink for RejectWriter {
-    fn reject(&mut self, columns: &[Column], values: &[Value], reason: &str) -> Result<(), DriverError> {
-        let io = |e: &dyn std::fmt::Display, p: &PathBuf| DriverError::other(format!("writing reject file {}: {e}", p.display()));
+    fn reject(
+        &mut self,
+        columns: &[Column],
+        values: &[Value],
+        reason: &str,
+    ) -> Result<(), DriverError> {
+        let io = |e: &dyn std::fmt::Display, p: &PathBuf| {
+            DriverError::other(format!("writing reject file {}: {e}", p.display()))
+        };
         if self.writer.is_none() {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| io(&e, &self.path))?;

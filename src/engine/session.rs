@@ -38,7 +38,8 @@ impl<'c> SyncSession<'c> {
         let batch_id = new_batch_id();
         let options_json = serde_json::to_string(opts)?;
         let rows: Vec<_> = jobs.iter().map(Job::new_progress).collect();
-        self.journal().create_batch(&batch_id, &options_json, &rows)?;
+        self.journal()
+            .create_batch(&batch_id, &options_json, &rows)?;
         self.lock.set_holder(Some(&batch_id))?;
         println!("Created new batch: {batch_id}");
         let threads = opts.threads.unwrap_or(self.config.engine.threads);
@@ -60,7 +61,12 @@ impl<'c> SyncSession<'c> {
         let rows = self.journal().progress_rows(batch_id, false)?;
         let done = rows
             .iter()
-            .filter(|r| matches!(r.status, ProgressStatus::Completed | ProgressStatus::Skipped))
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    ProgressStatus::Completed | ProgressStatus::Skipped
+                )
+            })
             .count();
         println!("Resuming batch: {batch_id}");
         println!("Progress: {done}/{} tables completed", rows.len());
@@ -68,14 +74,23 @@ impl<'c> SyncSession<'c> {
         self.lock.set_holder(Some(batch_id))?;
         let mut jobs = Vec::new();
         for r in &rows {
-            if matches!(r.status, ProgressStatus::Completed | ProgressStatus::Skipped) {
+            if matches!(
+                r.status,
+                ProgressStatus::Completed | ProgressStatus::Skipped
+            ) {
                 println!(
                     "⏭ Skipping {} from {} (already completed)",
                     r.model_name, r.connection_name
                 );
                 continue;
             }
-            match job_for_row(self.config, &r.connection_name, &r.table_name, &r.model_name, r.step) {
+            match job_for_row(
+                self.config,
+                &r.connection_name,
+                &r.table_name,
+                &r.model_name,
+                r.step,
+            ) {
                 Some(job) => jobs.push(job),
                 None => {
                     let msg = format!(
@@ -114,7 +129,12 @@ impl<'c> SyncSession<'c> {
         let all = self.journal().progress_rows(batch_id, false)?;
         let done = all
             .iter()
-            .filter(|r| matches!(r.status, ProgressStatus::Completed | ProgressStatus::Skipped))
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    ProgressStatus::Completed | ProgressStatus::Skipped
+                )
+            })
             .count() as u64;
         let threads = opts.threads.unwrap_or(self.config.engine.threads);
         self.execute(batch_id, &jobs, threads, done, all.len() as u64)
@@ -128,8 +148,16 @@ impl<'c> SyncSession<'c> {
         done: u64,
         total: u64,
     ) -> anyhow::Result<Outcome> {
-        let status = super::execute(self.config, &self.journal, batch_id, jobs, threads, done, total)
-            .with_context(|| format!("batch {batch_id}"))?;
+        let status = super::execute(
+            self.config,
+            &self.journal,
+            batch_id,
+            jobs,
+            threads,
+            done,
+            total,
+        )
+        .with_context(|| format!("batch {batch_id}"))?;
         self.print_summary(batch_id)?;
         crate::notify::notify_batch_end(self.config, &mut self.journal(), batch_id);
         Ok(match status {

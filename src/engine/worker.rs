@@ -93,7 +93,9 @@ impl RunContext<'_> {
                     return JobEnd::Completed;
                 }
                 Err(e) if e.kind == ErrorKind::Cancelled || self.cancel.is_cancelled() => {
-                    log::warn!("SyncAll: Cancelled {table} from {conn}; it will run again on resume");
+                    log::warn!(
+                        "SyncAll: Cancelled {table} from {conn}; it will run again on resume"
+                    );
                     self.journal(|j| j.reset_progress(self.batch_id, conn, table));
                     return JobEnd::Pending;
                 }
@@ -104,7 +106,9 @@ impl RunContext<'_> {
                         self.retries
                     );
                     if self
-                        .journal(|j| j.record_retry(self.batch_id, conn, table, attempt, &e.message))
+                        .journal(|j| {
+                            j.record_retry(self.batch_id, conn, table, attempt, &e.message)
+                        })
                         .is_none()
                     {
                         return JobEnd::Pending;
@@ -140,7 +144,9 @@ impl RunContext<'_> {
             .sources
             .get(conn)
             .ok_or_else(|| DriverError::other(format!("connection {conn} is not configured")))?;
-        let mut source = src_ep.source().map_err(|e| e.context(format!("connection {conn}")))?;
+        let mut source = src_ep
+            .source()
+            .map_err(|e| e.context(format!("connection {conn}")))?;
         let _src_reg = self.cancel.register(source.cancel_handle());
         let schema = source
             .describe(tcfg.source_schema(), tcfg.source_table())?
@@ -169,8 +175,18 @@ impl RunContext<'_> {
                 )));
             }
         }
-        let branch_col = self.config.target.as_ref().map(|t| t.branch_column()).unwrap_or("branch");
-        let target_schema = self.config.target.as_ref().map(|t| t.schema()).unwrap_or("public");
+        let branch_col = self
+            .config
+            .target
+            .as_ref()
+            .map(|t| t.branch_column())
+            .unwrap_or("branch");
+        let target_schema = self
+            .config
+            .target
+            .as_ref()
+            .map(|t| t.schema())
+            .unwrap_or("public");
         let plan = WritePlan {
             schema: target_schema,
             table: tcfg.target_table(),
@@ -202,7 +218,12 @@ impl RunContext<'_> {
                 _ => None,
             },
         };
-        let mut rejects = RejectWriter::new(&self.config.storage_dir(), self.batch_id, conn, tcfg.target_table());
+        let mut rejects = RejectWriter::new(
+            &self.config.storage_dir(),
+            self.batch_id,
+            conn,
+            tcfg.target_table(),
+        );
         let outcome = {
             let mut feed = |sink: &mut dyn RowSink| {
                 let mut counting = CountingSink {

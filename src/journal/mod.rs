@@ -157,7 +157,10 @@ impl Journal {
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
             .map_err(|e| self.foreign_or_sql(e))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            log::warn!("journal {}: journal_mode is {mode}, not wal", self.path.display());
+            log::warn!(
+                "journal {}: journal_mode is {mode}, not wal",
+                self.path.display()
+            );
         }
         self.conn
             .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
@@ -167,12 +170,11 @@ impl Journal {
 
     fn foreign_or_sql(&self, e: rusqlite::Error) -> JournalError {
         match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
-                JournalError::Foreign {
-                    path: self.path.clone(),
-                    reason: format!("{e}"),
-                }
-            }
+            Some(rusqlite::ErrorCode::NotADatabase)
+            | Some(rusqlite::ErrorCode::DatabaseCorrupt) => JournalError::Foreign {
+                path: self.path.clone(),
+                reason: format!("{e}"),
+            },
             _ => self.sql_err(e),
         }
     }
@@ -208,7 +210,10 @@ impl Journal {
                     reason: "it holds other tables and no branchsync schema version".into(),
                 });
             }
-            let tx = self.conn.transaction().map_err(|e| sql_err_at(&self.path, e))?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|e| sql_err_at(&self.path, e))?;
             tx.execute_batch(SCHEMA_SQL)
                 .map_err(|e| sql_err_at(&self.path, e))?;
             tx.execute_batch(&format!(
@@ -300,10 +305,12 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    opts.open(path).map(|_| ()).map_err(|source| JournalError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    opts.open(path)
+        .map(|_| ())
+        .map_err(|source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// UTC now as stored in the journal.

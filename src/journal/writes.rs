@@ -143,11 +143,24 @@ impl Journal {
         table: &str,
         counts: RowCounts,
     ) -> Result<()> {
-        self.finish_progress(batch_id, conn, table, ProgressStatus::Completed, counts, None)
+        self.finish_progress(
+            batch_id,
+            conn,
+            table,
+            ProgressStatus::Completed,
+            counts,
+            None,
+        )
     }
 
     /// The table failed for good (after its retries).
-    pub fn fail_progress(&mut self, batch_id: &str, conn: &str, table: &str, error: &str) -> Result<()> {
+    pub fn fail_progress(
+        &mut self,
+        batch_id: &str,
+        conn: &str,
+        table: &str,
+        error: &str,
+    ) -> Result<()> {
         self.finish_progress(
             batch_id,
             conn,
@@ -159,7 +172,13 @@ impl Journal {
     }
 
     /// Nothing to do for this table (e.g. its source is not selected).
-    pub fn skip_progress(&mut self, batch_id: &str, conn: &str, table: &str, why: &str) -> Result<()> {
+    pub fn skip_progress(
+        &mut self,
+        batch_id: &str,
+        conn: &str,
+        table: &str,
+        why: &str,
+    ) -> Result<()> {
         self.finish_progress(
             batch_id,
             conn,
@@ -293,7 +312,9 @@ impl Journal {
     }
 
     fn is_read_only(&self) -> bool {
-        self.conn.is_readonly(rusqlite::DatabaseName::Main).unwrap_or(true)
+        self.conn
+            .is_readonly(rusqlite::DatabaseName::Main)
+            .unwrap_or(true)
     }
 }
 
