@@ -4,6 +4,7 @@
 //! binary (`sync-all`), branch tagging and journaling included.
 
 mod fixture;
+mod fleet;
 mod pipe;
 
 use serde::Serialize;
@@ -220,7 +221,7 @@ fn write_config(
 }
 
 /// Run the real binary's `sync-all`; (wall time, peak RSS in KiB).
-fn run_sync(config: &Path) -> anyhow::Result<(Duration, u64)> {
+pub(crate) fn run_sync(config: &Path) -> anyhow::Result<(Duration, u64)> {
     let exe = std::env::current_exe()?;
     let start = Instant::now();
     let child = std::process::Command::new(exe)
@@ -294,10 +295,56 @@ pub fn render(report: &BenchReport) -> String {
                 .unwrap_or_else(|| "—".into()),
         ]);
     }
+    if report.table_mb == 0.0 {
+        return format!(
+            "fleet: {} rows in all; first sync into an empty central database; {} repetitions each\n{t}",
+            report.rows,
+            report.cases.first().map(|c| c.seconds.len()).unwrap_or(0)
+        );
+    }
     format!(
         "c_invoiceline: {} rows, {:.1} MB; {} repetitions each\n{t}\n\"vs pipe\" = pipe time / our time (1.00× = as fast as the pipe).",
         report.rows,
         report.table_mb,
         report.cases.first().map(|c| c.seconds.len()).unwrap_or(0)
     )
+}
+
+/// `bench --fleet`: 17 branches × 6 tables, first sync into an empty central
+/// database, at each thread count.
+pub fn run_fleet(
+    pg: &str,
+    branches: usize,
+    lines: u64,
+    threads: &[usize],
+    reps: usize,
+) -> anyhow::Result<BenchReport> {
+    eprintln!("Generating {branches} branch databases ({lines} invoice lines each)…");
+    let fleet = fleet::build(pg, branches, lines)?;
+    let work = tempfile_dir()?;
+    let mut cases = Vec::new();
+    for &t in threads {
+        let cfg = fleet::write_config(&fleet, &work, t)?;
+        let mut times = Vec::new();
+        let mut rss = 0;
+        for _ in 0..reps {
+            let (d, r) = fleet::run_once(&fleet, &cfg)?;
+            times.push(d);
+            rss = rss.max(r);
+        }
+        cases.push(case(
+            &format!("{branches} branches × 6 tables, threads = {t}"),
+            &times,
+            fleet.rows,
+            0,
+            None,
+            Some(rss),
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(BenchReport {
+        rows: fleet.rows,
+        table_mb: 0.0,
+        cases,
+    })
 }

@@ -28,6 +28,12 @@ pub struct Args {
     /// engine.threads for our runs
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Instead: the fleet benchmark (N branch databases × 6 tables, end to end)
+    #[arg(long, value_name = "BRANCHES")]
+    pub fleet: Option<usize>,
+    /// Fleet: thread counts to measure
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+    pub fleet_threads: Vec<usize>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -48,6 +54,22 @@ impl Args {
                     bench::ALL_MODES.join(",")
                 );
             }
+        }
+        if let Some(branches) = self.fleet {
+            let lines = (self.rows / branches.max(1) as u64).max(10);
+            let report = bench::run_fleet(
+                &self.pg,
+                branches.max(1),
+                lines,
+                &self.fleet_threads,
+                self.reps.max(1),
+            )?;
+            if self.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", bench::render(&report));
+            }
+            return Ok(Outcome::Success);
         }
         let report = bench::run(&BenchOptions {
             pg: self.pg,

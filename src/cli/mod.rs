@@ -48,7 +48,7 @@ pub enum Command {
     SyncStatus(status::Args),
     /// Resume every interrupted or failed batch, oldest first (for cron)
     SyncResumeInterrupted(resume_interrupted::Args),
-    /// Export a batch report (one row per table) as CSV or JSON
+    /// Export a batch report (one row per table) as CSV, JSON, HTML or Excel
     Export(export::Args),
     /// Per-table statistics: failures, retries, durations, records, success rate
     Stats(stats::Args),
