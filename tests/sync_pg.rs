@@ -241,3 +241,92 @@ fn unknown_names_fail_before_anything_runs() {
         .get(0);
     assert_eq!(n, 0, "dry run wrote to the target");
 }
+
+#[test]
+fn sync_table_alone_and_inside_an_existing_batch() {
+    let fx = Fixture::new(2, 300);
+    fx.write_config();
+    let out = fx.run(&["sync-table", "MProduct", "--connection", "pgsql_b1"]);
+    assert_eq!(code(&out), 0);
+    let (batch, status) = fx.latest_batch();
+    assert_eq!(status, "completed");
+    let rows = fx.progress(&batch);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str()),
+        ("pgsql_b1", "m_product")
+    );
+    let mut central = fx.central.client();
+    let want = content_hash(&mut fx.branches[1].1.client(), "m_product", None);
+    assert_eq!(
+        content_hash(&mut central, "m_product", Some("pgsql_b1")),
+        want
+    );
+    // By table name, into the same batch: its rows are added and run.
+    let out = fx.run(&["sync-table", "c_order", "--batch-id", &batch]);
+    assert_eq!(code(&out), 0);
+    let rows = fx.progress(&batch);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r.2 == "completed"));
+    let total: i64 = fx
+        .journal()
+        .query_row(
+            "SELECT total_tables FROM sync_batches WHERE batch_id = ?1",
+            [&batch],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(total, 3);
+    for (name, db) in &fx.branches {
+        let want = content_hash(&mut db.client(), "c_order", None);
+        assert_eq!(content_hash(&mut central, "c_order", Some(name)), want);
+    }
+    let out = fx.run(&["sync-table", "MNothing"]);
+    assert_eq!(code(&out), 2);
+    let out = fx.run(&[
+        "sync-table",
+        "MProduct",
+        "--batch-id",
+        "sync_20200101000000_nothere1",
+    ]);
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn resume_interrupted_for_cron_finishes_failed_batches() {
+    let mut fx = Fixture::new(1, 300);
+    fx.extra.push((
+        "pgsql_late".into(),
+        "postgres://root@127.0.0.1:1/nowhere".into(),
+    ));
+    fx.write_config();
+    let out = fx.run(&["sync-resume-interrupted"]);
+    assert_eq!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Nothing to resume."));
+    assert_eq!(code(&fx.run(&["sync-all"])), 1);
+    let (batch, _) = fx.latest_batch();
+    // Still down: the batch stays failed.
+    assert_eq!(code(&fx.run(&["sync-resume-interrupted"])), 1);
+    assert_eq!(fx.latest_batch(), (batch.clone(), "failed".into()));
+    // Back: the cron run finishes it.
+    let db = TestDb::create("bs_branch_late");
+    erp::populate(&mut db.client(), 5, 300);
+    fx.extra.clear();
+    fx.branches.push(("pgsql_late".into(), db));
+    fx.write_config();
+    let out = fx.run(&["sync-resume-interrupted"]);
+    assert_eq!(code(&out), 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("Resuming batch: {batch}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("⏭ Skipping MProduct from pgsql_b0 (already completed)"),
+        "{stdout}"
+    );
+    assert_eq!(fx.latest_batch(), (batch, "completed".into()));
+    fx.assert_consolidated();
+    let out = fx.run(&["sync-resume-interrupted"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Nothing to resume."));
+}
