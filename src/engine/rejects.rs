@@ -14,10 +14,11 @@ pub struct RejectWriter {
 impl RejectWriter {
     pub fn new(storage: &std::path::Path, batch_id: &str, connection: &str, table: &str) -> Self {
         RejectWriter {
-            path: storage
-                .join("rejects")
-                .join(batch_id)
-                .join(format!("{connection}.{table}.csv")),
+            path: storage.join("rejects").join(batch_id).join(format!(
+                "{}.{}.csv",
+                file_part(connection),
+                file_part(table)
+            )),
             writer: None,
             count: 0,
         }
@@ -64,5 +65,36 @@ impl RejectSink for RejectWriter {
         w.write_record(&record).map_err(|e| io(&e, &self.path))?;
         self.count += 1;
         Ok(())
+    }
+}
+
+/// A name as one safe file-name component: letters, digits, `_` and `-` stay,
+/// every other byte becomes `%XX` (so `../x` or `a/b` never leave the folder
+/// and distinct names stay distinct).
+fn file_part(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '-' {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_part;
+
+    #[test]
+    fn hostile_names_stay_one_component() {
+        assert_eq!(file_part("c_order"), "c_order");
+        assert_eq!(file_part("../etc/passwd"), "%2E%2E%2Fetc%2Fpasswd");
+        assert_eq!(file_part("a\"; DROP"), "a%22%3B%20DROP");
+        assert_eq!(file_part("Ünïcode"), "Ünïcode");
     }
 }

@@ -11,15 +11,14 @@ pub struct UrlTls {
 }
 
 /// `conn` without its `sslmode` and `sslrootcert` parameters, and their
-/// values. A string this cannot read is returned unchanged, so that the
-/// client library reports what is wrong with it.
-pub fn split(conn: &str) -> (String, UrlTls) {
-    let split = if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
+/// values; `None` when the string cannot be read (a bad `%` escape, an
+/// unclosed quote, a key without `=`).
+pub fn split(conn: &str) -> Option<(String, UrlTls)> {
+    if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
         split_url(conn)
     } else {
         split_key_value(conn)
-    };
-    split.unwrap_or_else(|| (conn.to_owned(), UrlTls::default()))
+    }
 }
 
 fn take(tls: &mut UrlTls, key: &str, value: String) -> bool {
@@ -144,7 +143,7 @@ mod tests {
             ),
         ];
         for (url, rest, want) in cases {
-            assert_eq!(split(url), (rest.to_owned(), want), "{url}");
+            assert_eq!(split(url), Some((rest.to_owned(), want)), "{url}");
         }
     }
 
@@ -164,18 +163,18 @@ mod tests {
             ),
         ];
         for (conn, rest, want) in cases {
-            assert_eq!(split(conn), (rest.to_owned(), want), "{conn}");
+            assert_eq!(split(conn), Some((rest.to_owned(), want)), "{conn}");
         }
     }
 
     #[test]
-    fn unreadable_strings_are_left_to_the_client_library() {
+    fn unreadable_strings_are_refused() {
         for conn in [
             "host=h sslmode",
             "host=h sslmode='open",
             "postgres://h/db?sslmode=%zz",
         ] {
-            assert_eq!(split(conn), (conn.to_owned(), UrlTls::default()), "{conn}");
+            assert_eq!(split(conn), None, "{conn}");
         }
     }
 }
