@@ -1,9 +1,12 @@
 //! The CPU cost of the copy path without the network (SPEC §9): the binary
 //! COPY branch injector and tuple counter on a c_invoiceline-shaped stream
-//! cut into the ~row-sized chunks a server sends, and COPY text encoding of
-//! decoded rows. These must stay far above the servers' own throughput.
+//! cut into the ~row-sized chunks a server sends, the upsert merge of a
+//! source and a target stream keyed on a numeric id, and COPY text encoding
+//! of decoded rows. These must stay far above the servers' own throughput.
 
 use branchsync::driver::postgres::binary_copy::{BranchInjector, TupleCounter, SIGNATURE};
+use branchsync::driver::postgres::binary_key::{numeric_binary, KeyLayout};
+use branchsync::driver::postgres::merge::KeyMerge;
 use branchsync::driver::postgres::text_copy::{branch_prefix, push_row};
 use branchsync::driver::Value;
 use chrono::NaiveDate;
@@ -96,6 +99,75 @@ fn binary(c: &mut Criterion) {
     g.finish();
 }
 
+/// A key-ordered c_invoiceline-like stream: numeric id, numeric amounts,
+/// text, timestamps; every `change_every`-th row with another amount.
+fn keyed_stream(change_every: Option<u64>) -> Vec<u8> {
+    let mut s = SIGNATURE.to_vec();
+    s.extend_from_slice(&[0; 8]);
+    for i in 0..TUPLES as u64 {
+        let changed = change_every.is_some_and(|n| i % n == 0);
+        let id = numeric_binary(&(1_000_000 + i).to_string()).unwrap();
+        let amount = numeric_binary(if changed { "13.50" } else { "12.50" }).unwrap();
+        let text = format!("Invoice line {i}");
+        let fields: [Option<&[u8]>; 8] = [
+            Some(&id),
+            Some(&[0, 1, 0, 0, 0, 0, 0, 0, 0, 11][..]),
+            Some(b"Y"),
+            Some(&[0, 2, 180, 7, 55, 144, 24, 0][..]),
+            if i % 4 == 0 { None } else { Some(text.as_bytes()) },
+            Some(&amount),
+            Some(&[0, 2, 0, 0, 0, 0, 0, 2, 0, 60, 19, 136][..]),
+            Some(&[0, 2, 180, 7, 55, 144, 24, 0][..]),
+        ];
+        s.extend_from_slice(&(fields.len() as i16).to_be_bytes());
+        for f in fields {
+            match f {
+                None => s.extend_from_slice(&(-1i32).to_be_bytes()),
+                Some(v) => {
+                    s.extend_from_slice(&(v.len() as i32).to_be_bytes());
+                    s.extend_from_slice(v);
+                }
+            }
+        }
+    }
+    s.extend_from_slice(&(-1i16).to_be_bytes());
+    s
+}
+
+fn merge(c: &mut Criterion) {
+    let target = keyed_stream(None);
+    let types = [
+        "numeric(10,0)",
+        "numeric(10,0)",
+        "character(1)",
+        "timestamp without time zone",
+        "character varying(255)",
+        "numeric",
+        "numeric",
+        "timestamp without time zone",
+    ];
+    let names = ["id", "client", "active", "created", "text", "amount", "net", "updated"];
+    let columns: Vec<(&str, &str)> = names.into_iter().zip(types).collect();
+    let layout = KeyLayout::new(&columns, &["id".to_owned()]).unwrap();
+    let mut g = c.benchmark_group("upsert_merge");
+    g.throughput(Throughput::Bytes(target.len() as u64));
+    for (name, source) in [
+        ("unchanged_1mib_chunks", target.clone()),
+        ("5pct_changed_1mib_chunks", keyed_stream(Some(20))),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut m = KeyMerge::new(layout.clone(), &target[..], 1 << 20, Vec::new());
+                for chunk in source.chunks(1 << 20) {
+                    m.write_all(chunk).unwrap();
+                }
+                black_box(m.finish().unwrap().0)
+            })
+        });
+    }
+    g.finish();
+}
+
 fn text(c: &mut Criterion) {
     let date = NaiveDate::from_ymd_opt(2024, 4, 1)
         .unwrap()
@@ -142,5 +214,5 @@ fn push_rows(buf: &mut Vec<u8>, prefix: &[u8], rows: &[Vec<Value>]) {
     }
 }
 
-criterion_group!(benches, binary, text);
+criterion_group!(benches, binary, merge, text);
 criterion_main!(benches);

@@ -15,3 +15,5 @@ mod modes;
 mod perf;
 #[path = "driver_postgres/schema.rs"]
 mod schema;
+#[path = "driver_postgres/merge.rs"]
+mod merge;

@@ -55,17 +55,23 @@ struct Dbs {
 
 impl Drop for Dbs {
     fn drop(&mut self) {
-        fixture::drop_db(&self.admin, "branchsync_bench_src");
-        fixture::drop_db(&self.admin, "branchsync_bench_dst");
+        fixture::drop_db(&self.admin, &db_name("src"));
+        fixture::drop_db(&self.admin, &db_name("dst"));
     }
+}
+
+/// The benchmark's own database for `role`: named after this process, so
+/// that two benchmarks on one server do not drop each other's data.
+fn db_name(role: &str) -> String {
+    format!("branchsync_bench_{role}_{}", std::process::id())
 }
 
 /// Run the benchmark.
 pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let dbs = Dbs {
         admin: opts.pg.clone(),
-        src: fixture::recreate_db(&opts.pg, "branchsync_bench_src")?,
-        dst: fixture::recreate_db(&opts.pg, "branchsync_bench_dst")?,
+        src: fixture::recreate_db(&opts.pg, &db_name("src"))?,
+        dst: fixture::recreate_db(&opts.pg, &db_name("dst"))?,
     };
     eprintln!("Generating {} rows of c_invoiceline…", opts.rows);
     let mut src = fixture::connect(&dbs.src)?;

@@ -84,6 +84,11 @@ pub trait RowSink {
     fn pg_binary(&mut self) -> Option<&mut dyn std::io::Write> {
         None
     }
+    /// Would the sink like the rows sorted by [`ReadRequest::key`]? A
+    /// source that can sort cheaply then does (wrappers must pass it on).
+    fn wants_key_order(&self) -> bool {
+        false
+    }
 }
 
 /// Where rows with a NULL key go (with the reason).

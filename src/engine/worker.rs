@@ -288,4 +288,8 @@ impl RowSink for CountingSink<'_, '_> {
     fn pg_binary(&mut self) -> Option<&mut dyn std::io::Write> {
         self.inner.pg_binary()
     }
+
+    fn wants_key_order(&self) -> bool {
+        self.inner.wants_key_order()
+    }
 }

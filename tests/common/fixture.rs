@@ -53,10 +53,15 @@ impl Fixture {
             self.engine, self.central.url
         );
         for (name, db) in &self.branches {
-            s += &format!("[[connection]]\nname = \"{name}\"\ndriver = \"postgres\"\nurl = \"{}\"\n\n", db.url);
+            s += &format!(
+                "[[connection]]\nname = \"{name}\"\ndriver = \"postgres\"\nurl = \"{}\"\n\n",
+                db.url
+            );
         }
         for (name, url) in &self.extra {
-            s += &format!("[[connection]]\nname = \"{name}\"\ndriver = \"postgres\"\nurl = \"{url}\"\n\n");
+            s += &format!(
+                "[[connection]]\nname = \"{name}\"\ndriver = \"postgres\"\nurl = \"{url}\"\n\n"
+            );
         }
         s += &format!(
             "[[table]]\nmodel = \"AdOrg\"\nsource = \"ad_org\"\nkey = [\"ad_org_id\"]\nmode = \"full\"\nfrom = \"{}\"\n\n",
@@ -136,7 +141,19 @@ impl Fixture {
 
     /// (connection, table, status, records_processed, records_skipped, completed_at, retry_count, error)
     #[allow(clippy::type_complexity)]
-    pub fn progress(&self, batch: &str) -> Vec<(String, String, String, i64, i64, Option<String>, i64, Option<String>)> {
+    pub fn progress(
+        &self,
+        batch: &str,
+    ) -> Vec<(
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        Option<String>,
+        i64,
+        Option<String>,
+    )> {
         let j = self.journal();
         let mut stmt = j
             .prepare(
@@ -146,7 +163,16 @@ impl Fixture {
             .unwrap();
         let rows = stmt
             .query_map([batch], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
             })
             .unwrap();
         rows.map(Result::unwrap).collect()
@@ -185,7 +211,6 @@ pub fn signal(child: &Child, sig: i32) {
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
-
 
 impl Fixture {
     /// Rewrites the config file written by [`Fixture::write_config`] (e.g. to

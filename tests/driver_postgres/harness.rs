@@ -144,6 +144,10 @@ impl RowSink for Spy<'_> {
         }
         w
     }
+
+    fn wants_key_order(&self) -> bool {
+        self.inner.wants_key_order()
+    }
 }
 
 /// One table copy, described as the engine would.

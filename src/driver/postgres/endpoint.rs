@@ -1,15 +1,14 @@
 //! One configured PostgreSQL server: its connection settings, a lazily
 //! filled r2d2 pool (a dead branch never blocks start-up), and the
 //! [`Session`] a source or target works in (a pooled connection plus what
-//! cancelling it needs).
+//! cancelling it needs). TLS (`sslmode`) is decided in [`super::tls`].
 
 use super::errors::{io_error, pg_error};
-use crate::config::{redact_url, EngineConfig, ServerConfig, SslMode};
+use super::tls::{self, Manager, Tls};
+use crate::config::{redact_url, EngineConfig, ServerConfig};
 use crate::driver::{CancelHandle, DriverError, ErrorKind, Result};
-use postgres::config::SslMode as PgSslMode;
-use postgres::{CancelToken, Client, NoTls};
+use postgres::{CancelToken, Client};
 use r2d2::{ManageConnection, Pool, PooledConnection};
-use r2d2_postgres::PostgresConnectionManager;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,29 +17,30 @@ use std::time::{Duration, Instant};
 /// How often a session waiting for a connection looks at connect errors.
 const POLL: Duration = Duration::from_millis(50);
 
-/// Connection settings for `server`, password included (never printed).
-pub fn client_config(server: &ServerConfig, engine: &EngineConfig) -> Result<postgres::Config> {
+/// Connection settings for `server`, password included (never printed),
+/// and its TLS side.
+pub fn client_config(
+    server: &ServerConfig,
+    engine: &EngineConfig,
+) -> Result<(postgres::Config, Tls)> {
     let name = &server.name;
-    let mut config = postgres::Config::from_str(&server.url).map_err(|e| {
+    let not_a_url = |why: String| {
         DriverError::other(format!(
-            "{name}: the url {} is not a PostgreSQL connection URL ({e}); expected postgres://user@host:5432/database",
+            "{name}: the url {} is not a PostgreSQL connection URL ({why}); expected postgres://user@host:5432/database",
             redact_url(&server.url)
         ))
-    })?;
-    let tls_wanted = match server.sslmode {
-        Some(SslMode::Require) => Some("require"),
-        Some(SslMode::VerifyFull) => Some("verify-full"),
-        Some(SslMode::Disable) => None,
-        None if config.get_ssl_mode() == PgSslMode::Require => Some("require"),
-        None => None,
     };
-    if let Some(mode) = tls_wanted {
-        return Err(DriverError::other(format!(
-            "{name}: sslmode {mode} asks for TLS, which this version of branchsync does not support yet; \
-             it refuses to fall back to plaintext. Use sslmode = \"disable\" only on a trusted network or a tunnel"
-        )));
-    }
-    config.ssl_mode(PgSslMode::Disable);
+    // sslmode/sslrootcert are taken out first: the client library knows
+    // neither verify-full nor sslrootcert.
+    let Some((url, in_url)) = tls::split(&server.url) else {
+        return Err(match postgres::Config::from_str(&server.url) {
+            Err(e) => not_a_url(e.to_string()),
+            Ok(_) => not_a_url("a parameter cannot be read: check its quotes and %-escapes".into()),
+        });
+    };
+    let mut config = postgres::Config::from_str(&url).map_err(|e| not_a_url(e.to_string()))?;
+    let tls = Tls::for_server(server, &in_url)?;
+    config.ssl_mode(tls.pg_ssl_mode());
     let password = server.resolve_password().map_err(|e| {
         DriverError::new(
             ErrorKind::Auth,
@@ -66,7 +66,7 @@ pub fn client_config(server: &ServerConfig, engine: &EngineConfig) -> Result<pos
         .keepalives_idle(Duration::from_secs(60))
         .keepalives_interval(Duration::from_secs(10))
         .keepalives_retries(6);
-    Ok(config)
+    Ok((config, tls))
 }
 
 /// A pooled client. `poisoned` keeps a connection that was cancelled (or
@@ -101,7 +101,8 @@ impl ConnectLog {
 }
 
 pub struct PgManager {
-    inner: PostgresConnectionManager<NoTls>,
+    inner: Manager,
+    tls: Tls,
     name: Arc<str>,
     /// `connecting to user@host:port/database` (no password).
     connecting: String,
@@ -153,7 +154,10 @@ impl ManageConnection for PgManager {
                 poisoned: false,
             }),
             Err(e) => {
-                let err = pg_error(&e, &self.name, &self.connecting, false);
+                let err = self
+                    .tls
+                    .failure(&e, &self.name, &self.connecting)
+                    .unwrap_or_else(|| pg_error(&e, &self.name, &self.connecting, false));
                 if !err.kind.is_retryable() {
                     *self.log.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(err.clone());
                 }
@@ -178,6 +182,7 @@ impl ManageConnection for PgManager {
 /// The pool of one server.
 pub struct PgPool {
     pub name: Arc<str>,
+    pub tls: Tls,
     pool: Pool<PgManager>,
     log: Arc<ConnectLog>,
     connect_timeout: Duration,
@@ -186,13 +191,14 @@ pub struct PgPool {
 impl PgPool {
     /// A pool of at most `max_size` connections; nothing connects yet.
     pub fn new(server: &ServerConfig, engine: &EngineConfig, max_size: u32) -> Result<PgPool> {
-        let config = client_config(server, engine)?;
+        let (config, tls) = client_config(server, engine)?;
         let name: Arc<str> = Arc::from(server.name.as_str());
         let log = Arc::new(ConnectLog::default());
         let connect_timeout = engine.connect_timeout.0.max(Duration::from_millis(100));
         let manager = PgManager {
             connecting: format!("connecting to {}", where_to(&config)),
-            inner: PostgresConnectionManager::new(config, NoTls),
+            inner: tls.manager(config),
+            tls: tls.clone(),
             name: name.clone(),
             log: log.clone(),
         };
@@ -204,6 +210,7 @@ impl PgPool {
             .build_unchecked(manager);
         Ok(PgPool {
             name,
+            tls,
             pool,
             log,
             connect_timeout,
@@ -218,7 +225,7 @@ impl PgPool {
         let deadline = start + self.connect_timeout;
         loop {
             match self.pool.get_timeout(POLL) {
-                Ok(conn) => return Ok(Session::new(conn, self.name.clone())),
+                Ok(conn) => return Ok(Session::new(conn, self.name.clone(), self.tls.clone())),
                 Err(e) => {
                     if let Some(err) = self.log.since(start) {
                         return Err(err);
@@ -246,16 +253,19 @@ pub struct Session {
     pub server: Arc<str>,
     cancelled: Arc<AtomicBool>,
     token: CancelToken,
+    /// Cancel requests go out the way the session came in.
+    tls: Tls,
 }
 
 impl Session {
-    fn new(conn: PooledConnection<PgManager>, server: Arc<str>) -> Session {
+    fn new(conn: PooledConnection<PgManager>, server: Arc<str>, tls: Tls) -> Session {
         let token = conn.client.cancel_token();
         Session {
             conn,
             server,
             cancelled: Arc::new(AtomicBool::new(false)),
             token,
+            tls,
         }
     }
 
@@ -273,9 +283,10 @@ impl Session {
     pub fn cancel_handle(&self) -> CancelHandle {
         let flag = self.cancelled.clone();
         let token = self.token.clone();
+        let tls = self.tls.clone();
         Arc::new(move || {
             flag.store(true, Ordering::SeqCst);
-            let _ = token.cancel_query(NoTls);
+            tls.cancel(&token);
         })
     }
 
@@ -285,6 +296,7 @@ impl Session {
             server: self.server.clone(),
             cancelled: self.cancelled.clone(),
             token: self.token.clone(),
+            tls: self.tls.clone(),
         }
     }
 
@@ -325,6 +337,7 @@ pub struct ErrCtx {
     pub server: Arc<str>,
     cancelled: Arc<AtomicBool>,
     token: CancelToken,
+    tls: Tls,
 }
 
 impl ErrCtx {
@@ -353,7 +366,7 @@ impl ErrCtx {
     /// copy failed) without calling it a user cancel. Poison the session's
     /// connection afterwards: the request may arrive late.
     pub fn abort_statement(&self) {
-        let _ = self.token.cancel_query(NoTls);
+        self.tls.cancel(&self.token);
     }
 }
 

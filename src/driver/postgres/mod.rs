@@ -1,19 +1,29 @@
 //! The `postgres` driver (SPEC §7): source and target. Sessions come from a
 //! lazily filled r2d2 pool per server; reads run in one repeatable-read
 //! snapshot; writes run in one transaction fed by COPY, in binary straight
-//! from the source when both sides have the same column types.
+//! from the source when both sides have the same column types. Links use
+//! TLS (rustls) per `sslmode`: `disable` (also when unset, in the config and
+//! the url alike), `require` or `verify-full`, never a silent plaintext
+//! fallback; see [`tls`].
 
 pub mod binary_copy;
+pub mod binary_key;
 mod compat;
 mod copy_sink;
 mod ddl;
+mod diff_spool;
 mod endpoint;
 mod errors;
 pub mod ident;
+pub mod merge;
+mod merge_sink;
 mod schema;
 mod source;
 mod target;
 pub mod text_copy;
+mod tls;
+pub mod tuple_frame;
+mod upsert;
 
 use super::{Endpoint, Result, ServerInfo, Source, Target};
 use crate::config::{EngineConfig, ServerConfig};
@@ -62,7 +72,7 @@ impl Endpoint for PgEndpoint {
         let row = r.map_err(|e| session.err(&e, "reading the server version"))?;
         Ok(ServerInfo {
             version: row.get(0),
-            tls: None,
+            tls: self.pool.tls.state(session.client()),
         })
     }
 }

@@ -140,10 +140,16 @@ impl PgSource {
         let mut parts = keys_present;
         parts.extend(since);
         let filter = where_clause(&parts);
+        let order = if sink.wants_key_order() && !req.key.is_empty() {
+            format!(" ORDER BY {}", quote_list(req.key.iter().map(String::as_str)))
+        } else {
+            String::new()
+        };
         if let Some(writer) = sink.pg_binary() {
             let cols = quote_list(req.columns.iter().map(|c| c.name.as_str()));
-            let sql =
-                format!("COPY (SELECT {cols} FROM {table}{filter}) TO STDOUT (FORMAT binary)");
+            let sql = format!(
+                "COPY (SELECT {cols} FROM {table}{filter}{order}) TO STDOUT (FORMAT binary)"
+            );
             return self.copy_binary(&sql, writer, &doing);
         }
         let sql = format!(

@@ -1,22 +1,19 @@
 //! Writing a branch's rows into the central table in one transaction:
 //! `full` replaces the branch's slice with one COPY; `upsert` and
-//! `incremental` COPY into a temporary staging table and merge it with one
-//! `INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM`, so rows
-//! identical to the target are counted as skipped and not rewritten.
+//! `incremental` write only new and changed rows, counting rows identical
+//! to the target as skipped (see [`super::upsert`]).
 
 use super::copy_sink::CopySink;
 use super::ddl;
 use super::endpoint::Session;
 use super::errors::cancelled;
-use super::ident::{quote_ident, quote_list, quote_table, safe_type_name};
+use super::ident::{quote_ident, quote_list, quote_table};
 use super::schema::{self, DIALECT};
+use super::upsert::Upsert;
 use crate::config::Mode;
 use crate::driver::{
     CancelHandle, DriverError, Feed, Result, Target, Value, WriteOutcome, WritePlan,
 };
-
-/// The staging table of upserts (temporary: one per session, dropped at commit).
-const STAGE: &str = "branchsync_stage";
 
 pub struct PgTarget {
     session: Session,
@@ -26,15 +23,6 @@ impl PgTarget {
     pub fn new(session: Session) -> PgTarget {
         PgTarget { session }
     }
-}
-
-/// Types without an equality operator are compared as text.
-fn compare_as_text(target_type: &str) -> bool {
-    let base = target_type.trim_end_matches("[]");
-    matches!(
-        base,
-        "json" | "xml" | "point" | "line" | "lseg" | "box" | "path" | "polygon" | "circle"
-    )
 }
 
 impl PgTarget {
@@ -107,121 +95,16 @@ impl PgTarget {
                     skipped: 0,
                 })
             }
-            Mode::Upsert | Mode::Incremental => {
-                if plan.key.is_empty() {
-                    return Err(DriverError::schema(format!(
-                        "{named}: mode {} needs a key; set `key` in the [[table]] entry",
-                        plan.mode.as_str()
-                    )));
-                }
-                let mut defs = Vec::with_capacity(types.len());
-                for (c, t) in plan.columns.iter().zip(&types) {
-                    if !safe_type_name(t) {
-                        return Err(DriverError::schema(format!(
-                            "{named}: column {:?} has a type name that cannot be used: {t:?}",
-                            c.name
-                        )));
-                    }
-                    defs.push(format!("{} {t}", quote_ident(&c.name)));
-                }
-                let stage = format!("pg_temp.{}", quote_ident(STAGE));
-                self.session.exec(
-                    &format!(
-                        "CREATE TEMP TABLE {} ({}) ON COMMIT DROP",
-                        quote_ident(STAGE),
-                        defs.join(", ")
-                    ),
-                    doing,
-                )?;
-                let copy = format!("COPY {stage} ({cols}) FROM STDIN");
-                let client = self.session.client();
-                let mut sink = CopySink::new(
-                    client,
-                    ctx,
-                    doing.to_owned(),
-                    copy,
-                    binary_ok,
-                    None,
-                    plan.columns.len(),
-                );
-                feed(&mut sink)?;
-                let staged = sink.finish()?;
-                let written = self.merge(plan, table, &stage, &types, doing)?;
-                Ok(WriteOutcome {
-                    processed: staged,
-                    skipped: staged.saturating_sub(written),
-                })
+            Mode::Upsert | Mode::Incremental => Upsert {
+                plan,
+                table,
+                types: &types,
+                binary_ok,
+                doing,
+                named: &named,
             }
+            .run(&mut self.session, feed),
         }
-    }
-
-    /// Inserts new and updates changed rows from the staging table; returns
-    /// the rows written.
-    fn merge(
-        &mut self,
-        plan: &WritePlan,
-        table: &str,
-        stage: &str,
-        types: &[String],
-        doing: &str,
-    ) -> Result<u64> {
-        let cols = quote_list(plan.columns.iter().map(|c| c.name.as_str()));
-        let key: Vec<&str> = plan
-            .branch
-            .map(|(b, _)| b)
-            .into_iter()
-            .chain(plan.key.iter().map(String::as_str))
-            .collect();
-        let rest: Vec<(&str, &str)> = plan
-            .columns
-            .iter()
-            .zip(types)
-            .filter(|(c, _)| !plan.key.contains(&c.name))
-            .map(|(c, t)| (c.name.as_str(), t.as_str()))
-            .collect();
-        let action = if rest.is_empty() {
-            "DO NOTHING".to_owned()
-        } else {
-            let set = rest
-                .iter()
-                .map(|(c, _)| format!("{0} = EXCLUDED.{0}", quote_ident(c)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let side = |alias: &str| {
-                rest.iter()
-                    .map(|(c, t)| {
-                        let cast = if compare_as_text(t) { "::text" } else { "" };
-                        format!("{alias}.{}{cast}", quote_ident(c))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            format!(
-                "DO UPDATE SET {set} WHERE ({}) IS DISTINCT FROM ({})",
-                side("t"),
-                side("EXCLUDED")
-            )
-        };
-        let conflict = quote_list(key);
-        let r = match plan.branch {
-            Some((b, name)) => {
-                let sql = format!(
-                    "INSERT INTO {table} AS t ({}, {cols}) SELECT $1, {cols} FROM {stage} ON CONFLICT ({conflict}) {action}",
-                    quote_ident(b)
-                );
-                self.session.client().execute(sql.as_str(), &[&name])
-            }
-            None => {
-                let sql = format!(
-                    "INSERT INTO {table} AS t ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({conflict}) {action}"
-                );
-                self.session.client().execute(sql.as_str(), &[])
-            }
-        };
-        r.map_err(|e| {
-            self.session
-                .err(&e, &format!("{doing} (merging the staged rows)"))
-        })
     }
 }
 

@@ -1,0 +1,352 @@
+//! TLS to a PostgreSQL server (SPEC §3 `sslmode`), with rustls and its
+//! `ring` crypto provider, so that branch links over the open internet are
+//! encrypted and, with `verify-full`, authenticated:
+//!
+//! - `disable` — plaintext. Also what applies when `sslmode` is set neither
+//!   as a config key nor in the url.
+//! - `require` — TLS or no connection; the server's certificate is not
+//!   checked (like libpq's `require`): safe from eavesdropping, not from an
+//!   impostor.
+//! - `verify-full` — TLS with the certificate chain checked against
+//!   `sslrootcert` (a PEM file of CA certificates) or, without it, the
+//!   system's root certificates (the platform store as read by
+//!   `rustls-native-certs`: `/etc/ssl/certs`, or `SSL_CERT_FILE` /
+//!   `SSL_CERT_DIR` when set), and the url's host name checked against the
+//!   certificate's names.
+//!
+//! There is no silent fallback to plaintext: a server that refuses TLS fails
+//! the connection in both TLS modes, and libpq's `allow`/`prefer` are refused.
+//! `sslmode=` and `sslrootcert=` may also be written in the url; the config
+//! keys win when both are set. Cancel requests go out through the same
+//! connector as the session they cancel.
+
+mod trust;
+mod url_params;
+
+use crate::config::{ServerConfig, SslMode};
+use crate::driver::{DriverError, ErrorKind, Result};
+use postgres::config::SslMode as PgSslMode;
+use postgres::{CancelToken, Client, NoTls};
+use r2d2::ManageConnection;
+use r2d2_postgres::PostgresConnectionManager;
+use rustls::CertificateError;
+use std::error::Error as _;
+use std::path::PathBuf;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+pub use url_params::{split, UrlTls};
+
+/// The TLS side of one server: the `sslmode` in force and what connects.
+#[derive(Clone)]
+pub struct Tls {
+    pub mode: SslMode,
+    /// Where verify-full's trusted CAs come from, for messages.
+    roots: String,
+    rustls: Option<MakeRustlsConnect>,
+}
+
+/// The r2d2 manager of a pool, plaintext or rustls.
+pub enum Manager {
+    Plain(PostgresConnectionManager<NoTls>),
+    Rustls(PostgresConnectionManager<MakeRustlsConnect>),
+}
+
+impl Manager {
+    pub fn connect(&self) -> std::result::Result<Client, postgres::Error> {
+        match self {
+            Manager::Plain(m) => m.connect(),
+            Manager::Rustls(m) => m.connect(),
+        }
+    }
+}
+
+/// The config's spelling of a mode.
+pub fn label(mode: SslMode) -> &'static str {
+    match mode {
+        SslMode::Disable => "disable",
+        SslMode::Require => "require",
+        SslMode::VerifyFull => "verify-full",
+    }
+}
+
+impl Tls {
+    /// The TLS settings of `server`: its `sslmode`/`sslrootcert` keys, else
+    /// those written in its url (`in_url`), else `disable`.
+    pub fn for_server(server: &ServerConfig, in_url: &UrlTls) -> Result<Tls> {
+        let name = &server.name;
+        let (mode, from) = match (server.sslmode, in_url.sslmode.as_deref()) {
+            (Some(mode), _) => (mode, "the sslmode key"),
+            (None, Some(text)) => (mode_in_url(name, text)?, "the url"),
+            (None, None) => (SslMode::Disable, "the default"),
+        };
+        let rootcert = match (&server.sslrootcert, &in_url.sslrootcert) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(path)) => Some(PathBuf::from(path)),
+            (None, None) => None,
+        };
+        if rootcert.is_some() && mode != SslMode::VerifyFull {
+            return Err(DriverError::other(format!(
+                "{name}: sslrootcert is only used with sslmode verify-full, but sslmode is {} (from {from}); \
+                 set sslmode = \"verify-full\", or remove sslrootcert",
+                label(mode)
+            )));
+        }
+        let (rustls, roots) = match mode {
+            SslMode::Disable => (None, String::new()),
+            SslMode::Require => (Some(trust::any_certificate(name)?), String::new()),
+            SslMode::VerifyFull => {
+                let (config, roots) = trust::verified(name, rootcert.as_deref())?;
+                (Some(config), roots)
+            }
+        };
+        Ok(Tls {
+            mode,
+            roots,
+            rustls: rustls.map(MakeRustlsConnect::new),
+        })
+    }
+
+    /// What the client library must do before the startup message: TLS is
+    /// `Require`d (never `Prefer`, which would fall back to plaintext).
+    pub fn pg_ssl_mode(&self) -> PgSslMode {
+        match self.mode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Require | SslMode::VerifyFull => PgSslMode::Require,
+        }
+    }
+
+    /// The pool manager for `config` with this connector.
+    pub fn manager(&self, config: postgres::Config) -> Manager {
+        match &self.rustls {
+            None => Manager::Plain(PostgresConnectionManager::new(config, NoTls)),
+            Some(tls) => Manager::Rustls(PostgresConnectionManager::new(config, tls.clone())),
+        }
+    }
+
+    /// Asks the server to cancel the statement running under `token`, over
+    /// the same kind of connection as the session's. Best effort: the caller
+    /// also stops on its own flag.
+    pub fn cancel(&self, token: &CancelToken) {
+        let _ = match &self.rustls {
+            None => token.cancel_query(NoTls),
+            Some(tls) => token.cancel_query(tls.clone()),
+        };
+    }
+
+    /// The TLS state of a live session for `check`: `verify-full (TLSv1.3,
+    /// TLS_AES_256_GCM_SHA384)` as the server sees it, `None` when plaintext.
+    pub fn state(&self, client: &mut Client) -> Option<String> {
+        let sql = "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+        match client.query_opt(sql, &[]) {
+            Ok(Some(row)) => {
+                if !row.try_get::<_, bool>(0).unwrap_or(false) {
+                    return None;
+                }
+                let text = |i| row.try_get::<_, Option<String>>(i).ok().flatten();
+                let details: Vec<String> = [text(1), text(2)].into_iter().flatten().collect();
+                Some(format!("{} ({})", label(self.mode), details.join(", ")))
+            }
+            // The session's own setting, when the server cannot say.
+            _ => (self.mode != SslMode::Disable).then(|| label(self.mode).to_owned()),
+        }
+    }
+
+    /// The error for a TLS failure of `e`, met while `doing`, in words an
+    /// operator can act on; `None` when `e` is not a TLS refusal or a
+    /// certificate/handshake problem (a link cut mid-handshake stays a
+    /// connection error, retried). These failures are not retried: another
+    /// attempt meets the same certificate.
+    pub fn failure(&self, e: &postgres::Error, server: &str, doing: &str) -> Option<DriverError> {
+        if self.mode == SslMode::Disable || !e.to_string().starts_with("error performing TLS") {
+            return None;
+        }
+        let cause = e.source()?;
+        let problem = match rustls_error(cause) {
+            Some(r) => self.handshake_problem(r),
+            None if cause.to_string().contains("does not support TLS") => {
+                "the server does not accept TLS connections, and branchsync never falls back to plaintext; \
+                 turn ssl on at the server, or set sslmode = \"disable\" for this connection if the network is trusted"
+                    .to_owned()
+            }
+            None => return None,
+        };
+        Some(DriverError::new(
+            ErrorKind::Other,
+            format!(
+                "{server}: {doing}: TLS (sslmode {}) failed: {problem}",
+                label(self.mode)
+            ),
+        ))
+    }
+
+    fn handshake_problem(&self, e: &rustls::Error) -> String {
+        use rustls::Error as E;
+        use CertificateError as C;
+        match e {
+            E::InvalidCertificate(C::UnknownIssuer) => format!(
+                "the server's certificate is not signed by a CA in {} ({e}); \
+                 set sslrootcert to the CA certificate that issued the server's certificate",
+                self.roots
+            ),
+            E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+                format!(
+                    "the server's certificate is not valid for the host name in the url ({e}); \
+                     connect with a host name the certificate holds, or have the certificate reissued for this name"
+                )
+            }
+            E::InvalidCertificate(
+                C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
+            ) => format!(
+                "the server's certificate is outside its validity period ({e}); \
+                 renew the server's certificate, or check this machine's clock"
+            ),
+            E::InvalidCertificate(_) => format!(
+                "the server's certificate was rejected ({e}); check the certificate the server presents, and {}",
+                self.roots
+            ),
+            _ => format!(
+                "the TLS handshake failed ({e}); check the server's ssl settings \
+                 (ssl_cert_file, ssl_min_protocol_version)"
+            ),
+        }
+    }
+}
+
+/// A url's `sslmode=` value: only the three modes of the config key.
+fn mode_in_url(name: &str, text: &str) -> Result<SslMode> {
+    match text {
+        "disable" => Ok(SslMode::Disable),
+        "require" => Ok(SslMode::Require),
+        "verify-full" => Ok(SslMode::VerifyFull),
+        "allow" | "prefer" => Err(DriverError::other(format!(
+            "{name}: sslmode={text} in the url may fall back to plaintext, which branchsync never does; \
+             use sslmode=require or sslmode=verify-full (or sslmode=disable on a trusted network)"
+        ))),
+        "verify-ca" => Err(DriverError::other(format!(
+            "{name}: sslmode=verify-ca in the url is not supported; use sslmode=verify-full, \
+             which also checks the host name, or sslmode=require"
+        ))),
+        _ => Err(DriverError::other(format!(
+            "{name}: sslmode={text:?} in the url is not a TLS mode; expected disable, require or verify-full"
+        ))),
+    }
+}
+
+/// The rustls error inside a TLS failure (the transport wraps it in an
+/// `io::Error`).
+fn rustls_error<'a>(mut e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(r) = e.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(r) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(r);
+        }
+        e = e.source()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(mode: Option<SslMode>, root: Option<&str>, url: &str) -> ServerConfig {
+        let mut s: ServerConfig =
+            toml::from_str(&format!("driver = \"postgres\"\nurl = {url:?}\n")).unwrap();
+        s.name = "pgsql_lmp".into();
+        s.sslmode = mode;
+        s.sslrootcert = root.map(PathBuf::from);
+        s
+    }
+
+    fn tls_of(s: &ServerConfig) -> Result<Tls> {
+        let (_, in_url) = split(&s.url).unwrap();
+        Tls::for_server(s, &in_url)
+    }
+
+    #[test]
+    fn the_key_wins_over_the_url_and_unset_means_disable() {
+        let cases = [
+            (None, "postgres://h/db", SslMode::Disable),
+            (None, "postgres://h/db?sslmode=require", SslMode::Require),
+            (
+                Some(SslMode::Disable),
+                "postgres://h/db?sslmode=require",
+                SslMode::Disable,
+            ),
+            (
+                Some(SslMode::Require),
+                "postgres://h/db?sslmode=disable",
+                SslMode::Require,
+            ),
+            (
+                Some(SslMode::Require),
+                "host=h sslmode=prefer",
+                SslMode::Require,
+            ),
+        ];
+        for (key, url, want) in cases {
+            let tls = tls_of(&server(key, None, url)).unwrap();
+            assert_eq!(tls.mode, want, "{key:?} {url}");
+            assert_eq!(tls.rustls.is_some(), want != SslMode::Disable);
+        }
+    }
+
+    #[test]
+    fn fallback_modes_in_the_url_are_refused() {
+        for (url, words) in [
+            ("postgres://h/db?sslmode=prefer", "fall back to plaintext"),
+            ("host=h sslmode=allow", "fall back to plaintext"),
+            ("postgres://h/db?sslmode=verify-ca", "verify-full"),
+            (
+                "postgres://h/db?sslmode=on",
+                "expected disable, require or verify-full",
+            ),
+        ] {
+            let err = tls_of(&server(None, None, url)).err().unwrap();
+            assert!(err.message.starts_with("pgsql_lmp: "), "{err}");
+            assert!(err.message.contains(words), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_root_certificate_needs_verify_full() {
+        let url = "postgres://h/db?sslmode=require&sslrootcert=/tmp/ca.pem";
+        let err = tls_of(&server(None, None, url)).err().unwrap();
+        assert!(err.message.contains("sslrootcert"), "{err}");
+        assert!(err.message.contains("from the url"), "{err}");
+    }
+
+    #[test]
+    fn unusable_root_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        for (path, words) in [
+            (&missing, "cannot be read"),
+            (&junk, "holds no certificate"),
+        ] {
+            let s = server(
+                Some(SslMode::VerifyFull),
+                Some(path.to_str().unwrap()),
+                "postgres://h/db",
+            );
+            let err = tls_of(&s).err().unwrap();
+            assert!(err.message.contains(&path.display().to_string()), "{err}");
+            assert!(err.message.contains(words), "{err}");
+        }
+    }
+
+    #[test]
+    fn verify_full_without_a_file_uses_the_system_roots() {
+        let s = server(Some(SslMode::VerifyFull), None, "postgres://h/db");
+        let tls = tls_of(&s).unwrap();
+        assert_eq!(tls.roots, "the system's root certificates");
+        assert_eq!(tls.pg_ssl_mode(), PgSslMode::Require);
+    }
+}
