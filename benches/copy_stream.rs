@@ -114,7 +114,11 @@ fn keyed_stream(change_every: Option<u64>) -> Vec<u8> {
             Some(&[0, 1, 0, 0, 0, 0, 0, 0, 0, 11][..]),
             Some(b"Y"),
             Some(&[0, 2, 180, 7, 55, 144, 24, 0][..]),
-            if i % 4 == 0 { None } else { Some(text.as_bytes()) },
+            if i % 4 == 0 {
+                None
+            } else {
+                Some(text.as_bytes())
+            },
             Some(&amount),
             Some(&[0, 2, 0, 0, 0, 0, 0, 2, 0, 60, 19, 136][..]),
             Some(&[0, 2, 180, 7, 55, 144, 24, 0][..]),
@@ -146,7 +150,9 @@ fn merge(c: &mut Criterion) {
         "numeric",
         "timestamp without time zone",
     ];
-    let names = ["id", "client", "active", "created", "text", "amount", "net", "updated"];
+    let names = [
+        "id", "client", "active", "created", "text", "amount", "net", "updated",
+    ];
     let columns: Vec<(&str, &str)> = names.into_iter().zip(types).collect();
     let layout = KeyLayout::new(&columns, &["id".to_owned()]).unwrap();
     let mut g = c.benchmark_group("upsert_merge");

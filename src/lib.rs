@@ -11,5 +11,6 @@ pub mod exit;
 pub mod journal;
 pub mod logging;
 pub mod notify;
+pub mod out;
 pub mod report;
 pub mod serve;

@@ -79,12 +79,18 @@ impl Log for Logger {
 /// Set up logging once per process (later calls keep the first logger).
 /// Terminal level: info (`-q`: warn, `-v`: debug, `-vv`: trace); the file
 /// gets at least info. `RUST_LOG` refines both.
-pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<(), std::io::Error> {
+pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> anyhow::Result<()> {
     let file = match file {
         Some(p) => {
+            let fail = |e: std::io::Error| {
+                anyhow::anyhow!(
+                    "cannot open the log file {} (config key [log] file): {e}. Make its folder writable by the user that runs branchsync, or change [log] file",
+                    p.display()
+                )
+            };
             if let Some(dir) = p.parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)?;
+                    std::fs::create_dir_all(dir).map_err(fail)?;
                 }
             }
             let mut opts = std::fs::OpenOptions::new();
@@ -94,7 +100,7 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<(), std::io
                 use std::os::unix::fs::OpenOptionsExt;
                 opts.mode(0o600);
             }
-            Some(Mutex::new(opts.open(p)?))
+            Some(Mutex::new(opts.open(p).map_err(fail)?))
         }
         None => None,
     };

@@ -7,7 +7,8 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(outcome) => exit::to_exit_code(outcome.code()),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr().lock(), "error: {err:#}");
             exit::to_exit_code(exit::code_for_error(&err))
         }
     }

@@ -191,7 +191,12 @@ fn sync_hostile(cases: &[Case], null_key_table: Option<&str>) -> usize {
             }
         }
         let out = fx.run(&["sync-all", "--tables", &tables]);
-        assert_eq!(code(&out), 0, "round {round}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let error = stderr
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or("");
+        assert_eq!(code(&out), 0, "round {round}: sync-all failed: {error}");
         let mut central = fx.central.client();
         for (name, db) in &fx.branches {
             let mut src = db.client();

@@ -65,9 +65,9 @@ impl Args {
                 self.reps.max(1),
             )?;
             if self.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                crate::say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{}", bench::render(&report));
+                crate::say!("{}", bench::render(&report));
             }
             return Ok(Outcome::Success);
         }
@@ -79,9 +79,9 @@ impl Args {
             threads: self.threads.max(1),
         })?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            crate::say!("{}", serde_json::to_string_pretty(&report)?);
         } else {
-            println!("{}", bench::render(&report));
+            crate::say!("{}", bench::render(&report));
         }
         Ok(Outcome::Success)
     }

@@ -98,7 +98,7 @@ impl Args {
         let paint = Paint::for_stdout();
         let scrub = Scrubber::new(servers.iter().map(|(s, _)| s));
         let timeout = config.engine.connect_timeout.0;
-        println!(
+        crate::say!(
             "Config {}: valid ({}, {})",
             config.path.display(),
             crate::report::format::count_of(config.connections.len() as i64, "connection"),
@@ -121,7 +121,7 @@ impl Args {
                 format!("connection {}", server.name)
             };
             let url = scrub.apply(&redact_url(&server.url));
-            println!("\n{title} ({}) {url}", server.driver);
+            crate::say!("\n{title} ({}) {url}", server.driver);
             let lines = await_report(&rx, started + timeout + GRACE, &config.engine);
             for line in lines {
                 let text = scrub.apply(&line.text);
@@ -130,30 +130,30 @@ impl Args {
                     Level::Note => ("·", Tint::Gray),
                     Level::Bad => ("✗", Tint::Red),
                 };
-                println!("  {} {text}", paint.text(mark, tint));
+                crate::say!("  {} {text}", paint.text(mark, tint));
                 if line.level == Level::Bad {
                     problems.push(format!("{}: {text}", server.name));
                 }
             }
         }
 
-        println!();
+        crate::say!();
         if problems.is_empty() {
-            println!(
+            crate::say!(
                 "{} all {} servers reachable, every table found",
                 paint.text("✓", Tint::Green),
                 servers.len()
             );
             Ok(Outcome::Success)
         } else {
-            println!(
+            crate::say!(
                 "{} {} problem{} found:",
                 paint.text("✗", Tint::Red),
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" }
             );
             for p in &problems {
-                println!("  - {p}");
+                crate::say!("  - {p}");
             }
             Ok(Outcome::Failed)
         }

@@ -37,14 +37,14 @@ impl Args {
         let prepared = demo::prepare(&self.dir, self.branches, self.rows)
             .context("cannot build the demo folder")?;
         if !global.quiet {
-            println!(
+            crate::say!(
                 "Generated {} branch databases ({} rows) in {} in {:.2}s",
                 prepared.branches.len(),
                 thousands(prepared.rows as i64),
                 prepared.layout.branches_dir().display(),
                 started.elapsed().as_secs_f64()
             );
-            println!("Wrote {}\n", prepared.layout.config().display());
+            crate::say!("Wrote {}\n", prepared.layout.config().display());
         }
         let demo_global = Global {
             config: Some(prepared.layout.config()),
@@ -52,7 +52,7 @@ impl Args {
             quiet: global.quiet,
         };
         let outcome = super::sync_all::Args::default().run(&demo_global)?;
-        println!();
+        crate::say!();
         let status = super::status::Args {
             batch_id: None,
             latest: true,

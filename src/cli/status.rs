@@ -118,11 +118,13 @@ pub(super) fn explain_damage(err: anyhow::Error) -> anyhow::Error {
     let damaged = err
         .chain()
         .find_map(|cause| match cause.downcast_ref::<JournalError>() {
-            Some(JournalError::Sql { path, source })
-                if matches!(
-                    source.sqlite_error_code(),
-                    Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-                ) =>
+            Some(JournalError::Sql {
+                path,
+                cause: source,
+            }) if matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ) =>
             {
                 Some((path.clone(), source.to_string()))
             }

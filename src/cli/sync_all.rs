@@ -61,17 +61,17 @@ pub(super) fn print_plan(
     resume: Option<&str>,
 ) -> anyhow::Result<Outcome> {
     if let Some(id) = resume {
-        println!("Dry run: would resume batch {id} with its stored options (nothing written).");
+        crate::say!("Dry run: would resume batch {id} with its stored options (nothing written).");
         return Ok(Outcome::Success);
     }
     let jobs = plan::plan(config, opts)?;
-    println!(
+    crate::say!(
         "Dry run: {} tables would be synced (nothing written).",
         jobs.len()
     );
     for j in &jobs {
         let t = j.table(config);
-        println!(
+        crate::say!(
             "  step {}  {:<20} {:<24} {:<12} -> {}",
             j.step,
             j.connection,

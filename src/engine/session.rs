@@ -41,7 +41,7 @@ impl<'c> SyncSession<'c> {
         self.journal()
             .create_batch(&batch_id, &options_json, &rows)?;
         self.lock.set_holder(Some(&batch_id))?;
-        println!("Created new batch: {batch_id}");
+        crate::say!("Created new batch: {batch_id}");
         let threads = opts.threads.unwrap_or(self.config.engine.threads);
         self.execute(&batch_id, &jobs, threads, 0, jobs.len() as u64)
     }
@@ -54,7 +54,7 @@ impl<'c> SyncSession<'c> {
             .batch(batch_id)?
             .ok_or_else(|| JournalError::UnknownBatch(batch_id.to_owned()))?;
         if batch.status == BatchStatus::Completed {
-            println!("Batch {batch_id} is already completed; nothing to resume.");
+            crate::say!("Batch {batch_id} is already completed; nothing to resume.");
             return Ok(Outcome::Success);
         }
         let opts: SyncOptions = serde_json::from_str(&batch.command_options).unwrap_or_default();
@@ -68,8 +68,8 @@ impl<'c> SyncSession<'c> {
                 )
             })
             .count();
-        println!("Resuming batch: {batch_id}");
-        println!("Progress: {done}/{} tables completed", rows.len());
+        crate::say!("Resuming batch: {batch_id}");
+        crate::say!("Progress: {done}/{} tables completed", rows.len());
         self.journal().reopen_batch(batch_id)?;
         self.lock.set_holder(Some(batch_id))?;
         let mut jobs = Vec::new();
@@ -78,9 +78,10 @@ impl<'c> SyncSession<'c> {
                 r.status,
                 ProgressStatus::Completed | ProgressStatus::Skipped
             ) {
-                println!(
+                crate::say!(
                     "⏭ Skipping {} from {} (already completed)",
-                    r.model_name, r.connection_name
+                    r.model_name,
+                    r.connection_name
                 );
                 continue;
             }
@@ -125,7 +126,7 @@ impl<'c> SyncSession<'c> {
             j.reopen_batch(batch_id)?;
         }
         self.lock.set_holder(Some(batch_id))?;
-        println!("Syncing into batch: {batch_id}");
+        crate::say!("Syncing into batch: {batch_id}");
         let all = self.journal().progress_rows(batch_id, false)?;
         let done = all
             .iter()
@@ -174,8 +175,8 @@ impl<'c> SyncSession<'c> {
         };
         let rows = j.progress_rows(batch_id, false)?;
         let records: i64 = rows.iter().map(|r| r.records_processed).sum();
-        println!();
-        println!(
+        crate::say!();
+        crate::say!(
             "Batch {batch_id} {}: {}/{} tables completed, {} failed, {} records, {:.1}s",
             b.status,
             b.completed_tables,
@@ -185,7 +186,7 @@ impl<'c> SyncSession<'c> {
             b.duration_seconds.unwrap_or(0.0)
         );
         for r in rows.iter().filter(|r| r.status == ProgressStatus::Failed) {
-            println!(
+            crate::say!(
                 "  ✗ {} from {}: {}",
                 r.model_name,
                 r.connection_name,
@@ -193,7 +194,7 @@ impl<'c> SyncSession<'c> {
             );
         }
         if b.status != BatchStatus::Completed {
-            println!("Resume with: branchsync sync-all --resume={batch_id}");
+            crate::say!("Resume with: branchsync sync-all --resume={batch_id}");
         }
         Ok(())
     }
@@ -213,7 +214,7 @@ impl SyncSession<'_> {
     pub fn resume_all(&mut self) -> anyhow::Result<Outcome> {
         let ids = resumable_batches(&self.journal())?;
         if ids.is_empty() {
-            println!("Nothing to resume.");
+            crate::say!("Nothing to resume.");
             return Ok(Outcome::Success);
         }
         let mut worst = Outcome::Success;

@@ -40,7 +40,7 @@ fn open_lock_file(path: &Path) -> Result<File> {
     }
     opts.open(path).map_err(|source| JournalError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: super::IoCause(source),
     })
 }
 
@@ -64,7 +64,10 @@ impl RunLock {
                     })
                 }
                 Err(TryLockError::Error(source)) => {
-                    return Err(JournalError::Io { path, source });
+                    return Err(JournalError::Io {
+                        path,
+                        cause: super::IoCause(source),
+                    });
                 }
             }
         }
@@ -83,7 +86,7 @@ impl RunLock {
         let text = serde_json::to_string(&holder).unwrap_or_default();
         let io = |source| JournalError::Io {
             path: self.path.clone(),
-            source,
+            cause: super::IoCause(source),
         };
         self.file.set_len(0).map_err(io)?;
         self.file.seek(SeekFrom::Start(0)).map_err(io)?;

@@ -36,28 +36,20 @@ const APPLICATION_ID: i64 = 0x4253_594e;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("cannot open the journal {path}: {source}. Check that its folder exists and is writable (config key [journal] path)")]
+    #[error("cannot open the journal {path}: {cause}. Check that its folder exists and is writable (config key [journal] path)")]
     Open {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        /// Shown in the message (not chained, so it is printed once).
+        cause: SqlCause,
     },
     #[error("{path} is not a branchsync journal ({reason}); it was left untouched. Point [journal] path at a new file, or move this one away")]
     Foreign { path: PathBuf, reason: String },
     #[error("the journal {path} was written by a newer branchsync (schema version {found}, this one knows {SCHEMA_VERSION}); upgrade branchsync")]
     TooNew { path: PathBuf, found: i64 },
-    #[error("journal {path}: {source}")]
-    Sql {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("cannot create {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("journal {path}: {cause}{}", sql_hint(&cause.0))]
+    Sql { path: PathBuf, cause: SqlCause },
+    #[error("cannot create {path}: {cause}{}", io_hint(&cause.0))]
+    Io { path: PathBuf, cause: IoCause },
     #[error("another sync is running: batch {}, pid {}, host {} (lock file {}). Wait for it to finish, or watch it with `branchsync sync-status --latest`", .holder.batch_id.as_deref().unwrap_or("?"), .holder.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()), .holder.host.as_deref().unwrap_or("?"), .lock_path.display())]
     LockHeld {
         lock_path: PathBuf,
@@ -68,6 +60,71 @@ pub enum JournalError {
 }
 
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+/// An SQLite error carried inside a journal error's message. It is not the
+/// error's `source()`, so a report prints it once, not twice.
+#[derive(Debug)]
+pub struct SqlCause(pub rusqlite::Error);
+
+/// An I/O error carried inside a journal error's message (see [`SqlCause`]).
+#[derive(Debug)]
+pub struct IoCause(pub std::io::Error);
+
+impl std::fmt::Display for SqlCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::fmt::Display for IoCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<rusqlite::Error> for SqlCause {
+    fn from(e: rusqlite::Error) -> Self {
+        SqlCause(e)
+    }
+}
+
+impl From<std::io::Error> for IoCause {
+    fn from(e: std::io::Error) -> Self {
+        IoCause(e)
+    }
+}
+
+impl SqlCause {
+    pub fn sqlite_error_code(&self) -> Option<rusqlite::ErrorCode> {
+        self.0.sqlite_error_code()
+    }
+}
+
+/// What the operator can do about an SQLite failure.
+fn sql_hint(e: &rusqlite::Error) -> &'static str {
+    use rusqlite::ErrorCode::*;
+    match e.sqlite_error_code() {
+        Some(ReadOnly) | Some(CannotOpen) | Some(PermissionDenied) => {
+            ". Make the journal file and its folder writable by the user that runs branchsync (config key [journal] path)"
+        }
+        Some(DiskFull) | Some(SystemIoFailure) | Some(TooBig) => {
+            ". Free space on the journal's file system (or move [journal] path), then resume the batch"
+        }
+        Some(DatabaseBusy) | Some(DatabaseLocked) => ". Another process keeps the journal busy; try again",
+        _ => "",
+    }
+}
+
+/// What the operator can do about an I/O failure.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            ". Make the folder writable by the user that runs branchsync, or point [journal] path elsewhere"
+        }
+        std::io::ErrorKind::StorageFull => ". Free space on that file system",
+        _ => "",
+    }
+}
 
 /// An open journal.
 pub struct Journal {
@@ -87,7 +144,7 @@ impl Journal {
             if !dir.as_os_str().is_empty() && !dir.exists() {
                 std::fs::create_dir_all(dir).map_err(|source| JournalError::Io {
                     path: dir.to_path_buf(),
-                    source,
+                    cause: IoCause(source),
                 })?;
             }
         }
@@ -104,7 +161,7 @@ impl Journal {
         )
         .map_err(|source| JournalError::Open {
             path: path.to_path_buf(),
-            source,
+            cause: SqlCause(source),
         })?;
         let mut journal = Journal {
             conn,
@@ -123,7 +180,7 @@ impl Journal {
         if !path.exists() {
             let conn = Connection::open_in_memory().map_err(|source| JournalError::Open {
                 path: path.to_path_buf(),
-                source,
+                cause: SqlCause(source),
             })?;
             let mut journal = Journal {
                 conn,
@@ -143,7 +200,7 @@ impl Journal {
     fn sql_err(&self, source: rusqlite::Error) -> JournalError {
         JournalError::Sql {
             path: self.path.clone(),
-            source,
+            cause: SqlCause(source),
         }
     }
 
@@ -260,7 +317,7 @@ impl Journal {
 fn sql_err_at(path: &Path, source: rusqlite::Error) -> JournalError {
     JournalError::Sql {
         path: path.to_path_buf(),
-        source,
+        cause: SqlCause(source),
     }
 }
 
@@ -270,12 +327,12 @@ fn check_header(path: &Path) -> Result<std::fs::File> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).map_err(|source| JournalError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: IoCause(source),
     })?;
     let mut header = [0u8; 16];
     let n = f.read(&mut header).map_err(|source| JournalError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: IoCause(source),
     })?;
     if n == 0 {
         return Ok(f);
@@ -309,7 +366,7 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
         .map(|_| ())
         .map_err(|source| JournalError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: IoCause(source),
         })
 }
 

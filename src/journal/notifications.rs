@@ -75,7 +75,7 @@ impl Journal {
             .map(|_| ())
             .map_err(|source| JournalError::Sql {
                 path: self.path.clone(),
-                source,
+                cause: super::SqlCause(source),
             })
     }
 
@@ -83,7 +83,7 @@ impl Journal {
     pub fn notifications(&self, batch_id: &str) -> Result<Vec<NotificationRow>> {
         let err = |source| JournalError::Sql {
             path: self.path.clone(),
-            source,
+            cause: super::SqlCause(source),
         };
         let mut stmt = self
             .conn

@@ -96,7 +96,7 @@ impl Journal {
     ) -> Result<Vec<T>> {
         let err = |source| JournalError::Sql {
             path: self.path.clone(),
-            source,
+            cause: super::SqlCause(source),
         };
         let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
         let rows = stmt.query_map(params, map).map_err(err)?;
@@ -233,7 +233,7 @@ impl Journal {
         let path = self.path.clone();
         let err = |source| JournalError::Sql {
             path: path.clone(),
-            source,
+            cause: super::SqlCause(source),
         };
         let tx = self.conn.transaction().map_err(err)?;
         let mut n = 0;
@@ -307,7 +307,7 @@ impl Journal {
         let path = self.path.clone();
         let err = |source| JournalError::Sql {
             path: path.clone(),
-            source,
+            cause: super::SqlCause(source),
         };
         let tx = self
             .conn

@@ -19,7 +19,7 @@ impl Journal {
         let path = self.path.clone();
         let err = |source| JournalError::Sql {
             path: path.clone(),
-            source,
+            cause: super::SqlCause(source),
         };
         let tx = self
             .conn

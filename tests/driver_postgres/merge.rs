@@ -73,12 +73,18 @@ fn upsert_merge_writes_only_new_and_changed_rows() {
 
     let run = sync(&*src, &*dst, &job).unwrap();
     assert!(run.binary);
-    assert_eq!((run.outcome.processed, run.outcome.skipped), (total as u64, 0));
+    assert_eq!(
+        (run.outcome.processed, run.outcome.skipped),
+        (total as u64, 0)
+    );
     count_inserts(&central, "m_line");
 
     // Another branch's first run: an empty slice, every row staged.
     let run = sync(&*src_jkt, &*dst, &job_jkt).unwrap();
-    assert_eq!((run.outcome.processed, run.outcome.skipped), (total as u64, 0));
+    assert_eq!(
+        (run.outcome.processed, run.outcome.skipped),
+        (total as u64, 0)
+    );
     assert_eq!(inserts(&central), total);
     let want_jkt = hash(&jkt, "m_line", LINE_COLS, None);
 
@@ -88,7 +94,11 @@ fn upsert_merge_writes_only_new_and_changed_rows() {
         (run.outcome.processed, run.outcome.skipped),
         (total as u64, total as u64)
     );
-    assert_eq!(inserts(&central), 0, "identical rows must not reach the target");
+    assert_eq!(
+        inserts(&central),
+        0,
+        "identical rows must not reach the target"
+    );
 
     // One byte of text, a size change, NULL <-> value, new keys between and
     // around the old ones, and keys deleted at the source (kept: upsert).
@@ -113,7 +123,11 @@ fn upsert_merge_writes_only_new_and_changed_rows() {
         (run.outcome.processed, run.outcome.skipped),
         (total as u64, (total - changed) as u64)
     );
-    assert_eq!(inserts(&central), changed, "only new and changed rows are written");
+    assert_eq!(
+        inserts(&central),
+        changed,
+        "only new and changed rows are written"
+    );
     let kept = scalar_i64(
         &central,
         "SELECT count(*) FROM m_line WHERE branch = 'pgsql_lmp' AND id IN (9999, 123456789.123456789)",
@@ -124,7 +138,10 @@ fn upsert_merge_writes_only_new_and_changed_rows() {
         hash(&central, "lmp_now", LINE_COLS, None),
         hash(&lmp, "m_line", LINE_COLS, None)
     );
-    assert_eq!(hash(&central, "m_line", LINE_COLS, Some("pgsql_jkt")), want_jkt);
+    assert_eq!(
+        hash(&central, "m_line", LINE_COLS, Some("pgsql_jkt")),
+        want_jkt
+    );
 
     let run = sync(&*src, &*dst, &job).unwrap();
     assert_eq!(run.outcome.skipped, total as u64);
@@ -147,7 +164,9 @@ fn multi_column_keys_merge_in_key_order() {
     let n = scalar_i64(&src_db, "SELECT count(*) FROM m_pair") as u64;
     sync(&*src, &*dst, &job).unwrap();
     count_inserts(&central, "m_pair");
-    central.exec("ALTER TABLE m_pair DROP CONSTRAINT m_pair_pkey, ADD PRIMARY KEY (branch, line, day, org)");
+    central.exec(
+        "ALTER TABLE m_pair DROP CONSTRAINT m_pair_pkey, ADD PRIMARY KEY (branch, line, day, org)",
+    );
 
     let run = sync(&*src, &*dst, &job).unwrap();
     assert_eq!((run.outcome.processed, run.outcome.skipped), (n, n));
@@ -198,7 +217,9 @@ fn other_key_types_and_single_source_tables_still_upsert() {
          CREATE TRIGGER count_ins BEFORE INSERT ON m_single FOR EACH ROW EXECUTE FUNCTION count_ins();",
     );
     inserts(&central);
-    src_db.exec("UPDATE m_single SET val = NULL WHERE id = 300; INSERT INTO m_single VALUES (0, 'zero')");
+    src_db.exec(
+        "UPDATE m_single SET val = NULL WHERE id = 300; INSERT INTO m_single VALUES (0, 'zero')",
+    );
     let run = sync(&*src, &*dst, &single).unwrap();
     assert_eq!((run.outcome.processed, run.outcome.skipped), (301, 299));
     assert_eq!(inserts(&central), 2);
@@ -248,7 +269,11 @@ fn the_binary_numeric_order_is_the_servers() {
             assert_eq!(ours, v, "{text}");
         }
         if let Some(p) = &prev {
-            let want = if equal { Ordering::Equal } else { Ordering::Less };
+            let want = if equal {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            };
             assert_eq!(compare_numeric(p, &v), want, "before {text}");
         }
         prev = Some(v);

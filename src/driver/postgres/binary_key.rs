@@ -31,7 +31,11 @@ impl KeyType {
             None => name.to_owned(),
         };
         match base.trim() {
-            "smallint" | "integer" | "bigint" | "date" | "timestamp without time zone"
+            "smallint"
+            | "integer"
+            | "bigint"
+            | "date"
+            | "timestamp without time zone"
             | "timestamp with time zone" => Some(KeyType::Int),
             "numeric" => Some(KeyType::Numeric),
             "uuid" => Some(KeyType::Bytes),

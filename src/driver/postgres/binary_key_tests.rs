@@ -52,11 +52,7 @@ fn numerics_sort_by_value() {
     ];
     for (i, a) in sorted.iter().enumerate() {
         for (j, b) in sorted.iter().enumerate() {
-            assert_eq!(
-                compare_numeric(&num(a), &num(b)),
-                i.cmp(&j),
-                "{a} vs {b}"
-            );
+            assert_eq!(compare_numeric(&num(a), &num(b)), i.cmp(&j), "{a} vs {b}");
         }
     }
 }
@@ -71,7 +67,11 @@ fn equal_values_with_other_scales_are_equal() {
         ("10000", "10000.0000"),
         ("NaN", "NaN"),
     ] {
-        assert_eq!(compare_numeric(&num(a), &num(b)), Ordering::Equal, "{a} = {b}");
+        assert_eq!(
+            compare_numeric(&num(a), &num(b)),
+            Ordering::Equal,
+            "{a} = {b}"
+        );
     }
 }
 
@@ -87,19 +87,31 @@ fn unnormalized_digits_compare_by_value() {
 #[test]
 fn malformed_numerics_still_compare() {
     assert_eq!(compare_numeric(&[1, 2], &[1, 3]), Ordering::Less);
-    assert_eq!(compare_numeric(&[0, 9, 0, 0, 0, 0, 0, 0], &num("1")), [0, 9].cmp(&[0, 1]));
+    assert_eq!(
+        compare_numeric(&[0, 9, 0, 0, 0, 0, 0, 0], &num("1")),
+        [0, 9].cmp(&[0, 1])
+    );
 }
 
 #[test]
 fn integers_of_each_width() {
     let k = KeyType::Int;
-    assert_eq!(k.compare(&(-1i16).to_be_bytes(), &1i16.to_be_bytes()), Ordering::Less);
-    assert_eq!(k.compare(&(-5i32).to_be_bytes(), &(-6i32).to_be_bytes()), Ordering::Greater);
+    assert_eq!(
+        k.compare(&(-1i16).to_be_bytes(), &1i16.to_be_bytes()),
+        Ordering::Less
+    );
+    assert_eq!(
+        k.compare(&(-5i32).to_be_bytes(), &(-6i32).to_be_bytes()),
+        Ordering::Greater
+    );
     assert_eq!(
         k.compare(&i64::MIN.to_be_bytes(), &i64::MAX.to_be_bytes()),
         Ordering::Less
     );
-    assert_eq!(k.compare(&7i64.to_be_bytes(), &7i64.to_be_bytes()), Ordering::Equal);
+    assert_eq!(
+        k.compare(&7i64.to_be_bytes(), &7i64.to_be_bytes()),
+        Ordering::Equal
+    );
     let u = KeyType::Bytes;
     assert_eq!(u.compare(&[0x80; 16], &[0x7f; 16]), Ordering::Greater);
 }
@@ -142,7 +154,11 @@ fn tuple(fields: &[Option<&[u8]>]) -> Vec<u8> {
 
 #[test]
 fn layouts_find_and_order_multi_column_keys() {
-    let cols = [("name", "text"), ("org", "integer"), ("id", "numeric(10,0)")];
+    let cols = [
+        ("name", "text"),
+        ("org", "integer"),
+        ("id", "numeric(10,0)"),
+    ];
     let key = ["id".to_owned(), "org".to_owned()];
     let layout = KeyLayout::new(&cols, &key).unwrap();
     assert_eq!(layout.keys, vec![(2, KeyType::Numeric), (1, KeyType::Int)]);

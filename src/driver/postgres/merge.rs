@@ -239,8 +239,7 @@ impl<R: BufRead, D: DiffSink> KeyMerge<R, D> {
 impl<R: BufRead, D: DiffSink> Write for KeyMerge<R, D> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let mut rest = data;
-        if self.phase != Phase::Done && (!self.pending.is_empty() || self.phase == Phase::Header)
-        {
+        if self.phase != Phase::Done && (!self.pending.is_empty() || self.phase == Phase::Header) {
             let used = self.complete_pending(rest)?;
             rest = &rest[used..];
         }

@@ -178,7 +178,14 @@ fn fixture() -> (Vec<Row>, Vec<Row>, Vec<u8>) {
 #[test]
 fn identical_rows_are_skipped_and_the_rest_passed_on() {
     let (source, target, want) = fixture();
-    let (counts, diff) = run(&stream(&source), &stream(&target), 1 << 20, 1 << 20, 1 << 20).unwrap();
+    let (counts, diff) = run(
+        &stream(&source),
+        &stream(&target),
+        1 << 20,
+        1 << 20,
+        1 << 20,
+    )
+    .unwrap();
     assert_eq!(
         counts,
         MergeCounts {
@@ -195,9 +202,19 @@ fn identical_rows_are_skipped_and_the_rest_passed_on() {
 fn byte_by_byte_chunks_give_the_same_result() {
     let (source, target, want) = fixture();
     let (s, t) = (stream(&source), stream(&target));
-    for (sc, tc, cap) in [(1, 1, 64), (1, 1 << 20, 64), (1 << 20, 1, 64), (3, 7, 100), (17, 5, 1 << 16)] {
+    for (sc, tc, cap) in [
+        (1, 1, 64),
+        (1, 1 << 20, 64),
+        (1 << 20, 1, 64),
+        (3, 7, 100),
+        (17, 5, 1 << 16),
+    ] {
         let (counts, diff) = run(&s, &t, sc, tc, cap).unwrap();
-        assert_eq!((counts.identical, counts.differing), (4, 7), "chunks {sc}/{tc}");
+        assert_eq!(
+            (counts.identical, counts.differing),
+            (4, 7),
+            "chunks {sc}/{tc}"
+        );
         assert_eq!(diff, want, "chunks {sc}/{tc}");
     }
 }
@@ -225,7 +242,9 @@ fn empty_streams() {
 
 #[test]
 fn a_source_out_of_order_loses_speed_not_rows() {
-    let target: Vec<Row> = (1..=20).map(|i| row(i, Some("t"), Some(i as i32))).collect();
+    let target: Vec<Row> = (1..=20)
+        .map(|i| row(i, Some("t"), Some(i as i32)))
+        .collect();
     let mut source = target.clone();
     source.reverse();
     source[3].name = Some("changed".into());
@@ -250,7 +269,9 @@ fn broken_input_is_an_error() {
     assert!(e.to_string().contains("without its trailer"), "{e}");
 
     let mut three = plain_header().to_vec();
-    three.extend_from_slice(&[0, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+    three.extend_from_slice(&[
+        0, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+    ]);
     three.extend_from_slice(&[0xff, 0xff]);
     let e = run(&three, &stream(&[]), 100, 100, 64).unwrap_err();
     assert!(e.to_string().contains("3 fields where 4"), "{e}");
@@ -266,7 +287,10 @@ fn broken_input_is_an_error() {
 
 #[test]
 fn the_layout_orders_numeric_then_integer() {
-    assert_eq!(layout().keys, vec![(1, KeyType::Numeric), (3, KeyType::Int)]);
+    assert_eq!(
+        layout().keys,
+        vec![(1, KeyType::Numeric), (3, KeyType::Int)]
+    );
 }
 
 fn arb_rows() -> impl Strategy<Value = BTreeMap<(i64, i32), (Option<String>, Option<i32>)>> {

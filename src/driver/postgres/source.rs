@@ -8,6 +8,7 @@ use super::endpoint::Session;
 use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_literal, quote_table};
 use super::schema::{self, decode_cast, native_or_kind_type, DEFAULT_SCHEMA};
+use super::upsert::SORT_OFF;
 use crate::driver::{
     CancelHandle, Column, ColumnKind, DriverError, ReadRequest, RejectSink, Result, RowSink,
     Source, TableSchema, Value,
@@ -141,7 +142,13 @@ impl PgSource {
         parts.extend(since);
         let filter = where_clause(&parts);
         let order = if sink.wants_key_order() && !req.key.is_empty() {
-            format!(" ORDER BY {}", quote_list(req.key.iter().map(String::as_str)))
+            // An index on the key gives the order; a sort of a large table
+            // would spill to disk.
+            self.session.exec(SORT_OFF, &doing)?;
+            format!(
+                " ORDER BY {}",
+                quote_list(req.key.iter().map(String::as_str))
+            )
         } else {
             String::new()
         };

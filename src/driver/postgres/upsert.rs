@@ -25,6 +25,11 @@ use std::io::Write;
 /// The staging table (temporary: one per session, dropped at commit).
 const STAGE: &str = "branchsync_stage";
 
+/// Prefer index order to sorting, for the rest of the transaction.
+pub const SORT_OFF: &str = "SET LOCAL enable_sort = off";
+/// Back to the configured planner setting.
+pub const SORT_DEFAULT: &str = "SET LOCAL enable_sort TO DEFAULT";
+
 /// Types without an equality operator are compared as text.
 fn compare_as_text(target_type: &str) -> bool {
     let base = target_type.trim_end_matches("[]");
@@ -168,6 +173,10 @@ impl Upsert<'_> {
             self.table,
             self.slice_filter()
         );
+        // The key index gives the rows in order; a table loaded since its
+        // last ANALYZE can look small enough to the planner for a sort,
+        // which spills to disk on a large slice.
+        session.exec(SORT_OFF, self.doing)?;
         let stage = StagePlan {
             create: create.clone(),
             copy: format!("COPY {} ({}) FROM STDIN", self.stage(), self.cols()),
@@ -198,6 +207,7 @@ impl Upsert<'_> {
                 return Err(e);
             }
         };
+        session.exec(SORT_DEFAULT, self.doing)?;
         match merged {
             Merged::Nothing => Ok(WriteOutcome::default()),
             Merged::Staged(staged) => {
