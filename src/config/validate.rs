@@ -74,18 +74,17 @@ impl Checker<'_> {
         }
     }
 
-    /// A column or table name: non-empty, no quotes or control characters.
+    /// A column or table name: non-empty, no surrounding spaces, no control
+    /// characters. Quotes are fine: every identifier is quoted when used.
     fn ident(&self, section: Section, key: &str, value: &str, what: &str) -> Check {
         let bad = value.trim().is_empty()
             || value.trim() != value
-            || value
-                .chars()
-                .any(|c| c.is_control() || c == '"' || c == '`');
+            || value.chars().any(|c| c.is_control());
         if bad {
             return Err(self.fail(
                 section,
                 Some(key),
-                format!("{value:?} is not a usable {what} name; expected a name like \"m_product_id\" (no surrounding spaces, quotes or control characters)"),
+                format!("{value:?} is not a usable {what} name; expected a name like \"m_product_id\" (no surrounding spaces or control characters)"),
             ));
         }
         Ok(())

@@ -77,6 +77,41 @@ impl Cancel {
 
 static CURRENT: OnceLock<Mutex<Option<Arc<Cancel>>>> = OnceLock::new();
 static SIGNALS: AtomicU64 = AtomicU64::new(0);
+/// Run when the copies do not stop within [`GRACE`] of a signal (a copy
+/// blocked on a link that went silent cannot be cancelled): records the
+/// batch `interrupted`; then the process exits 130.
+static ON_STUCK: Mutex<Option<Box<dyn Fn() + Send>>> = Mutex::new(None);
+/// How long in-flight copies get to roll back after a stop before the
+/// process exits anyway.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Set (or clear, with None: the run ended) what to do when the run does not
+/// stop in time.
+pub fn set_on_stuck(hook: Option<Box<dyn Fn() + Send>>) {
+    if let Ok(mut h) = ON_STUCK.lock() {
+        *h = hook;
+    }
+}
+
+/// After [`GRACE`], if the run has not ended: run `first` (when given), then
+/// the registered hook, and exit with `code`.
+pub fn start_grace_timer(code: i32, first: Option<Box<dyn FnOnce() + Send>>) {
+    std::thread::spawn(move || {
+        std::thread::sleep(GRACE);
+        let hook = ON_STUCK.lock().ok().and_then(|mut h| h.take());
+        if let Some(hook) = hook {
+            eprintln!(
+                "Copies did not stop within {}s of the stop: exiting; the journal records where the batch stands.",
+                GRACE.as_secs()
+            );
+            if let Some(first) = first {
+                first();
+            }
+            hook();
+            std::process::exit(code);
+        }
+    });
+}
 
 /// Route SIGINT/SIGTERM to `cancel` (installs the handler once per process).
 pub fn install_signal_handler(cancel: Arc<Cancel>) {
@@ -88,6 +123,7 @@ pub fn install_signal_handler(cancel: Arc<Cancel>) {
                 std::process::exit(130);
             }
             eprintln!("\nInterrupted: stopping, rolling back in-flight tables (Ctrl+C again to exit at once)…");
+            start_grace_timer(130, None);
             if let Some(slot) = CURRENT.get() {
                 if let Ok(c) = slot.lock() {
                     if let Some(c) = c.as_ref() {

@@ -61,8 +61,33 @@ pub fn execute(
 
     let cancel = Arc::new(Cancel::default());
     cancel::install_signal_handler(cancel.clone());
+    let (journal_path, id) = (
+        journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .path()
+            .to_path_buf(),
+        batch_id.to_owned(),
+    );
+    let hook_path = journal_path.clone();
+    cancel::set_on_stuck(Some(Box::new(move || {
+        // A second connection: the run's own may be held by a stuck worker.
+        if let Ok(mut j) = Journal::open(&hook_path) {
+            let failed = j
+                .progress_rows(&id, true)
+                .map(|r| !r.is_empty())
+                .unwrap_or(false);
+            let status = if failed {
+                BatchStatus::Failed
+            } else {
+                BatchStatus::Interrupted
+            };
+            let _ = j.finish_batch(&id, status);
+        }
+    })));
     let progress = progress::Progress::new(total, already_done);
     let journal_error = Mutex::new(None);
+    let attempts = Mutex::new(HashMap::new());
     let ctx = RunContext {
         config,
         batch_id,
@@ -74,6 +99,7 @@ pub fn execute(
         retries: config.engine.retries,
         backoff: config.engine.retry_backoff.0,
         journal_error: &journal_error,
+        attempts: &attempts,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -81,21 +107,37 @@ pub fn execute(
         .build()
         .map_err(|e| EngineError::Pool(e.to_string()))?;
 
-    for step in [1, 2] {
-        let step_jobs: Vec<&Job> = jobs.iter().filter(|j| j.step == step).collect();
-        if step_jobs.is_empty() || cancel.is_cancelled() {
-            continue;
-        }
-        pool.install(|| {
-            step_jobs.par_iter().with_max_len(1).for_each(|job| {
-                let end = ctx.run_job(job);
-                if end != JobEnd::Pending {
-                    progress.table_done(end == JobEnd::Failed);
-                }
-            })
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let stall_limit = stall_limit(config);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            watchdog(
+                &done,
+                &attempts,
+                stall_limit,
+                &cancel,
+                &journal_path,
+                batch_id,
+            )
         });
-    }
+        for step in [1, 2] {
+            let step_jobs: Vec<&Job> = jobs.iter().filter(|j| j.step == step).collect();
+            if step_jobs.is_empty() || cancel.is_cancelled() {
+                continue;
+            }
+            pool.install(|| {
+                step_jobs.par_iter().with_max_len(1).for_each(|job| {
+                    let end = ctx.run_job(job);
+                    if end != JobEnd::Pending {
+                        progress.table_done(end == JobEnd::Failed);
+                    }
+                })
+            });
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
     progress.finish();
+    cancel::set_on_stuck(None);
 
     if let Some(e) = journal_error
         .lock()
@@ -124,4 +166,59 @@ pub fn execute(
     };
     j.finish_batch(batch_id, status)?;
     Ok(status)
+}
+
+/// The longest one attempt of a table copy can take while its links work:
+/// every statement is bounded by `statement_timeout` at the server, and the
+/// source and target statements of a copy overlap. Longer means a link went
+/// silent with its TCP session still open (which no timeout of the client
+/// library sees).
+fn stall_limit(config: &Config) -> std::time::Duration {
+    config.engine.statement_timeout.0 * 2
+        + config.engine.connect_timeout.0
+        + std::time::Duration::from_secs(2)
+}
+
+/// Watches in-flight attempts; a stalled one stops the run: the others are
+/// cancelled (rolled back, pending again), the stalled table is recorded
+/// `failed`, and the process exits 1 after the grace period (its blocked
+/// thread cannot be woken).
+fn watchdog(
+    done: &std::sync::atomic::AtomicBool,
+    attempts: &Mutex<HashMap<(String, String), std::time::Instant>>,
+    limit: std::time::Duration,
+    cancel: &Arc<Cancel>,
+    journal_path: &std::path::Path,
+    batch_id: &str,
+) {
+    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let stalled = attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(_, started)| started.elapsed() > limit)
+            .map(|(k, _)| k.clone());
+        let Some((conn, table)) = stalled else {
+            continue;
+        };
+        let msg = format!(
+            "no answer from {conn} for over {}s while copying {table}: the link stalled with its connection still open. Check the network path to {conn}, then resume the batch",
+            limit.as_secs()
+        );
+        log::error!(
+            "SyncAll: Final retry failed - Manual sync required for {table} from {conn}: {msg}"
+        );
+        let (path, id) = (journal_path.to_path_buf(), batch_id.to_owned());
+        cancel::start_grace_timer(
+            1,
+            Some(Box::new(move || {
+                if let Ok(mut j) = Journal::open(&path) {
+                    let _ = j.fail_progress(&id, &conn, &table, &msg);
+                }
+            })),
+        );
+        cancel.cancel();
+        return;
+    }
 }

@@ -27,6 +27,8 @@ pub struct RunContext<'a> {
     pub backoff: Duration,
     /// Set when the journal cannot be written: the run stops.
     pub journal_error: &'a Mutex<Option<JournalError>>,
+    /// When each in-flight attempt started, for the stall watchdog.
+    pub attempts: &'a Mutex<HashMap<(String, String), std::time::Instant>>,
 }
 
 /// How a job ended.
@@ -71,8 +73,17 @@ impl RunContext<'_> {
         }
         log::info!("SyncAll: Starting for {table} from {conn}");
         let mut attempt: u32 = 0;
+        let key = (conn.to_owned(), table.to_owned());
         loop {
+            self.attempts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key.clone(), std::time::Instant::now());
             let result = self.copy_once(job);
+            self.attempts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
             match result {
                 Ok(counts) => {
                     if self

@@ -243,7 +243,8 @@ impl Journal {
     pub fn finish_batch(&mut self, batch_id: &str, status: BatchStatus) -> Result<()> {
         let now = now_utc();
         self.write(|tx| {
-            if status == BatchStatus::Interrupted {
+            // A row still in flight at the end did not finish: pending again.
+            if status != BatchStatus::Running {
                 tx.execute(
                     "UPDATE sync_progress SET status = 'pending' WHERE batch_id = ?1 AND status = 'in_progress'",
                     params![batch_id],

@@ -130,10 +130,7 @@ impl<R: BufRead, D: DiffSink> KeyMerge<R, D> {
             )));
         }
         self.remember_key(s);
-        loop {
-            let Some(t) = self.target.current() else {
-                break;
-            };
+        while let Some(t) = self.target.current() {
             match self
                 .layout
                 .compare(t, &self.target_keys, s, &self.source_keys)

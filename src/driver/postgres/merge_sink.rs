@@ -51,7 +51,7 @@ pub struct StagePlan {
 enum State<'c> {
     Idle,
     Merging(Box<MergeWriter<'c>>),
-    Staging(CopySink<'c>),
+    Staging(Box<CopySink<'c>>),
     Failed(DriverError),
 }
 
@@ -142,7 +142,7 @@ impl<'c> MergeSink<'c> {
             None,
             self.stage.columns,
         );
-        self.state = State::Staging(sink);
+        self.state = State::Staging(Box::new(sink));
         Ok(())
     }
 

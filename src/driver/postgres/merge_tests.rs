@@ -293,7 +293,10 @@ fn the_layout_orders_numeric_then_integer() {
     );
 }
 
-fn arb_rows() -> impl Strategy<Value = BTreeMap<(i64, i32), (Option<String>, Option<i32>)>> {
+/// Rows by (id, org): (name, qty).
+type Rows = BTreeMap<(i64, i32), (Option<String>, Option<i32>)>;
+
+fn arb_rows() -> impl Strategy<Value = Rows> {
     prop::collection::btree_map(
         (-1_000_000i64..1_000_000, 0i32..3),
         (prop::option::of("[a-c]{0,3}"), prop::option::of(0i32..3)),
@@ -320,7 +323,7 @@ proptest! {
                 tgt.insert(*k, v.clone());
             }
         }
-        let to_rows = |m: &BTreeMap<(i64, i32), (Option<String>, Option<i32>)>| -> Vec<Row> {
+        let to_rows = |m: &Rows| -> Vec<Row> {
             m.iter()
                 .map(|((id, org), (name, qty))| Row { id: *id, org: *org, name: name.clone(), qty: *qty })
                 .collect()
