@@ -155,9 +155,7 @@ impl RunContext<'_> {
             .sources
             .get(conn)
             .ok_or_else(|| DriverError::other(format!("connection {conn} is not configured")))?;
-        let mut source = src_ep
-            .source()
-            .map_err(|e| e.context(format!("connection {conn}")))?;
+        let mut source = src_ep.source().map_err(|e| name_server(e, conn))?;
         let _src_reg = self.cancel.register(source.cancel_handle());
         let schema = source
             .describe(tcfg.source_schema(), tcfg.source_table())?
@@ -207,7 +205,7 @@ impl RunContext<'_> {
             cursor: tcfg.cursor.as_deref(),
             branch: tcfg.branch_tagged().then_some((branch_col, conn)),
         };
-        let mut target = self.target.target().map_err(|e| e.context("target"))?;
+        let mut target = self.target.target().map_err(|e| name_server(e, "target"))?;
         let _tgt_reg = self.cancel.register(target.cancel_handle());
         target.prepare(&plan)?;
         let watermark: Option<Value> = if tcfg.mode == Mode::Incremental {
@@ -302,5 +300,15 @@ impl RowSink for CountingSink<'_, '_> {
 
     fn wants_key_order(&self) -> bool {
         self.inner.wants_key_order()
+    }
+}
+
+/// Errors from opening a session name their server; drivers usually do, so
+/// the name is added only when missing.
+fn name_server(e: DriverError, server: &str) -> DriverError {
+    if e.message.contains(server) {
+        e
+    } else {
+        e.context(server)
     }
 }
