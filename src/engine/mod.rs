@@ -110,7 +110,7 @@ pub fn execute(
     let done = std::sync::atomic::AtomicBool::new(false);
     let stall_limit = stall_limit(config);
     std::thread::scope(|scope| {
-        scope.spawn(|| {
+        let dog = scope.spawn(|| {
             watchdog(
                 &done,
                 &attempts,
@@ -135,6 +135,8 @@ pub fn execute(
             });
         }
         done.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake it now rather than at its next look: the run ends at once.
+        dog.thread().unpark();
     });
     progress.finish();
     cancel::set_on_stuck(None);
@@ -192,7 +194,10 @@ fn watchdog(
     batch_id: &str,
 ) {
     while !done.load(std::sync::atomic::Ordering::SeqCst) {
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::park_timeout(std::time::Duration::from_millis(200));
+        if done.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
         let stalled = attempts
             .lock()
             .unwrap_or_else(|e| e.into_inner())

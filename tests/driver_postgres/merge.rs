@@ -9,6 +9,7 @@ use crate::harness::*;
 use branchsync::config::Mode;
 use branchsync::driver::postgres::binary_key::{compare_numeric, numeric_binary};
 use branchsync::driver::postgres::tuple_frame::TupleReader;
+use branchsync::driver::{DriverError, ReadRequest, RowSink, Value, WritePlan};
 use std::cmp::Ordering;
 
 const LINE_DDL: &str = "CREATE TABLE m_line (
@@ -229,6 +230,75 @@ fn other_key_types_and_single_source_tables_still_upsert() {
     );
 }
 
+/// Hides the binary stream: the source has to send decoded rows.
+struct RowsOnly<'a>(&'a mut dyn RowSink);
+
+impl RowSink for RowsOnly<'_> {
+    fn row(&mut self, values: &[Value]) -> Result<(), DriverError> {
+        self.0.row(values)
+    }
+
+    fn wants_key_order(&self) -> bool {
+        self.0.wants_key_order()
+    }
+}
+
+#[test]
+fn decoded_rows_into_a_merging_target_are_staged() {
+    let lmp = TestDb::create("bs_pgmerge_rows_lmp");
+    line_rows(&lmp);
+    let central = TestDb::create("bs_pgmerge_rows_central");
+    let (src, dst) = (endpoint("pgsql_lmp", &lmp), endpoint("target", &central));
+    let job = Job::new("m_line", &["id"], Mode::Upsert, "pgsql_lmp");
+    sync(&*src, &*dst, &job).unwrap();
+    count_inserts(&central, "m_line");
+    lmp.exec("UPDATE m_line SET name = NULL WHERE id = 1; DELETE FROM m_line WHERE id = 0");
+    let total = scalar_i64(&lmp, "SELECT count(*) FROM m_line") as u64;
+
+    let mut s = src.source().unwrap();
+    let schema = s.describe(None, "m_line").unwrap().unwrap();
+    let plan = WritePlan {
+        schema: "public",
+        table: "m_line",
+        columns: &schema.columns,
+        key: &job.key,
+        mode: Mode::Upsert,
+        cursor: None,
+        branch: Some(("branch", "pgsql_lmp")),
+    };
+    let req = ReadRequest {
+        schema: None,
+        table: "m_line",
+        columns: &schema.columns,
+        key: &job.key,
+        since: None,
+    };
+    let mut t = dst.target().unwrap();
+    let out = t
+        .write(&plan, &mut |sink: &mut dyn RowSink| {
+            assert!(sink.wants_key_order());
+            s.read(&req, &mut RowsOnly(sink), &mut Rejects::default())
+        })
+        .unwrap();
+    assert_eq!((out.processed, out.skipped), (total, total - 1));
+    assert_eq!(
+        inserts(&central) as u64,
+        total,
+        "decoded rows all go through staging"
+    );
+    assert_eq!(
+        scalar_i64(
+            &central,
+            "SELECT count(*) FROM m_line WHERE name IS NULL AND id = 1"
+        ),
+        1
+    );
+    assert_eq!(
+        scalar_i64(&central, "SELECT count(*) FROM m_line WHERE id = 0"),
+        1
+    );
+}
+
 #[test]
 fn the_binary_numeric_order_is_the_servers() {
     let db = TestDb::create("bs_pgmerge_numeric");
@@ -281,4 +351,29 @@ fn the_binary_numeric_order_is_the_servers() {
         tuples.advance().unwrap();
     }
     assert_eq!(seen, 4014);
+}
+
+#[test]
+fn a_duplicate_key_at_the_source_fails_the_table_and_changes_nothing() {
+    let src_db = TestDb::create("bs_pgmerge_dup_src");
+    src_db.exec(
+        "CREATE TABLE m_dup (id integer NOT NULL, val text);
+         INSERT INTO m_dup SELECT g, 'v' || g FROM generate_series(1, 100) g;",
+    );
+    let central = TestDb::create("bs_pgmerge_dup_central");
+    let (src, dst) = (endpoint("pgsql_lmp", &src_db), endpoint("target", &central));
+    let job = Job::new("m_dup", &["id"], Mode::Upsert, "pgsql_lmp");
+    sync(&*src, &*dst, &job).unwrap();
+    let before = hash(&central, "m_dup", "id, val", None);
+    src_db.exec(
+        "INSERT INTO m_dup VALUES (50, 'again'); UPDATE m_dup SET val = 'changed' WHERE id = 7",
+    );
+    let err = sync(&*src, &*dst, &job).unwrap_err();
+    assert!(err.message.contains("same key twice"), "{err}");
+    assert!(err.message.contains("m_dup"), "{err}");
+    assert_eq!(hash(&central, "m_dup", "id, val", None), before);
+    // The target's session is usable again.
+    src_db.exec("DELETE FROM m_dup WHERE val = 'again'");
+    let run = sync(&*src, &*dst, &job).unwrap();
+    assert_eq!((run.outcome.processed, run.outcome.skipped), (100, 99));
 }

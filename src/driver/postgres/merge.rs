@@ -125,7 +125,7 @@ impl<R: BufRead, D: DiffSink> KeyMerge<R, D> {
                 == Ordering::Equal
         {
             return Err(invalid(format!(
-                "the source sent the same key twice (tuple {}); the key columns must be unique at the source",
+                "the source sent the same key twice (tuple {}); upsert needs the key columns to be unique at the source: remove the duplicates there or fix `key` in the [[table]] entry",
                 self.counts.source
             )));
         }
