@@ -60,6 +60,61 @@ fn conditions(req: &ReadRequest) -> Result<(Vec<String>, Option<String>)> {
     Ok((keys_present, since))
 }
 
+/// SQLSTATE 22021: bytes the server cannot convert to the client's UTF-8
+/// (typically a `SQL_ASCII` branch holding Latin-1 text).
+const INVALID_BYTES: &str = "22021";
+
+impl PgSource {
+    /// The server says some value is not valid UTF-8 but not where: find the
+    /// column (one text column at a time, only on this failure path) so the
+    /// operator knows what to fix at the branch.
+    fn name_invalid_column(
+        &mut self,
+        req: &ReadRequest,
+        table: &str,
+        original: DriverError,
+    ) -> DriverError {
+        let server = self.session.server.clone();
+        let encoding: String = self
+            .session
+            .client()
+            .query_one("SHOW server_encoding", &[])
+            .map(|r| r.get(0))
+            .unwrap_or_else(|_| "?".into());
+        let text_like = req
+            .columns
+            .iter()
+            .filter(|c| matches!(c.kind, ColumnKind::Text | ColumnKind::Json));
+        for c in text_like {
+            let sql = format!("SELECT {} FROM {table}", quote_ident(&c.name));
+            let bad = match self
+                .session
+                .client()
+                .query_raw(&sql, std::iter::empty::<i32>())
+            {
+                Ok(mut rows) => loop {
+                    match rows.next() {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => break false,
+                        Err(e) => {
+                            break e.code().map(|c| c.code() == INVALID_BYTES).unwrap_or(false)
+                        }
+                    }
+                },
+                Err(e) => e.code().map(|c| c.code() == INVALID_BYTES).unwrap_or(false),
+            };
+            if bad {
+                return DriverError::other(format!(
+                    "{server}: reading {table}: column {} holds bytes that are not valid UTF-8 (the branch database's encoding is {encoding}). \
+                     Re-encode those values as UTF-8 at the branch, then resume the batch",
+                    quote_ident(&c.name)
+                ));
+            }
+        }
+        original
+    }
+}
+
 fn where_clause(parts: &[String]) -> String {
     if parts.is_empty() {
         String::new()
@@ -342,6 +397,9 @@ impl Source for PgSource {
                 self.session.rollback();
                 if self.session.is_cancelled() {
                     return Err(cancelled(&self.session.server, &doing));
+                }
+                if e.message.contains(INVALID_BYTES) {
+                    return Err(self.name_invalid_column(req, &table, e));
                 }
                 Err(e)
             }
