@@ -9,11 +9,11 @@ mod common;
 mod failures;
 #[path = "driver_postgres/harness.rs"]
 mod harness;
+#[path = "driver_postgres/merge.rs"]
+mod merge;
 #[path = "driver_postgres/modes.rs"]
 mod modes;
 #[path = "driver_postgres/perf.rs"]
 mod perf;
 #[path = "driver_postgres/schema.rs"]
 mod schema;
-#[path = "driver_postgres/merge.rs"]
-mod merge;

@@ -298,7 +298,11 @@ pub fn render(report: &BenchReport) -> String {
             format!("{:.3}", c.min_s),
             format!("{:.3}", c.max_s),
             format!("{:.0}", c.rows_per_s),
-            format!("{:.1}", c.mb_per_s),
+            if report.table_mb == 0.0 {
+                "—".into()
+            } else {
+                format!("{:.1}", c.mb_per_s)
+            },
             c.vs_pipe
                 .map(|v| format!("{v:.2}×"))
                 .unwrap_or_else(|| "—".into()),

@@ -65,8 +65,12 @@ pub trait Source: Send {
     fn describe(&mut self, schema: Option<&str>, table: &str) -> Result<Option<TableSchema>>;
     /// Stream the rows of `req` into `sink` inside one consistent read-only
     /// snapshot; rows with a NULL key go to `rejects` instead. Returns rows sent.
-    fn read(&mut self, req: &ReadRequest, sink: &mut dyn RowSink, rejects: &mut dyn RejectSink)
-        -> Result<u64>;
+    fn read(
+        &mut self,
+        req: &ReadRequest,
+        sink: &mut dyn RowSink,
+        rejects: &mut dyn RejectSink,
+    ) -> Result<u64>;
     /// Cancels a running `read` from another thread.
     fn cancel_handle(&self) -> CancelHandle;
     /// A cheap estimate of the row count (for progress bars), when known.
