@@ -50,6 +50,24 @@ fn progress_from_row(r: &Row) -> rusqlite::Result<ProgressRow> {
     })
 }
 
+/// A `TableStats` from the columns table, runs, completed, failed, avg
+/// retries, avg duration, avg records (both stats queries select these).
+fn table_stats_from_row(r: &Row) -> rusqlite::Result<TableStats> {
+    let completed: i64 = r.get(2)?;
+    let failed: i64 = r.get(3)?;
+    let done = completed + failed;
+    Ok(TableStats {
+        table_name: r.get(0)?,
+        runs: r.get(1)?,
+        completed,
+        failed,
+        avg_retries: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+        avg_duration_seconds: r.get(5)?,
+        avg_records: r.get(6)?,
+        success_rate: (done > 0).then(|| completed as f64 * 100.0 / done as f64),
+    })
+}
+
 /// Per-table figures over a period (the `stats` command).
 #[derive(Debug, Clone, Serialize)]
 pub struct TableStats {
@@ -167,21 +185,7 @@ impl Journal {
              GROUP BY p.table_name
              ORDER BY sum(p.status = 'failed') DESC, p.table_name",
             params![since],
-            |r| {
-                let completed: i64 = r.get(2)?;
-                let failed: i64 = r.get(3)?;
-                let done = completed + failed;
-                Ok(TableStats {
-                    table_name: r.get(0)?,
-                    runs: r.get(1)?,
-                    completed,
-                    failed,
-                    avg_retries: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
-                    avg_duration_seconds: r.get(5)?,
-                    avg_records: r.get(6)?,
-                    success_rate: (done > 0).then(|| completed as f64 * 100.0 / done as f64),
-                })
-            },
+            table_stats_from_row,
         )
     }
 
@@ -202,21 +206,7 @@ impl Journal {
              GROUP BY p.table_name
              ORDER BY p.table_name",
             params![batches as i64],
-            |r| {
-                let completed: i64 = r.get(2)?;
-                let failed: i64 = r.get(3)?;
-                let done = completed + failed;
-                Ok(TableStats {
-                    table_name: r.get(0)?,
-                    runs: r.get(1)?,
-                    completed,
-                    failed,
-                    avg_retries: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
-                    avg_duration_seconds: r.get(5)?,
-                    avg_records: r.get(6)?,
-                    success_rate: (done > 0).then(|| completed as f64 * 100.0 / done as f64),
-                })
-            },
+            table_stats_from_row,
         )
     }
 

@@ -13,18 +13,7 @@ pub fn server_url() -> String {
 }
 
 /// `url` with its database replaced by `db` (query string kept).
-pub fn url_with_db(url: &str, db: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((h, q)) => (h, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let after_scheme = head.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match head[after_scheme..].find('/') {
-        Some(i) => &head[..after_scheme + i],
-        None => head,
-    };
-    format!("{base}/{db}{query}")
-}
+pub use branchsync::bench::url_with_db;
 
 fn admin() -> Client {
     let url = server_url();
