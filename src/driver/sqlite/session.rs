@@ -105,9 +105,27 @@ impl Session {
     /// WAL lets readers go on while one copy writes; synchronous=FULL makes a
     /// commit survive a power cut before the journal calls the table completed.
     fn configure_writer(&self) -> Result<()> {
-        let mode: String = self
-            .with_wait(|c| c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)))
-            .map_err(|e| self.error(e, "switching to WAL mode"))?;
+        // Switching the journal mode needs the file to itself; SQLite answers
+        // BUSY at once (without its busy handler) while another session of
+        // ours opens the same new file, so wait here within the same limit.
+        let start = Instant::now();
+        let mode: String = loop {
+            match self.with_wait(|c| c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))) {
+                Ok(m) => break m,
+                Err(e)
+                    if matches!(
+                        e.sqlite_error_code(),
+                        Some(
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        )
+                    ) && start.elapsed() < self.busy_timeout
+                        && !self.is_cancelled() =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(self.error(e, "switching to WAL mode")),
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             log::warn!("{}: journal_mode is {mode}, not wal", self.label);
         }
