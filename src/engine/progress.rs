@@ -108,6 +108,26 @@ impl JobBar {
         }
     }
 
+    /// The copy streams PostgreSQL binary data: show bytes, not rows.
+    pub fn bytes_mode(&self) {
+        if let Some(b) = &self.bar {
+            b.set_style(
+                ProgressStyle::with_template(
+                    "  {prefix:30} {spinner} {binary_bytes} ({binary_bytes_per_sec})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            b.unset_length();
+            b.set_position(0);
+        }
+    }
+
+    pub fn add_bytes(&self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+    }
+
     pub fn finish(self) {
         if let Some(b) = self.bar {
             b.finish_and_clear();

@@ -236,7 +236,9 @@ impl RunContext<'_> {
         let outcome = {
             let mut feed = |sink: &mut dyn RowSink| {
                 let mut counting = CountingSink {
-                    inner: sink,
+                    key_order: sink.wants_key_order(),
+                    inner: Some(sink),
+                    binary: None,
                     bar: &bar,
                     pending: 0,
                 };
@@ -271,9 +273,14 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     exp.mul_f64(jitter)
 }
 
-/// Counts rows on their way to the target, for the progress bar.
+/// Counts rows (or, on the binary passthrough, bytes) on their way to the
+/// target, for the progress bar; nothing per row on the binary path.
 struct CountingSink<'s, 'b> {
-    inner: &'s mut dyn RowSink,
+    /// The target's sink; handed over to `binary` when the source streams
+    /// PostgreSQL binary COPY data (it then never sends rows).
+    inner: Option<&'s mut dyn RowSink>,
+    binary: Option<CountingWriter<'s, 'b>>,
+    key_order: bool,
     bar: &'b JobBar,
     pending: u64,
 }
@@ -282,6 +289,9 @@ impl CountingSink<'_, '_> {
     fn flush(&mut self) {
         self.bar.add_rows(self.pending);
         self.pending = 0;
+        if let Some(w) = self.binary.as_mut() {
+            w.report();
+        }
     }
 }
 
@@ -291,15 +301,71 @@ impl RowSink for CountingSink<'_, '_> {
         if self.pending >= 4096 {
             self.flush();
         }
-        self.inner.row(values)
+        match self.inner.as_mut() {
+            Some(inner) => inner.row(values),
+            None => Err(DriverError::other(
+                "a row arrived after the binary stream began",
+            )),
+        }
     }
 
     fn pg_binary(&mut self) -> Option<&mut dyn std::io::Write> {
-        self.inner.pg_binary()
+        if self.binary.is_none() {
+            // The target's answer does not change between calls; ask once
+            // briefly, then hand the sink over for the whole stream.
+            self.inner.as_mut()?.pg_binary()?;
+            let inner = self.inner.take()?;
+            let writer = inner.pg_binary()?;
+            self.bar.bytes_mode();
+            self.binary = Some(CountingWriter {
+                inner: writer,
+                bar: self.bar,
+                pending: 0,
+            });
+        }
+        self.binary.as_mut().map(|w| w as &mut dyn std::io::Write)
     }
 
     fn wants_key_order(&self) -> bool {
-        self.inner.wants_key_order()
+        self.key_order
+    }
+}
+
+/// Counts the bytes of a binary COPY stream for the progress bar.
+struct CountingWriter<'s, 'b> {
+    inner: &'s mut dyn std::io::Write,
+    bar: &'b JobBar,
+    pending: u64,
+}
+
+impl CountingWriter<'_, '_> {
+    fn report(&mut self) {
+        self.bar.add_bytes(self.pending);
+        self.pending = 0;
+    }
+}
+
+impl std::io::Write for CountingWriter<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.pending += n as u64;
+        if self.pending >= 1 << 20 {
+            self.report();
+        }
+        Ok(n)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.inner.write_all(buf)?;
+        self.pending += buf.len() as u64;
+        if self.pending >= 1 << 20 {
+            self.report();
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
