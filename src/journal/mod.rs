@@ -198,10 +198,7 @@ impl Journal {
     }
 
     fn sql_err(&self, source: rusqlite::Error) -> JournalError {
-        JournalError::Sql {
-            path: self.path.clone(),
-            cause: SqlCause(source),
-        }
+        sql_err_at(&self.path, source)
     }
 
     fn configure(&mut self) -> Result<()> {
@@ -300,10 +297,6 @@ impl Journal {
             current += 1;
         }
         Ok(())
-    }
-
-    fn sql_err_path(&self, e: rusqlite::Error) -> JournalError {
-        sql_err_at(&self.path, e)
     }
 
     /// `PRAGMA integrity_check`, "ok" when sound.

@@ -2,7 +2,7 @@
 //! schema version 2): one row per `[[notify]]` entry and batch end, so that an
 //! alert that never arrived shows in the journal, not only in a log.
 
-use super::{now_utc, Journal, JournalError, Result};
+use super::{now_utc, Journal, Result};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -56,8 +56,8 @@ pub struct NotificationRow {
 impl Journal {
     /// Record a notification's outcome (its own committed transaction).
     pub fn record_notification(&mut self, n: &NewNotification) -> Result<()> {
-        self.conn
-            .execute(
+        self.write(|tx| {
+            tx.execute(
                 "INSERT INTO sync_notifications
                      (batch_id, notifier, kind, event, status, attempts, error_message, sent_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -73,27 +73,16 @@ impl Journal {
                 ],
             )
             .map(|_| ())
-            .map_err(|source| JournalError::Sql {
-                path: self.path.clone(),
-                cause: super::SqlCause(source),
-            })
+        })
     }
 
     /// The notifications of a batch, oldest first.
     pub fn notifications(&self, batch_id: &str) -> Result<Vec<NotificationRow>> {
-        let err = |source| JournalError::Sql {
-            path: self.path.clone(),
-            cause: super::SqlCause(source),
-        };
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT batch_id, notifier, kind, event, status, attempts, error_message, sent_at
-                 FROM sync_notifications WHERE batch_id = ?1 ORDER BY id",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![batch_id], |r| {
+        self.query_vec(
+            "SELECT batch_id, notifier, kind, event, status, attempts, error_message, sent_at
+             FROM sync_notifications WHERE batch_id = ?1 ORDER BY id",
+            params![batch_id],
+            |r| {
                 let status: String = r.get(4)?;
                 Ok(NotificationRow {
                     batch_id: r.get(0)?,
@@ -109,9 +98,8 @@ impl Journal {
                     error_message: r.get(6)?,
                     sent_at: r.get(7)?,
                 })
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+            },
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reads: batches, progress rows, statistics, and pruning of old history.
 
 use super::model::{BatchRow, BatchStatus, ProgressRow, ProgressStatus};
-use super::{Journal, JournalError, Result};
+use super::{Journal, Result};
 use rusqlite::{params, Row};
 use serde::Serialize;
 
@@ -106,16 +106,13 @@ pub struct StatsFilter {
 }
 
 impl Journal {
-    fn query_vec<T>(
+    pub(super) fn query_vec<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
         map: impl FnMut(&Row) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>> {
-        let err = |source| JournalError::Sql {
-            path: self.path.clone(),
-            cause: super::SqlCause(source),
-        };
+        let err = |e| super::sql_err_at(&self.path, e);
         let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
         let rows = stmt.query_map(params, map).map_err(err)?;
         rows.collect::<rusqlite::Result<Vec<T>>>().map_err(err)
@@ -220,27 +217,17 @@ impl Journal {
 
     /// Delete the given batches and their progress rows, in one transaction.
     pub fn delete_batches(&mut self, batch_ids: &[String]) -> Result<usize> {
-        let path = self.path.clone();
-        let err = |source| JournalError::Sql {
-            path: path.clone(),
-            cause: super::SqlCause(source),
-        };
-        let tx = self.conn.transaction().map_err(err)?;
-        let mut n = 0;
-        {
-            let mut del_p = tx
-                .prepare("DELETE FROM sync_progress WHERE batch_id = ?1")
-                .map_err(err)?;
-            let mut del_b = tx
-                .prepare("DELETE FROM sync_batches WHERE batch_id = ?1 AND status <> 'running'")
-                .map_err(err)?;
+        self.write(|tx| {
+            let mut del_p = tx.prepare("DELETE FROM sync_progress WHERE batch_id = ?1")?;
+            let mut del_b =
+                tx.prepare("DELETE FROM sync_batches WHERE batch_id = ?1 AND status <> 'running'")?;
+            let mut n = 0;
             for id in batch_ids {
-                del_p.execute(params![id]).map_err(err)?;
-                n += del_b.execute(params![id]).map_err(err)?;
+                del_p.execute(params![id])?;
+                n += del_b.execute(params![id])?;
             }
-        }
-        tx.commit().map_err(err)?;
-        Ok(n)
+            Ok(n)
+        })
     }
 
     /// How many batches the journal holds.
@@ -294,70 +281,52 @@ impl Journal {
     where
         I: IntoIterator<Item = (BatchRow, Vec<ProgressRow>)>,
     {
-        let path = self.path.clone();
-        let err = |source| JournalError::Sql {
-            path: path.clone(),
-            cause: super::SqlCause(source),
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(err)?;
-        let mut n = 0;
-        {
-            let mut add_batch = tx
-                .prepare(&format!(
-                    "INSERT INTO sync_batches ({BATCH_COLS})
+        self.write(|tx| {
+            let mut n = 0;
+            let mut add_batch = tx.prepare(&format!(
+                "INSERT INTO sync_batches ({BATCH_COLS})
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-                ))
-                .map_err(err)?;
-            let mut add_row = tx
-                .prepare(&format!(
-                    "INSERT INTO sync_progress ({PROGRESS_COLS})
+            ))?;
+            let mut add_row = tx.prepare(&format!(
+                "INSERT INTO sync_progress ({PROGRESS_COLS})
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-                ))
-                .map_err(err)?;
+            ))?;
             for (b, rows) in batches {
-                add_batch
-                    .execute(params![
-                        b.batch_id,
-                        b.status.as_str(),
-                        b.total_tables,
-                        b.completed_tables,
-                        b.failed_tables,
-                        b.command_options,
-                        b.started_at,
-                        b.completed_at,
-                        b.duration_seconds,
-                        b.pid,
-                        b.host,
-                        b.boot_id,
-                        b.heartbeat_at
-                    ])
-                    .map_err(err)?;
+                add_batch.execute(params![
+                    b.batch_id,
+                    b.status.as_str(),
+                    b.total_tables,
+                    b.completed_tables,
+                    b.failed_tables,
+                    b.command_options,
+                    b.started_at,
+                    b.completed_at,
+                    b.duration_seconds,
+                    b.pid,
+                    b.host,
+                    b.boot_id,
+                    b.heartbeat_at
+                ])?;
                 for p in &rows {
-                    add_row
-                        .execute(params![
-                            p.batch_id,
-                            p.connection_name,
-                            p.table_name,
-                            p.model_name,
-                            p.status.as_str(),
-                            p.records_processed,
-                            p.records_skipped,
-                            p.error_message,
-                            p.started_at,
-                            p.completed_at,
-                            p.duration_seconds,
-                            p.retry_count,
-                            p.step
-                        ])
-                        .map_err(err)?;
+                    add_row.execute(params![
+                        p.batch_id,
+                        p.connection_name,
+                        p.table_name,
+                        p.model_name,
+                        p.status.as_str(),
+                        p.records_processed,
+                        p.records_skipped,
+                        p.error_message,
+                        p.started_at,
+                        p.completed_at,
+                        p.duration_seconds,
+                        p.retry_count,
+                        p.step
+                    ])?;
                 }
                 n += 1;
             }
-        }
-        tx.commit().map_err(err)?;
-        Ok(n)
+            Ok(n)
+        })
     }
 }

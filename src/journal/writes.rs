@@ -15,12 +15,13 @@ pub struct RowCounts {
 }
 
 impl Journal {
-    fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> rusqlite::Result<T>) -> Result<T> {
+    /// Run `f` in one IMMEDIATE transaction, committed when it returns Ok.
+    pub(super) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let path = self.path.clone();
-        let err = |source| JournalError::Sql {
-            path: path.clone(),
-            cause: super::SqlCause(source),
-        };
+        let err = |e| super::sql_err_at(&path, e);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -273,17 +274,11 @@ impl Journal {
         if !we_hold_lock && is_held(&self.path) {
             return Ok(0);
         }
-        let running: Vec<String> = {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT batch_id FROM sync_batches WHERE status = 'running'")
-                .map_err(|e| self.sql_err_path(e))?;
-            let rows = stmt
-                .query_map([], |r| r.get(0))
-                .map_err(|e| super::sql_err_at(&self.path, e))?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(|e| super::sql_err_at(&self.path, e))?
-        };
+        let running: Vec<String> = self.query_vec(
+            "SELECT batch_id FROM sync_batches WHERE status = 'running'",
+            [],
+            |r| r.get(0),
+        )?;
         if running.is_empty() || self.is_read_only() {
             return Ok(0);
         }
