@@ -13,7 +13,5 @@ mod harness;
 mod merge;
 #[path = "driver_postgres/modes.rs"]
 mod modes;
-#[path = "driver_postgres/perf.rs"]
-mod perf;
 #[path = "driver_postgres/schema.rs"]
 mod schema;
