@@ -59,25 +59,14 @@ impl<'c> SyncSession<'c> {
         }
         let opts: SyncOptions = serde_json::from_str(&batch.command_options).unwrap_or_default();
         let rows = self.journal().progress_rows(batch_id, false)?;
-        let done = rows
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.status,
-                    ProgressStatus::Completed | ProgressStatus::Skipped
-                )
-            })
-            .count();
+        let done = rows.iter().filter(|r| r.status.is_done()).count();
         crate::say!("Resuming batch: {batch_id}");
         crate::say!("Progress: {done}/{} tables completed", rows.len());
         self.journal().reopen_batch(batch_id)?;
         self.lock.set_holder(Some(batch_id))?;
         let mut jobs = Vec::new();
         for r in &rows {
-            if matches!(
-                r.status,
-                ProgressStatus::Completed | ProgressStatus::Skipped
-            ) {
+            if r.status.is_done() {
                 crate::say!(
                     "⏭ Skipping {} from {} (already completed)",
                     r.model_name,
@@ -128,15 +117,7 @@ impl<'c> SyncSession<'c> {
         self.lock.set_holder(Some(batch_id))?;
         crate::say!("Syncing into batch: {batch_id}");
         let all = self.journal().progress_rows(batch_id, false)?;
-        let done = all
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.status,
-                    ProgressStatus::Completed | ProgressStatus::Skipped
-                )
-            })
-            .count() as u64;
+        let done = all.iter().filter(|r| r.status.is_done()).count() as u64;
         let threads = opts.threads.unwrap_or(self.config.engine.threads);
         self.execute(batch_id, &jobs, threads, done, all.len() as u64)
     }

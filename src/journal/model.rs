@@ -47,6 +47,11 @@ impl BatchStatus {
 }
 
 impl ProgressStatus {
+    /// Finished for good (a resume skips it): `completed` or `skipped`.
+    pub fn is_done(self) -> bool {
+        matches!(self, ProgressStatus::Completed | ProgressStatus::Skipped)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProgressStatus::Pending => "pending",
