@@ -46,6 +46,11 @@ impl Progress {
         }
     }
 
+    /// Whether bars are drawn (stderr is a terminal).
+    pub fn has_bars(&self) -> bool {
+        self.multi.is_some()
+    }
+
     pub fn start_job(&self, label: &str, estimate: Option<u64>) -> JobBar {
         let Some(multi) = &self.multi else {
             return JobBar { bar: None };

@@ -213,7 +213,13 @@ impl RunContext<'_> {
         } else {
             None
         };
-        let estimate = source.estimate_rows(tcfg.source_schema(), tcfg.source_table());
+        // The estimate only sizes a bar; without bars (cron) it is not asked
+        // for (for SQLite it may read the whole table).
+        let estimate = if self.progress.has_bars() {
+            source.estimate_rows(tcfg.source_schema(), tcfg.source_table())
+        } else {
+            None
+        };
         let bar = self
             .progress
             .start_job(&format!("{conn}.{}", tcfg.target_table()), estimate);
