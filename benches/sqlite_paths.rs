@@ -49,7 +49,7 @@ fn source_read(c: &mut Criterion) {
         "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?1)
          INSERT INTO c_invoiceline SELECT n, n % 9 + 1, '12.50', 'line ' || n || ' ✓',
              '2024-04-01 10:00:00', n % 2, x'00ff' FROM g",
-        [ROWS],
+        [ROWS as i64],
     )
     .unwrap();
     drop(conn);

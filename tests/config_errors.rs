@@ -60,12 +60,12 @@ fn malformed_toml_reports_line_and_column() {
         shown.starts_with(&format!("{}:4:8: ", path.display())),
         "{shown}"
     );
-    assert!(shown.contains("table header"), "{shown}");
+    assert!(shown.contains("unclosed table, expected `]`"), "{shown}");
     assert!(!shown.contains('\n'), "one line: {shown}");
 
     let text = format!("{JOURNAL}[engine]\nthreads = 4x\n");
     let (err, _, _) = load_err(&text);
-    assert_at(&err, 4, 12);
+    assert_at(&err, 4, 11);
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use common::erp::content_hash;
 use common::fixture::{code, signal, Fixture};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use std::time::Duration;
 
 /// After a kill: integrity ok, no batch left `running` once read, and every
@@ -53,7 +53,7 @@ fn thirty_random_kills_then_resume_to_completion() {
     let seed: u64 = std::env::var("BRANCHSYNC_FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen());
+        .unwrap_or_else(|| rand::rng().random());
     eprintln!("fault seed: {seed} (set BRANCHSYNC_FAULT_SEED to replay)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let fx = Fixture::new(3, 40_000);
@@ -74,7 +74,7 @@ fn thirty_random_kills_then_resume_to_completion() {
         };
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut child = fx.spawn(&args);
-        std::thread::sleep(Duration::from_millis(rng.gen_range(30..1200)));
+        std::thread::sleep(Duration::from_millis(rng.random_range(30..1200)));
         if child.try_wait().unwrap().is_none() {
             signal(&child, libc::SIGKILL);
             kills += 1;

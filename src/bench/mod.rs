@@ -287,7 +287,7 @@ fn case(
 /// The report as a box table.
 pub fn render(report: &BenchReport) -> String {
     let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL);
+    t.load_style(comfy_table::presets::UTF8_FULL);
     t.set_header([
         "case", "median s", "min s", "max s", "rows/s", "MB/s", "vs pipe", "peak RSS",
     ]);

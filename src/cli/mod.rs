@@ -20,10 +20,20 @@ use crate::exit::Outcome;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `--version`: ours and the bundled SQLite's, which decides whether the journal
+/// is safe from the WAL-reset bug (see `journal::MIN_SQLITE_VERSION_NUMBER`).
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (bundled SQLite {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::journal::sqlite_version()
+    )
+});
+
 /// Consolidate the databases of many branch offices into one central database,
 /// journaled so that any interrupted run can be resumed.
 #[derive(Debug, Parser)]
-#[command(name = "branchsync", version, about)]
+#[command(name = "branchsync", version = VERSION.as_str(), about)]
 pub struct Cli {
     /// Config file [default: $BRANCHSYNC_CONFIG, then ./branchsync.toml]
     #[arg(long, global = true, value_name = "PATH")]

@@ -8,7 +8,7 @@ use super::names::{BRANCH_CITIES, NOTES, ORG_KINDS, PARTNERS, PARTNER_PREFIXES, 
 use super::schema::{Sizes, SCHEMA};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rusqlite::{params, Connection, Transaction};
 use std::path::Path;
 
@@ -95,19 +95,19 @@ impl Generator<'_> {
 
     /// `Some(pick)` with probability `p`, else NULL.
     fn maybe<'a>(&mut self, p: f64, pool: &[&'a str]) -> Option<&'a str> {
-        if self.rng.gen_bool(p) {
-            Some(pool[self.rng.gen_range(0..pool.len())])
+        if self.rng.random_bool(p) {
+            Some(pool[self.rng.random_range(0..pool.len())])
         } else {
             None
         }
     }
 
     fn pick<'a>(&mut self, pool: &[&'a str]) -> &'a str {
-        pool[self.rng.gen_range(0..pool.len())]
+        pool[self.rng.random_range(0..pool.len())]
     }
 
     fn active(&mut self) -> &'static str {
-        if self.rng.gen_bool(0.95) {
+        if self.rng.random_bool(0.95) {
             "Y"
         } else {
             "N"
@@ -122,7 +122,7 @@ impl Generator<'_> {
         for i in 0..sizes.orgs {
             let kind = ORG_KINDS[i as usize % ORG_KINDS.len()];
             let created = self.start - Duration::days(400 - i as i64);
-            let updated = created + Duration::hours(self.rng.gen_range(0..2000));
+            let updated = created + Duration::hours(self.rng.random_range(0..2000));
             let note = self.maybe(0.5, NOTES);
             ins.execute(params![
                 FIRST_ID + i as i64,
@@ -151,13 +151,13 @@ impl Generator<'_> {
             let description = self.maybe(0.7, NOTES);
             let upc = self
                 .rng
-                .gen_bool(0.5)
-                .then(|| format!("899{:010}", self.rng.gen_range(0..10_000_000_000u64)));
-            let service = self.rng.gen_bool(0.1);
-            let price = self.rng.gen_range(500..500_000);
+                .random_bool(0.5)
+                .then(|| format!("899{:010}", self.rng.random_range(0..10_000_000_000u64)));
+            let service = self.rng.random_bool(0.1);
+            let price = self.rng.random_range(500..500_000);
             prices.push(price);
-            let created = self.start - Duration::days(self.rng.gen_range(30..365));
-            let updated = created + Duration::minutes(self.rng.gen_range(0..200_000));
+            let created = self.start - Duration::days(self.rng.random_range(30..365));
+            let updated = created + Duration::minutes(self.rng.random_range(0..200_000));
             let active = self.active();
             ins.execute(params![
                 FIRST_ID + i as i64,
@@ -187,24 +187,24 @@ impl Generator<'_> {
             let name = format!("{} {}", self.pick(PARTNER_PREFIXES), self.pick(PARTNERS));
             let name2 = self
                 .rng
-                .gen_bool(0.3)
+                .random_bool(0.3)
                 .then(|| format!("Cabang {}", self.branch.city));
             // An NPWP-style tax id: 01.234.567.8-901.000
-            let taxid = self.rng.gen_bool(0.6).then(|| {
+            let taxid = self.rng.random_bool(0.6).then(|| {
                 let r = &mut self.rng;
                 format!(
                     "{:02}.{:03}.{:03}.{}-{:03}.000",
-                    r.gen_range(1..100),
-                    r.gen_range(0..1000),
-                    r.gen_range(0..1000),
-                    r.gen_range(0..10),
-                    r.gen_range(0..1000)
+                    r.random_range(1..100),
+                    r.random_range(0..1000),
+                    r.random_range(0..1000),
+                    r.random_range(0..10),
+                    r.random_range(0..1000)
                 )
             });
-            let vendor = self.rng.gen_bool(0.2);
-            let limit = self.rng.gen_range(0..2_000) * 100_000;
-            let created = self.start - Duration::days(self.rng.gen_range(30..365));
-            let updated = created + Duration::minutes(self.rng.gen_range(0..200_000));
+            let vendor = self.rng.random_bool(0.2);
+            let limit = self.rng.random_range(0..2_000) * 100_000;
+            let created = self.start - Duration::days(self.rng.random_range(30..365));
+            let updated = created + Duration::minutes(self.rng.random_range(0..200_000));
             let active = self.active();
             ins.execute(params![
                 FIRST_ID + i as i64,
@@ -254,14 +254,14 @@ impl Generator<'_> {
         let mut next_line = 0u64;
         for j in 0..sizes.invoices {
             let id = FIRST_ID + j as i64;
-            let org = FIRST_ID + self.rng.gen_range(0..orgs);
-            let partner = FIRST_ID + self.rng.gen_range(0..sizes.partners.max(1) as i64);
+            let org = FIRST_ID + self.rng.random_range(0..orgs);
+            let partner = FIRST_ID + self.rng.random_range(0..sizes.partners.max(1) as i64);
             let ordered = self.start
                 + Duration::minutes(
-                    j as i64 * minutes_per_doc + self.rng.gen_range(0..minutes_per_doc),
+                    j as i64 * minutes_per_doc + self.rng.random_range(0..minutes_per_doc),
                 );
-            let invoiced = ordered + Duration::hours(self.rng.gen_range(0..72));
-            let updated = invoiced + Duration::minutes(self.rng.gen_range(0..14_400));
+            let invoiced = ordered + Duration::hours(self.rng.random_range(0..72));
+            let updated = invoiced + Duration::minutes(self.rng.random_range(0..14_400));
             let (created, invoiced_s, updated_s) =
                 (self.ts(ordered), self.ts(invoiced), self.ts(updated));
 
@@ -271,12 +271,12 @@ impl Generator<'_> {
             for (n, l) in (next_line..end).enumerate() {
                 let charge = l % 13 == 12 || prices.is_empty();
                 let (product, price) = if charge {
-                    (None, self.rng.gen_range(1_000..50_000))
+                    (None, self.rng.random_range(1_000..50_000))
                 } else {
-                    let p = self.rng.gen_range(0..prices.len());
+                    let p = self.rng.random_range(0..prices.len());
                     (Some(FIRST_ID + p as i64), prices[p])
                 };
-                let qty = self.rng.gen_range(1..=20i64);
+                let qty = self.rng.random_range(1..=20i64);
                 total += qty * price;
                 let description = if charge {
                     Some("Ongkos kirim")
@@ -301,7 +301,7 @@ impl Generator<'_> {
             }
             next_line = end;
 
-            let docstatus = match self.rng.gen_range(0..100) {
+            let docstatus = match self.rng.random_range(0..100) {
                 0..=4 => "DR",
                 5..=7 => "VO",
                 _ => "CO",
@@ -324,7 +324,7 @@ impl Generator<'_> {
             ])?;
             // Every seventh invoice was made without an order.
             let order_id = (j % 7 != 6).then_some(id);
-            let paid = self.rng.gen_bool(0.7);
+            let paid = self.rng.random_bool(0.7);
             let note = self.maybe(0.4, NOTES);
             invoice.execute(params![
                 id,

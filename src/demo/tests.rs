@@ -21,8 +21,10 @@ fn dump(db: &Path, table: &str) -> Vec<Vec<SqlValue>> {
 
 fn count(db: &Path, table: &str) -> u64 {
     let conn = Connection::open(db).unwrap();
-    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-        .unwrap()
+    let n: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap();
+    n as u64
 }
 
 #[test]

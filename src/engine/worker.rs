@@ -9,7 +9,7 @@ use super::rejects::RejectWriter;
 use crate::config::{Config, Mode};
 use crate::driver::{DriverError, Endpoint, ErrorKind, ReadRequest, RowSink, Value, WritePlan};
 use crate::journal::{Journal, JournalError, RowCounts};
-use rand::Rng;
+use rand::RngExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -275,7 +275,7 @@ impl RunContext<'_> {
 /// Exponential backoff with jitter: base·2^(attempt-1) · [0.5, 1.5).
 fn backoff(base: Duration, attempt: u32) -> Duration {
     let exp = base.saturating_mul(1u32 << (attempt - 1).min(16));
-    let jitter: f64 = rand::thread_rng().gen_range(0.5..1.5);
+    let jitter: f64 = rand::rng().random_range(0.5..1.5);
     exp.mul_f64(jitter)
 }
 

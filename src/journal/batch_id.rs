@@ -1,12 +1,12 @@
 //! Batch ids: `sync_YmdHis_` in local time plus 8 random `[A-Za-z0-9]`, so they
 //! sort by start time and never collide between two runs of the same second.
 
-use rand::distributions::Alphanumeric;
-use rand::Rng;
+use rand::distr::Alphanumeric;
+use rand::RngExt;
 
 pub fn new_batch_id() -> String {
     let stamp = chrono::Local::now().format("%Y%m%d%H%M%S");
-    let suffix: String = rand::thread_rng()
+    let suffix: String = rand::rng()
         .sample_iter(&Alphanumeric)
         .take(8)
         .map(char::from)

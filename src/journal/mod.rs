@@ -11,6 +11,7 @@ mod lock;
 pub mod model;
 mod notifications;
 mod query;
+mod sqlite_version;
 mod writes;
 
 pub use batch_id::{is_batch_id, new_batch_id};
@@ -18,6 +19,7 @@ pub use lock::{LockHolder, RunLock};
 pub use model::*;
 pub use notifications::{NewNotification, NotificationRow, NotificationStatus};
 pub use query::{FailingTable, StatsFilter, TableStats};
+pub use sqlite_version::{sqlite_version, sqlite_version_number, MIN_SQLITE_VERSION_NUMBER};
 pub use writes::RowCounts;
 
 use rusqlite::{Connection, OpenFlags};

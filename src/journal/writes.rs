@@ -308,9 +308,7 @@ impl Journal {
     }
 
     fn is_read_only(&self) -> bool {
-        self.conn
-            .is_readonly(rusqlite::DatabaseName::Main)
-            .unwrap_or(true)
+        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
     }
 }
 

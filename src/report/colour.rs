@@ -112,7 +112,7 @@ impl Paint {
     pub fn table(self) -> comfy_table::Table {
         let mut table = comfy_table::Table::new();
         table
-            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(comfy_table::ContentArrangement::Disabled);
         if self.enabled {
             table.enforce_styling();

@@ -81,7 +81,7 @@ impl Session {
                     "{label}: cannot open: {e}. Check the file's permissions and the {url_key}"
                 ))
             })?;
-        let session = Session {
+        let mut session = Session {
             conn,
             label,
             path: path.to_path_buf(),
