@@ -119,10 +119,10 @@ fn wrong_type_and_missing_key_say_what_was_expected() {
         "{shown}"
     );
 
-    let text = format!("{JOURNAL}[[table]]\nmodel = \"M\"\nsource = \"m\"\nmode = \"mirror\"\n");
+    let text = format!("{JOURNAL}[[table]]\nmodel = \"M\"\nsource = \"m\"\nmode = \"replace\"\n");
     let (_, shown, _) = load_err(&text);
     assert!(
-        shown.contains("\"mirror\" is not allowed") && shown.contains("incremental"),
+        shown.contains("\"replace\" is not allowed") && shown.contains("incremental"),
         "{shown}"
     );
 

@@ -1,7 +1,7 @@
 //! The one conformance story every (source driver, target driver) pair must
 //! pass: the real binary syncs two branch databases into a central one
-//! through create, full, upsert, incremental, schema drift, NULL keys and an
-//! empty table, and after each step every branch's source table must equal
+//! through create, full, upsert, incremental, schema drift, NULL keys, an
+//! empty table and mirror, and after each step every branch's source table must equal
 //! its slice of the central table in the canonical form of
 //! `conformance/content.rs` (the type mapping contract between drivers).
 //!
@@ -17,6 +17,8 @@ mod content;
 mod data;
 #[path = "conformance/edges.rs"]
 mod edges;
+#[path = "conformance/mirror.rs"]
+mod mirror;
 #[path = "conformance/modes.rs"]
 mod modes;
 #[path = "conformance/world.rs"]
@@ -36,6 +38,7 @@ const STEPS: &[(&str, Step)] = &[
     ("5 schema drift", edges::drift),
     ("6 NULL keys", edges::null_keys),
     ("7 zero rows", edges::empty),
+    ("8 mirror", mirror::mirror),
 ];
 
 /// Runs the whole story from `source` branches into a `target` central

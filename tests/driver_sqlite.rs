@@ -35,7 +35,11 @@ fn upsert(conn: &'static str) -> Job<'static> {
 }
 
 fn outcome(processed: u64, skipped: u64) -> WriteOutcome {
-    WriteOutcome { processed, skipped }
+    WriteOutcome {
+        processed,
+        skipped,
+        ..WriteOutcome::default()
+    }
 }
 
 #[test]

@@ -66,6 +66,10 @@ pub struct EngineConfig {
     pub retry_backoff: DurationStr,
     pub connect_timeout: DurationStr,
     pub statement_timeout: DurationStr,
+    /// `mirror`: parts a differing key range is cut into.
+    pub mirror_factor: u32,
+    /// `mirror`: ranges of at most this many rows have their rows compared.
+    pub mirror_leaf_rows: u64,
 }
 
 impl Default for EngineConfig {
@@ -76,6 +80,8 @@ impl Default for EngineConfig {
             retry_backoff: DurationStr::from_secs(2),
             connect_timeout: DurationStr::from_secs(10),
             statement_timeout: DurationStr::from_secs(30 * 60),
+            mirror_factor: 16,
+            mirror_leaf_rows: 4,
         }
     }
 }
@@ -146,6 +152,9 @@ pub enum Mode {
     Full,
     Upsert,
     Incremental,
+    /// The slice equals the source exactly (inserts, updates, deletes),
+    /// writing only differing rows.
+    Mirror,
 }
 
 impl Mode {
@@ -154,6 +163,7 @@ impl Mode {
             Mode::Full => "full",
             Mode::Upsert => "upsert",
             Mode::Incremental => "incremental",
+            Mode::Mirror => "mirror",
         }
     }
 }

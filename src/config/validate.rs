@@ -118,6 +118,21 @@ impl Checker<'_> {
                 "must be at least 1 (the number of tables copied at once; default 8)".into(),
             ));
         }
+        if self.config.engine.mirror_factor < 2 {
+            return Err(self.fail(
+                Section::Engine,
+                Some("mirror_factor"),
+                "must be at least 2 (the parts a differing key range is cut into; default 16)"
+                    .into(),
+            ));
+        }
+        if self.config.engine.mirror_leaf_rows == 0 {
+            return Err(self.fail(
+                Section::Engine,
+                Some("mirror_leaf_rows"),
+                "must be at least 1 (rows of a key range compared row by row; default 4)".into(),
+            ));
+        }
         Ok(())
     }
 

@@ -2,13 +2,50 @@
 //! [`Target`], opened through an [`Endpoint`] chosen by the config's `driver`
 //! key in [`registry`]. The engine only ever sees these traits.
 //!
+//! # What a driver must implement
+//!
+//! - [`Endpoint`]: `driver`, `source`, `target`, `probe`.
+//! - [`Source`]: `describe`, `read` (in one consistent snapshot when it can),
+//!   `cancel_handle`.
+//! - [`Target`]: `prepare`, `watermark`, `write` (every [`Mode`], `mirror`
+//!   included: see below), `cancel_handle`.
+//!
+//! Everything else is optional and declared as a [`Capabilities`] value by
+//! [`Endpoint::capabilities`]; the default declares none, and a driver with
+//! none still supports every mode.
+//!
+//! # Data flow
+//!
 //! Data moves by push: the target opens its transaction and hands a
 //! [`RowSink`] to the engine's feed closure, which lets the source stream
-//! rows into it. When both sides speak PostgreSQL's binary COPY for exactly
-//! the same column types, the sink offers [`RowSink::pg_binary`] and the bytes
-//! pass through untouched except for the branch field.
+//! rows into it.
+//!
+//! # Capabilities and how they are negotiated
+//!
+//! - **Raw passthrough** ([`RawFormat`]): a source that can produce a raw
+//!   stream format (PostgreSQL's binary COPY is the one today) offers it to
+//!   the sink with [`RowSink::raw`]; a sink that loads exactly that format
+//!   for exactly the source's column types answers with a writer, and the
+//!   bytes pass through untouched (but for a branch field the target adds).
+//!   Any other answer means rows. The offer is made per stream, so the
+//!   target decides with the real column types in hand; [`negotiate`] tells
+//!   the engine (and `check`) beforehand whether a pair can ever agree.
+//! - **Range checksums** ([`ChecksumDialect`], [`checksum`]): for
+//!   `mode = "mirror"`, a source session that computes per-key-range
+//!   checksums server-side ([`Source::range_checksums`]) and a target whose
+//!   [`Target::mirror`] does the same in the same dialect reconcile by
+//!   bisection, so only differing ranges cross the links. Dialects must match
+//!   exactly: two checksums are comparable only when both sides hash the
+//!   same canonical row text with the same function. A pair without a common
+//!   dialect mirrors through [`Target::write`] instead: the whole source
+//!   stream, key-ordered, with the target deleting the keys it did not see.
+//! - **Snapshot reads**: a source whose `read` sees one consistent snapshot
+//!   of its table, as §5 of the spec asks. A driver that cannot promise it
+//!   says so, and the engine warns once per run.
 
+pub mod checksum;
 pub mod error;
+pub mod mirror;
 pub mod postgres;
 pub mod registry;
 pub mod sqlite;
@@ -26,10 +63,60 @@ pub type Result<T, E = DriverError> = std::result::Result<T, E>;
 /// Cancels whatever the session is running (from another thread).
 pub type CancelHandle = Arc<dyn Fn() + Send + Sync>;
 
+/// A raw stream format that one driver's source can produce and another's
+/// target can load without decoding (the name identifies the format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RawFormat(pub &'static str);
+
+/// A family of range checksums: two sides' checksums are comparable only
+/// when both name the same dialect (same canonical row text, same hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChecksumDialect(pub &'static str);
+
+/// What a driver can do beyond the required trait methods. The default is
+/// nothing optional.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Raw formats its source can produce and its target can load.
+    pub raw_formats: &'static [RawFormat],
+    /// The dialect of its server-side range checksums, when it has them.
+    pub range_checksums: Option<ChecksumDialect>,
+    /// Its source reads a table in one consistent snapshot.
+    pub snapshot_reads: bool,
+}
+
+/// What a (source, target) pair agreed on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pairing {
+    /// A raw format both know: streams may pass through untouched (the
+    /// target still checks the column types per stream).
+    pub passthrough: Option<RawFormat>,
+    /// A checksum dialect both compute: `mirror` bisects by range checksums.
+    pub checksums: Option<ChecksumDialect>,
+}
+
+/// The capabilities a source and a target share.
+pub fn negotiate(source: &Capabilities, target: &Capabilities) -> Pairing {
+    Pairing {
+        passthrough: source
+            .raw_formats
+            .iter()
+            .find(|f| target.raw_formats.contains(f))
+            .copied(),
+        checksums: source
+            .range_checksums
+            .filter(|d| target.range_checksums == Some(*d)),
+    }
+}
+
 /// A configured server: makes sessions, one per table copy.
 pub trait Endpoint: Send + Sync {
     /// The registry name of the driver (`postgres`, `sqlite`).
     fn driver(&self) -> &'static str;
+    /// What this driver can do beyond the required methods.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
     /// A session for reading (one pooled connection).
     fn source(&self) -> Result<Box<dyn Source>>;
     /// A session for writing (one pooled connection).
@@ -77,15 +164,30 @@ pub trait Source: Send {
     fn estimate_rows(&mut self, _schema: Option<&str>, _table: &str) -> Option<u64> {
         None
     }
+    /// Optional (capability `range_checksums`): open one read-only snapshot
+    /// of `req`'s table and compute range checksums in it, in `dialect`.
+    /// Rows with a NULL key go to `rejects` first; they take no part in the
+    /// checksums. `None` when the source does not speak that dialect.
+    fn range_checksums<'s>(
+        &'s mut self,
+        _req: &ReadRequest,
+        _dialect: ChecksumDialect,
+        _rejects: &mut dyn RejectSink,
+    ) -> Result<Option<Box<dyn checksum::RangeChecksums + 's>>> {
+        Ok(None)
+    }
 }
 
 /// Where rows go.
 pub trait RowSink {
     /// One row, values in [`ReadRequest::columns`] order.
     fn row(&mut self, values: &[Value]) -> Result<()>;
-    /// When the sink takes PostgreSQL binary COPY data (header, tuples,
-    /// trailer) for exactly the source's column types, a writer for it.
-    fn pg_binary(&mut self) -> Option<&mut dyn std::io::Write> {
+    /// Passthrough negotiation: the source offers the raw stream `format`
+    /// for exactly the columns of the read. A sink that loads that format
+    /// for exactly those column types answers with a writer for the whole
+    /// stream (the source then sends no rows); `None` declines, and the
+    /// source sends rows.
+    fn raw(&mut self, _format: RawFormat) -> Option<&mut dyn std::io::Write> {
         None
     }
     /// Would the sink like the rows sorted by [`ReadRequest::key`]? A
@@ -119,8 +221,11 @@ pub struct WritePlan<'a> {
 pub struct WriteOutcome {
     /// Rows read from the source and considered.
     pub processed: u64,
-    /// Rows not written because identical to the target (upsert/incremental).
+    /// Rows not written because identical to the target (upsert/incremental/mirror).
     pub skipped: u64,
+    /// Rows deleted from the target's slice by `mirror` (a `full` copy
+    /// replaces the slice and counts none).
+    pub deleted: u64,
 }
 
 /// The feed the engine gives a target: it pushes the source's rows into the
@@ -135,8 +240,25 @@ pub trait Target: Send {
     /// Incremental: the highest cursor already in the target for this branch.
     fn watermark(&mut self, plan: &WritePlan) -> Result<Option<Value>>;
     /// Write everything `feed` sends in one transaction, committed at the end;
-    /// any error rolls it back.
+    /// any error rolls it back. In `mirror` mode (without a common checksum
+    /// dialect) the feed sends the whole source, and the target deletes the
+    /// keys of its slice that the feed did not send.
     fn write(&mut self, plan: &WritePlan, feed: &mut Feed) -> Result<WriteOutcome>;
+    /// Optional (capability `range_checksums`): `mirror` by range checksums
+    /// in one transaction: compute this side's checksums in the source's
+    /// dialect and column types, reconcile with `source` (see
+    /// [`mirror::reconcile`]) and write or delete only the differing rows.
+    fn mirror(
+        &mut self,
+        plan: &WritePlan,
+        _source: &mut dyn checksum::RangeChecksums,
+        _tuning: &mirror::Tuning,
+    ) -> Result<WriteOutcome> {
+        Err(DriverError::other(format!(
+            "table {}: this target cannot mirror by range checksums; the engine should have used the streaming merge",
+            plan.table
+        )))
+    }
     /// Cancels a running `write` from another thread.
     fn cancel_handle(&self) -> CancelHandle;
 }

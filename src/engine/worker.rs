@@ -7,7 +7,11 @@ use super::plan::Job;
 use super::progress::{JobBar, Progress};
 use super::rejects::RejectWriter;
 use crate::config::{Config, Mode};
-use crate::driver::{DriverError, Endpoint, ErrorKind, ReadRequest, RowSink, Value, WritePlan};
+use crate::driver::mirror::Tuning;
+use crate::driver::{
+    negotiate, DriverError, Endpoint, ErrorKind, RawFormat, ReadRequest, RowSink, Value,
+    WriteOutcome, WritePlan,
+};
 use crate::journal::{Journal, JournalError, RowCounts};
 use rand::RngExt;
 use std::collections::HashMap;
@@ -239,20 +243,47 @@ impl RunContext<'_> {
             conn,
             tcfg.target_table(),
         );
-        let outcome = {
-            let mut feed = |sink: &mut dyn RowSink| {
-                let mut counting = CountingSink {
-                    key_order: sink.wants_key_order(),
-                    inner: Some(sink),
-                    binary: None,
-                    bar: &bar,
-                    pending: 0,
+        let pairing = negotiate(&src_ep.capabilities(), &self.target.capabilities());
+        // mirror: by range checksums when both ends compute the same kind,
+        // else through the write below (the target deletes unseen keys).
+        let mirrored = match (tcfg.mode, pairing.checksums) {
+            (Mode::Mirror, Some(dialect)) => {
+                match source.range_checksums(&req, dialect, &mut rejects) {
+                    Ok(Some(mut side)) => {
+                        let tuning = Tuning {
+                            factor: self.config.engine.mirror_factor,
+                            leaf_rows: self.config.engine.mirror_leaf_rows,
+                            ..Tuning::default()
+                        };
+                        let r = target.mirror(&plan, &mut *side, &tuning);
+                        if let Ok(o) = &r {
+                            bar.add_rows(o.processed);
+                        }
+                        Some(r)
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e)),
+                }
+            }
+            _ => None,
+        };
+        let outcome: Result<WriteOutcome, DriverError> = match mirrored {
+            Some(outcome) => outcome,
+            None => {
+                let mut feed = |sink: &mut dyn RowSink| {
+                    let mut counting = CountingSink {
+                        key_order: sink.wants_key_order(),
+                        inner: Some(sink),
+                        binary: None,
+                        bar: &bar,
+                        pending: 0,
+                    };
+                    let n = source.read(&req, &mut counting, &mut rejects);
+                    counting.flush();
+                    n
                 };
-                let n = source.read(&req, &mut counting, &mut rejects);
-                counting.flush();
-                n
-            };
-            target.write(&plan, &mut feed)
+                target.write(&plan, &mut feed)
+            }
         };
         bar.finish();
         rejects.finish()?;
@@ -279,11 +310,11 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     exp.mul_f64(jitter)
 }
 
-/// Counts rows (or, on the binary passthrough, bytes) on their way to the
-/// target, for the progress bar; nothing per row on the binary path.
+/// Counts rows (or, on a raw passthrough, bytes) on their way to the
+/// target, for the progress bar; nothing per row on the raw path.
 struct CountingSink<'s, 'b> {
     /// The target's sink; handed over to `binary` when the source streams
-    /// PostgreSQL binary COPY data (it then never sends rows).
+    /// a raw format the target took (it then never sends rows).
     inner: Option<&'s mut dyn RowSink>,
     binary: Option<CountingWriter<'s, 'b>>,
     key_order: bool,
@@ -315,13 +346,13 @@ impl RowSink for CountingSink<'_, '_> {
         }
     }
 
-    fn pg_binary(&mut self) -> Option<&mut dyn std::io::Write> {
+    fn raw(&mut self, format: RawFormat) -> Option<&mut dyn std::io::Write> {
         if self.binary.is_none() {
             // The target's answer does not change between calls; ask once
             // briefly, then hand the sink over for the whole stream.
-            self.inner.as_mut()?.pg_binary()?;
+            self.inner.as_mut()?.raw(format)?;
             let inner = self.inner.take()?;
-            let writer = inner.pg_binary()?;
+            let writer = inner.raw(format)?;
             self.bar.bytes_mode();
             self.binary = Some(CountingWriter {
                 inner: writer,
@@ -337,7 +368,7 @@ impl RowSink for CountingSink<'_, '_> {
     }
 }
 
-/// Counts the bytes of a binary COPY stream for the progress bar.
+/// Counts the bytes of a raw stream for the progress bar.
 struct CountingWriter<'s, 'b> {
     inner: &'s mut dyn std::io::Write,
     bar: &'b JobBar,

@@ -11,6 +11,7 @@ pub const DEAL: &str = "c_deal"; // upsert
 pub const EVENT: &str = "c_event"; // incremental on `updated`
 pub const LOOSE: &str = "c_loose"; // no primary key constraint, NULL keys
 pub const EMPTY: &str = "c_empty"; // zero rows
+pub const MIRROR: &str = "c_mirror"; // mirror
 
 /// Rows per branch in each seeded table.
 pub const ROWS: i64 = 24;
@@ -47,6 +48,12 @@ model = "CEmpty"
 source = "c_empty"
 key = ["c_empty_id"]
 mode = "full"
+
+[[table]]
+model = "CMirror"
+source = "c_mirror"
+key = ["c_mirror_id"]
+mode = "mirror"
 "#;
 
 /// The table's DDL in `driver`'s dialect; `primary_key = false` leaves the

@@ -6,7 +6,8 @@ use crate::common::pg::TestDb;
 use crate::harness::*;
 use branchsync::config::Mode;
 use branchsync::driver::{
-    open_endpoint, DriverError, ErrorKind, ReadRequest, RowSink, Value, WritePlan,
+    open_endpoint, postgres::BINARY_COPY, DriverError, ErrorKind, RawFormat, ReadRequest, RowSink,
+    Value, WritePlan,
 };
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -105,7 +106,7 @@ impl RowSink for TextOnly<'_> {
     fn row(&mut self, v: &[Value]) -> Result<(), DriverError> {
         self.inner.row(v)
     }
-    fn pg_binary(&mut self) -> Option<&mut dyn Write> {
+    fn raw(&mut self, _: RawFormat) -> Option<&mut dyn Write> {
         None
     }
 }
@@ -158,13 +159,13 @@ fn an_error_mid_feed_rolls_the_target_back() {
         // 2. The binary stream breaks in the middle.
         let err = t
             .write(&plan, &mut |sink: &mut dyn RowSink| {
-                let w = sink.pg_binary().expect("binary path");
+                let w = sink.raw(BINARY_COPY).expect("binary path");
                 struct Bin<'a>(BreakingWriter<'a>);
                 impl RowSink for Bin<'_> {
                     fn row(&mut self, _: &[Value]) -> Result<(), DriverError> {
                         unreachable!()
                     }
-                    fn pg_binary(&mut self) -> Option<&mut dyn Write> {
+                    fn raw(&mut self, _: RawFormat) -> Option<&mut dyn Write> {
                         Some(&mut self.0)
                     }
                 }

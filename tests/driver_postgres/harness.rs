@@ -7,8 +7,8 @@
 use crate::common::pg::TestDb;
 use branchsync::config::{EngineConfig, Mode, ServerConfig};
 use branchsync::driver::{
-    open_endpoint, Column, DriverError, Endpoint, ReadRequest, RejectSink, RowSink, Value,
-    WriteOutcome, WritePlan,
+    open_endpoint, Column, DriverError, Endpoint, RawFormat, ReadRequest, RejectSink, RowSink,
+    Value, WriteOutcome, WritePlan,
 };
 use std::io::Write;
 
@@ -137,8 +137,8 @@ impl RowSink for Spy<'_> {
         self.inner.row(values)
     }
 
-    fn pg_binary(&mut self) -> Option<&mut dyn Write> {
-        let w = self.inner.pg_binary();
+    fn raw(&mut self, format: RawFormat) -> Option<&mut dyn Write> {
+        let w = self.inner.raw(format);
         if w.is_some() {
             self.binary = true;
         }

@@ -3,7 +3,9 @@
 use crate::common::pg::TestDb;
 use crate::harness::*;
 use branchsync::config::Mode;
-use branchsync::driver::{Column, ColumnKind, NativeType, RowSink, Value, WritePlan};
+use branchsync::driver::{
+    postgres::BINARY_COPY, Column, ColumnKind, NativeType, RowSink, Value, WritePlan,
+};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 #[test]
@@ -288,7 +290,7 @@ fn values_from_another_dialect_are_written_as_text() {
         let out = t
             .write(&plan, &mut |sink: &mut dyn RowSink| {
                 assert!(
-                    sink.pg_binary().is_none(),
+                    sink.raw(BINARY_COPY).is_none(),
                     "no binary path for another dialect"
                 );
                 for r in &rows {

@@ -7,7 +7,7 @@ use super::binary_copy::{BranchInjector, BUFFER};
 use super::endpoint::ErrCtx;
 use super::errors::cancelled;
 use super::text_copy::{branch_prefix, push_row};
-use crate::driver::{DriverError, Result, RowSink, Value};
+use crate::driver::{DriverError, RawFormat, Result, RowSink, Value};
 use postgres::{Client, CopyInWriter};
 use std::io::{self, Write};
 
@@ -202,8 +202,8 @@ impl RowSink for CopySink<'_> {
         Ok(())
     }
 
-    fn pg_binary(&mut self) -> Option<&mut dyn Write> {
-        if !self.binary_ok {
+    fn raw(&mut self, format: RawFormat) -> Option<&mut dyn Write> {
+        if !self.binary_ok || format != super::BINARY_COPY {
             return None;
         }
         if matches!(self.state, State::Idle) && self.start(true).is_err() {

@@ -12,7 +12,7 @@ use super::endpoint::ErrCtx;
 use super::errors::cancelled;
 use super::merge::{KeyMerge, MergeCounts};
 use crate::driver::postgres::binary_key::KeyLayout;
-use crate::driver::{DriverError, Result, RowSink, Value};
+use crate::driver::{DriverError, RawFormat, Result, RowSink, Value};
 use postgres::{Client, CopyOutReader};
 use std::io::{self, Write};
 
@@ -195,7 +195,10 @@ impl RowSink for MergeSink<'_> {
         }
     }
 
-    fn pg_binary(&mut self) -> Option<&mut dyn Write> {
+    fn raw(&mut self, format: RawFormat) -> Option<&mut dyn Write> {
+        if format != super::BINARY_COPY {
+            return None;
+        }
         if matches!(self.state, State::Idle) && self.start_merge().is_err() {
             return None;
         }

@@ -25,12 +25,23 @@ mod tls;
 pub mod tuple_frame;
 mod upsert;
 
-use super::{Endpoint, Result, ServerInfo, Source, Target};
+use super::{
+    Capabilities, ChecksumDialect, Endpoint, RawFormat, Result, ServerInfo, Source, Target,
+};
 use crate::config::{EngineConfig, ServerConfig};
 use endpoint::PgPool;
 
 pub use errors::classify;
 pub use schema::{kind_of, kind_type};
+
+/// PostgreSQL's binary COPY stream (header, tuples, trailer): what a
+/// PostgreSQL source produces and a PostgreSQL target loads untouched when
+/// the column types are exactly the same.
+pub const BINARY_COPY: RawFormat = RawFormat("postgres-binary-copy");
+
+/// Range checksums over md5 of a row's text, as PostgreSQL prints it with
+/// the session settings of [`checksum::CANONICAL_SETTINGS`].
+pub const MD5_ROW_TEXT: ChecksumDialect = ChecksumDialect("postgres-md5-row-text-v1");
 
 /// A configured PostgreSQL server.
 pub struct PgEndpoint {
@@ -56,6 +67,14 @@ pub fn open(
 impl Endpoint for PgEndpoint {
     fn driver(&self) -> &'static str {
         schema::DIALECT
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            raw_formats: &[BINARY_COPY],
+            range_checksums: Some(MD5_ROW_TEXT),
+            snapshot_reads: true,
+        }
     }
 
     fn source(&self) -> Result<Box<dyn Source>> {

@@ -207,7 +207,7 @@ impl PgSource {
         } else {
             String::new()
         };
-        if let Some(writer) = sink.pg_binary() {
+        if let Some(writer) = sink.raw(super::BINARY_COPY) {
             let cols = quote_list(req.columns.iter().map(|c| c.name.as_str()));
             let sql = format!(
                 "COPY (SELECT {cols} FROM {table}{filter}{order}) TO STDOUT (FORMAT binary)"

@@ -93,9 +93,10 @@ impl PgTarget {
                 Ok(WriteOutcome {
                     processed,
                     skipped: 0,
+                    deleted: 0,
                 })
             }
-            Mode::Upsert | Mode::Incremental => Upsert {
+            Mode::Upsert | Mode::Incremental | Mode::Mirror => Upsert {
                 plan,
                 table,
                 types: &types,

@@ -150,10 +150,16 @@ impl Upsert<'_> {
         );
         feed(&mut sink)?;
         let staged = sink.finish()?;
+        let deleted = if self.plan.mode == Mode::Mirror {
+            self.delete_unseen(session)?
+        } else {
+            0
+        };
         let written = self.apply_stage(session)?;
         Ok(WriteOutcome {
             processed: staged,
             skipped: staged.saturating_sub(written),
+            deleted,
         })
     }
 
@@ -215,6 +221,7 @@ impl Upsert<'_> {
                 Ok(WriteOutcome {
                     processed: staged,
                     skipped: staged.saturating_sub(written),
+                    ..WriteOutcome::default()
                 })
             }
             Merged::Diff { counts, spool } => {
@@ -242,6 +249,7 @@ impl Upsert<'_> {
                 Ok(WriteOutcome {
                     processed: counts.source,
                     skipped: counts.source.saturating_sub(written),
+                    ..WriteOutcome::default()
                 })
             }
         }
@@ -266,6 +274,34 @@ impl Upsert<'_> {
         }
         ctx.check_cancelled(&doing)?;
         writer.finish().map_err(|e| ctx.pg(&e, &doing))
+    }
+
+    /// `mirror` without range checksums: deletes the slice's rows whose key
+    /// the source did not send (all of them are in the staging table).
+    fn delete_unseen(&self, session: &mut Session) -> Result<u64> {
+        let same_key = self
+            .plan
+            .key
+            .iter()
+            .map(|k| format!("s.{0} = t.{0}", quote_ident(k)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let slice = match self.plan.branch {
+            Some((b, name)) => format!("t.{} = {} AND ", quote_ident(b), quote_literal(name)),
+            None => String::new(),
+        };
+        let sql = format!(
+            "DELETE FROM {} AS t WHERE {slice}NOT EXISTS (SELECT 1 FROM {} s WHERE {same_key})",
+            self.table,
+            self.stage()
+        );
+        let r = session.client().execute(sql.as_str(), &[]);
+        r.map_err(|e| {
+            session.err(
+                &e,
+                &format!("{} (deleting rows gone at the source)", self.doing),
+            )
+        })
     }
 
     /// Inserts new and updates changed rows from the staging table; returns

@@ -67,7 +67,7 @@ mod target;
 mod types;
 mod values;
 
-use super::{Endpoint, Result, ServerInfo, Source, Target};
+use super::{Capabilities, Endpoint, Result, ServerInfo, Source, Target};
 use crate::config::{EngineConfig, ServerConfig};
 use session::{Access, Session};
 use std::path::PathBuf;
@@ -105,6 +105,14 @@ struct SqliteEndpoint {
 impl Endpoint for SqliteEndpoint {
     fn driver(&self) -> &'static str {
         "sqlite"
+    }
+
+    /// Reads run in one deferred transaction: a snapshot of the file.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            snapshot_reads: true,
+            ..Capabilities::default()
+        }
     }
 
     fn source(&self) -> Result<Box<dyn Source>> {

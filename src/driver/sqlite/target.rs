@@ -83,6 +83,22 @@ impl Target for SqliteTarget {
             }
             .map_err(sql_err)?;
         }
+        // mirror: the keys the source sent, typed like the table's (so they
+        // compare equal), to delete the slice's other rows at the end.
+        let keys: Vec<String> = plan.key.iter().map(|k| quote(k)).collect();
+        let seen = if plan.mode == Mode::Mirror {
+            tx.execute_batch(&format!(
+                "CREATE TEMP TABLE {SEEN} AS SELECT {} FROM {} WHERE 0",
+                keys.join(", "),
+                quote(table)
+            ))
+            .map_err(sql_err)?;
+            let params: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!("INSERT INTO {SEEN} VALUES ({})", params.join(", "));
+            Some(tx.prepare_cached(&sql).map_err(sql_err)?)
+        } else {
+            None
+        };
         let mut stmt = tx.prepare_cached(&insert_sql(plan)).map_err(sql_err)?;
         let mut first = 1;
         if let Some((_, name)) = plan.branch {
@@ -107,10 +123,32 @@ impl Target for SqliteTarget {
             first,
             count_skips: plan.mode != Mode::Full,
             outcome: WriteOutcome::default(),
+            seen,
         };
         feed(&mut sink)?;
-        let outcome = sink.outcome;
+        let mut outcome = sink.outcome;
         drop(sink);
+        if plan.mode == Mode::Mirror {
+            let same: Vec<String> = keys
+                .iter()
+                .map(|k| format!("s.{k} = {}.{k}", quote(table)))
+                .collect();
+            let mut sql = format!(
+                "DELETE FROM {} WHERE NOT EXISTS (SELECT 1 FROM {SEEN} s WHERE {})",
+                quote(table),
+                same.join(" AND ")
+            );
+            outcome.deleted = match plan.branch {
+                Some((branch, name)) => {
+                    sql.push_str(&format!(" AND {} = ?1", quote(branch)));
+                    tx.execute(&sql, [name])
+                }
+                None => tx.execute(&sql, []),
+            }
+            .map_err(sql_err)? as u64;
+            tx.execute_batch(&format!("DROP TABLE {SEEN}"))
+                .map_err(sql_err)?;
+        }
         tx.commit().map_err(sql_err)?;
         Ok(outcome)
     }
@@ -168,6 +206,9 @@ fn insert_sql(plan: &WritePlan) -> String {
     sql
 }
 
+/// The temporary table of the keys a mirror's source sent.
+const SEEN: &str = "temp.branchsync_seen";
+
 /// Binds each row to the prepared insert and counts what it changed.
 struct InsertSink<'s, 'c> {
     session: &'s Session,
@@ -179,6 +220,8 @@ struct InsertSink<'s, 'c> {
     first: usize,
     count_skips: bool,
     outcome: WriteOutcome,
+    /// mirror: records each key sent.
+    seen: Option<CachedStatement<'c>>,
 }
 
 impl InsertSink<'_, '_> {
@@ -224,6 +267,17 @@ impl RowSink for InsertSink<'_, '_> {
             );
             self.session.error(e, &what)
         })?;
+        if let Some(seen) = self.seen.as_mut() {
+            let bound = self
+                .key_at
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, &at)| seen.raw_bind_parameter(i + 1, Bind(&values[at])));
+            bound.and_then(|()| seen.raw_execute()).map_err(|e| {
+                self.session
+                    .error(e, &format!("writing table {}", self.table))
+            })?;
+        }
         self.outcome.processed += 1;
         if self.count_skips && changed == 0 {
             self.outcome.skipped += 1;
