@@ -35,7 +35,11 @@ pub fn mirror(w: &World, pair: &str) {
     let before_b = target_rows(w, "br_b", MIRROR, &cols);
     let batch = w.sync("CMirror", 0);
     let rows = assert_slice_equals_source(w, pair, "br_a", MIRROR);
-    assert_eq!(rows.len() as i64, ROWS - 3 + 2, "[{pair}] c_mirror from br_a");
+    assert_eq!(
+        rows.len() as i64,
+        ROWS - 3 + 2,
+        "[{pair}] c_mirror from br_a"
+    );
     assert_eq!(
         target_rows(w, "br_b", MIRROR, &cols),
         before_b,
