@@ -115,7 +115,7 @@ fn status_all(path: &Path) -> String {
     let mut journal = Journal::open_read(path).unwrap();
     journal.reconcile_liveness(false).unwrap();
     let batches = journal.list_batches(20).unwrap();
-    status::render_batch_list(&batches, journal.batch_count().unwrap(), Paint::PLAIN)
+    status::render_batch_list(&batches, journal.batch_count().unwrap(), &[], Paint::PLAIN)
 }
 
 /// `sync-status <id>` without the process start.
@@ -127,7 +127,13 @@ fn status_one(path: &Path, id: &str, as_json: bool) -> String {
     if as_json {
         json::batch_json(&batch, &rows)
     } else {
-        status::render_batch_detail(&batch, &rows, false, Paint::PLAIN)
+        status::render_batch_detail(
+            &batch,
+            &rows,
+            status::RunHistory::default(),
+            false,
+            Paint::PLAIN,
+        )
     }
 }
 

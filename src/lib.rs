@@ -8,6 +8,7 @@ pub mod demo;
 pub mod driver;
 pub mod engine;
 pub mod exit;
+pub mod hint;
 pub mod journal;
 pub mod logging;
 pub mod notify;

@@ -79,7 +79,17 @@ impl Log for Logger {
 /// Set up logging once per process (later calls keep the first logger).
 /// Terminal level: info (`-q`: warn, `-v`: debug, `-vv`: trace); the file
 /// gets at least info. `RUST_LOG` refines both.
+/// `-q` was given: stdout keeps only what the operator must see (summaries,
+/// failures), not per-table chatter such as a resume's `⏭ Skipping` lines.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `-q` was given (see [`QUIET`]).
+pub fn is_quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> anyhow::Result<()> {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     let file = match file {
         Some(p) => {
             let fail = |e: std::io::Error| {

@@ -295,7 +295,7 @@ fn list_view_newest_first_with_limit_and_hints() {
         .collect();
     site.journal().import_batches(batches).unwrap();
     let text = site.stdout(&["sync-status", "--all"]);
-    assert!(text.contains("Sync Batches: 20 newest of 25"), "{text}");
+    assert!(text.contains("All Sync Batches: 20 newest of 25"), "{text}");
     let ids: Vec<&str> = text
         .lines()
         .filter_map(|l| {
@@ -330,11 +330,17 @@ fn list_view_newest_first_with_limit_and_hints() {
         newest.trim_end_matches('│').trim_end().ends_with('2'),
         "{newest}"
     );
-    assert!(text.ends_with(
-        "\nUse: branchsync sync-status <BATCH_ID> for details\nUse: branchsync sync-all --resume=<BATCH_ID> to resume an interrupted batch\n"
-    ), "{text}");
+    // The hints carry the --config that was given, so they work when pasted.
+    let config = site.dir.path().join("branchsync.toml");
+    let config = config.display();
+    assert!(text.ends_with(&format!(
+        "\nUse: branchsync --config {config} sync-status <BATCH_ID> for details\nUse: branchsync --config {config} sync-all --resume=<BATCH_ID> to resume an interrupted batch\n"
+    )), "{text}");
     let three = site.stdout(&["sync-status", "--all", "--limit", "3"]);
-    assert!(three.contains("Sync Batches: 3 newest of 25"), "{three}");
+    assert!(
+        three.contains("All Sync Batches: 3 newest of 25"),
+        "{three}"
+    );
     assert_eq!(
         three.lines().filter(|l| l.contains("_Batch0")).count(),
         3,

@@ -51,6 +51,7 @@ impl Args {
             verbose: global.verbose,
             quiet: global.quiet,
         };
+        crate::hint::set_config(&prepared.layout.config());
         let outcome = super::sync_all::Args::default().run(&demo_global)?;
         crate::say!();
         let status = super::status::Args {
@@ -60,6 +61,8 @@ impl Args {
             failed: false,
             json: false,
             limit: 20,
+            abandon: false,
+            reason: None,
         };
         if let Err(err) = status.run(&demo_global) {
             eprintln!("warning: cannot show the batch: {err:#}");

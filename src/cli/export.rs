@@ -53,7 +53,10 @@ impl Args {
         }
         if self.batch_id.is_none() && !self.latest {
             anyhow::bail!(
-                "name the batch to export: `branchsync export BATCH_ID` or `branchsync export --latest` (list them with `branchsync sync-status --all`)"
+                "name the batch to export: `{}` or `{}` (list them with `{}`)",
+                crate::hint::cmd("export BATCH_ID"),
+                crate::hint::cmd("export --latest"),
+                crate::hint::cmd("sync-status --all")
             );
         }
         let journal = open_for_reading(global)?;

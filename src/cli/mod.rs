@@ -112,6 +112,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         verbose: cli.verbose,
         quiet: cli.quiet,
     };
+    if !matches!(cli.command, Command::Completions(_) | Command::Man(_)) {
+        crate::hint::set_config(&global.config_path());
+    }
     match cli.command {
         Command::SyncAll(a) => a.run(&global),
         Command::SyncTable(a) => a.run(&global),

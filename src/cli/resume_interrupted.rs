@@ -1,9 +1,13 @@
 //! `sync-resume-interrupted`: for cron — resume every `interrupted` or
-//! `failed` batch, oldest first, or do nothing quickly.
+//! `failed` batch that was not abandoned, oldest first, or do nothing quickly.
+//! Finding another sync at work (the run lock held) is a quiet success here:
+//! with the README's schedule every overlap would otherwise mail the admin.
+//! `sync-all` keeps exit 3 for the same case.
 
 use super::Global;
 use crate::engine::SyncSession;
 use crate::exit::Outcome;
+use crate::journal::JournalError;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
@@ -13,6 +17,26 @@ impl Args {
         let config = global.load_config()?;
         crate::logging::init(global.verbose, global.quiet, config.log.file.as_deref())?;
         config.require_target()?;
-        SyncSession::open(&config)?.resume_all()
+        let mut session =
+            match SyncSession::open(&config) {
+                Ok(s) => s,
+                Err(e) => match e.downcast_ref::<JournalError>() {
+                    Some(JournalError::LockHeld { holder, .. }) => {
+                        let line =
+                            format!(
+                        "Another sync holds the lock (batch {}, pid {}); nothing to do now.",
+                        holder.batch_id.as_deref().unwrap_or("?"),
+                        holder.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into())
+                    );
+                        log::debug!("{line}");
+                        if global.verbose > 0 {
+                            crate::say!("{line}");
+                        }
+                        return Ok(Outcome::Success);
+                    }
+                    _ => return Err(e),
+                },
+            };
+        session.resume_all()
     }
 }

@@ -28,6 +28,13 @@ pub struct Args {
     /// How many batches --all lists
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Give up this failed or interrupted batch: the journal records it and
+    /// sync-resume-interrupted no longer resumes it
+    #[arg(long, requires = "batch_id", conflicts_with_all = ["latest", "all", "failed", "json"])]
+    pub abandon: bool,
+    /// Why the batch is given up (recorded with --abandon)
+    #[arg(long, requires = "abandon", value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 impl Args {
@@ -36,16 +43,31 @@ impl Args {
     }
 
     fn show(self, global: &Global) -> anyhow::Result<Outcome> {
-        let journal = open_for_reading(global)?;
+        let mut journal = open_for_reading(global)?;
         let paint = Paint::for_stdout();
+        if self.abandon {
+            let id = find_batch(&journal, self.batch_id.as_deref().unwrap_or_default())?.batch_id;
+            let reason = self.reason.as_deref().unwrap_or("given up by the operator");
+            journal.abandon_batch(&id, reason)?;
+            crate::say!(
+                "Batch {id} abandoned ({reason}): sync-resume-interrupted no longer resumes it."
+            );
+            return Ok(Outcome::Success);
+        }
         let text = if self.all {
             let batches = journal.list_batches(self.limit)?;
             if self.json {
                 json::batch_list_json(&batches)
             } else {
+                let mut abandoned = Vec::new();
+                for b in &batches {
+                    if journal.abandoned(&b.batch_id)?.is_some() {
+                        abandoned.push(b.batch_id.clone());
+                    }
+                }
                 match journal.batch_count()? {
                     0 => status::render_no_batches(journal.path()),
-                    total => status::render_batch_list(&batches, total, paint),
+                    total => status::render_batch_list(&batches, total, &abandoned, paint),
                 }
             }
         } else {
@@ -59,7 +81,13 @@ impl Args {
                     if self.json {
                         json::batch_json(&batch, &rows)
                     } else {
-                        status::render_batch_detail(&batch, &rows, self.failed, paint)
+                        let segments = journal.segments(&batch.batch_id)?;
+                        let abandoned = journal.abandoned(&batch.batch_id)?;
+                        let history = status::RunHistory {
+                            segments: &segments,
+                            abandoned: abandoned.as_ref(),
+                        };
+                        status::render_batch_detail(&batch, &rows, history, self.failed, paint)
                     }
                 }
                 None if self.json => {
@@ -93,7 +121,8 @@ pub(super) fn open_for_reading(global: &Global) -> anyhow::Result<Journal> {
 pub(super) fn find_batch(journal: &Journal, id: &str) -> anyhow::Result<BatchRow> {
     if !is_batch_id(id) {
         anyhow::bail!(
-            "{id:?} is not a batch id (they look like sync_20261126084522_AbCd1234). List the batches with `branchsync sync-status --all`"
+            "{id:?} is not a batch id (they look like sync_20261126084522_AbCd1234). List the batches with `{}`",
+            crate::hint::cmd("sync-status --all")
         );
     }
     Ok(journal

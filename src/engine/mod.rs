@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod plan;
 mod progress;
 mod rejects;
+mod resume;
 pub mod session;
 mod worker;
 

@@ -1,7 +1,7 @@
 //! A sync session: the journal opened for writing, the run lock held, and the
 //! three ways to run a batch — new, resumed, or one model inside an existing one.
 
-use super::plan::{self, job_for_row, Job, SyncOptions};
+use super::plan::{self, Job, SyncOptions};
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::journal::{new_batch_id, BatchStatus, Journal, JournalError, ProgressStatus, RunLock};
@@ -46,16 +46,27 @@ impl<'c> SyncSession<'c> {
         self.execute(&batch_id, &jobs, threads, 0, jobs.len() as u64)
     }
 
-    /// Resume `batch_id`: completed rows are skipped, the others run again
-    /// with the batch's stored options (`threads` overrides its thread count).
+    /// Resume `batch_id` (ours or the seed's form): completed rows are
+    /// skipped, the others run again with the batch's stored options
+    /// (`threads` overrides its thread count) against the current config
+    /// (see `engine::resume` for rows the config or a newer batch changed).
     pub fn resume(&mut self, batch_id: &str, threads: Option<usize>) -> anyhow::Result<Outcome> {
         let batch = self
             .journal()
             .batch(batch_id)?
             .ok_or_else(|| JournalError::UnknownBatch(batch_id.to_owned()))?;
+        let batch_id = batch.batch_id.as_str();
         if batch.status == BatchStatus::Completed {
             crate::say!("Batch {batch_id} is already completed; nothing to resume.");
             return Ok(Outcome::Success);
+        }
+        if let Some(a) = self.journal().abandoned(batch_id)? {
+            anyhow::bail!(
+                "batch {batch_id} was abandoned at {} ({}); it is not resumed. Start a new batch with `{}`",
+                crate::report::format::local_time(&a.abandoned_at),
+                a.reason,
+                crate::hint::cmd("sync-all")
+            );
         }
         let opts: SyncOptions = serde_json::from_str(&batch.command_options).unwrap_or_default();
         let rows = self.journal().progress_rows(batch_id, false)?;
@@ -67,35 +78,21 @@ impl<'c> SyncSession<'c> {
         let mut jobs = Vec::new();
         for r in &rows {
             if r.status.is_done() {
-                crate::say!(
-                    "⏭ Skipping {} from {} (already completed)",
-                    r.model_name,
-                    r.connection_name
-                );
+                super::resume::skip_line(r, "already completed");
                 continue;
             }
-            match job_for_row(
-                self.config,
-                &r.connection_name,
-                &r.table_name,
-                &r.model_name,
-                r.step,
-            ) {
-                Some(job) => jobs.push(job),
-                None => {
-                    let msg = format!(
-                        "connection {} or table {} is no longer in the config {}; restore it there to sync this table",
-                        r.connection_name,
-                        r.table_name,
-                        self.config.path.display()
-                    );
-                    log::error!("SyncAll: {msg}");
-                    let mut j = self.journal();
-                    j.start_progress(batch_id, &r.connection_name, &r.table_name)?;
-                    j.fail_progress(batch_id, &r.connection_name, &r.table_name, &msg)?;
-                }
+            let mut j = self.journal();
+            if let Some(job) = super::resume::job_for_unfinished(self.config, &mut j, &batch, r)? {
+                jobs.push(job);
             }
         }
+        super::resume::announce(&jobs);
+        let done = self
+            .journal()
+            .progress_rows(batch_id, false)?
+            .iter()
+            .filter(|r| r.status.is_done())
+            .count();
         let threads = threads
             .or(opts.threads)
             .unwrap_or(self.config.engine.threads);
@@ -105,9 +102,10 @@ impl<'c> SyncSession<'c> {
     /// Run `jobs` inside the existing batch `batch_id` (adding their rows).
     pub fn run_in_batch(&mut self, batch_id: &str, opts: &SyncOptions) -> anyhow::Result<Outcome> {
         let jobs = plan::plan(self.config, opts)?;
-        if self.journal().batch(batch_id)?.is_none() {
+        let Some(batch) = self.journal().batch(batch_id)? else {
             return Err(JournalError::UnknownBatch(batch_id.to_owned()).into());
-        }
+        };
+        let batch_id = batch.batch_id.as_str();
         let rows: Vec<_> = jobs.iter().map(Job::new_progress).collect();
         {
             let mut j = self.journal();
@@ -175,19 +173,25 @@ impl<'c> SyncSession<'c> {
             );
         }
         if b.status != BatchStatus::Completed {
-            crate::say!("Resume with: branchsync sync-all --resume={batch_id}");
+            crate::say!(
+                "Resume with: {}",
+                crate::hint::cmd(&format!("sync-all --resume={batch_id}"))
+            );
         }
         Ok(())
     }
 }
 
-/// All batches a cron job should finish: `interrupted` or `failed`, oldest first.
+/// All batches a cron job should finish: `interrupted` or `failed` and not
+/// abandoned, oldest first.
 pub fn resumable_batches(journal: &Journal) -> Result<Vec<String>, JournalError> {
-    Ok(journal
-        .batches_with_status(&[BatchStatus::Interrupted, BatchStatus::Failed])?
-        .into_iter()
-        .map(|b| b.batch_id)
-        .collect())
+    let mut ids = Vec::new();
+    for b in journal.batches_with_status(&[BatchStatus::Interrupted, BatchStatus::Failed])? {
+        if journal.abandoned(&b.batch_id)?.is_none() {
+            ids.push(b.batch_id);
+        }
+    }
+    Ok(ids)
 }
 
 impl SyncSession<'_> {

@@ -11,14 +11,16 @@ mod lock;
 pub mod model;
 mod notifications;
 mod query;
+mod segments;
 mod sqlite_version;
 mod writes;
 
-pub use batch_id::{is_batch_id, new_batch_id};
+pub use batch_id::{canonical_batch_id, is_batch_id, new_batch_id};
 pub use lock::{LockHolder, RunLock};
 pub use model::*;
 pub use notifications::{NewNotification, NotificationRow, NotificationStatus};
 pub use query::{FailingTable, StatsFilter, TableStats};
+pub use segments::{Abandoned, Segment};
 pub use sqlite_version::{sqlite_version, sqlite_version_number, MIN_SQLITE_VERSION_NUMBER};
 pub use writes::RowCounts;
 
@@ -30,7 +32,10 @@ use std::time::Duration;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// Forward migrations: `MIGRATIONS[i]` takes a journal from version `i + 1`
 /// to `i + 2` (`schema.sql` is version 1).
-const MIGRATIONS: &[&str] = &[include_str!("migrations/2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/2.sql"),
+    include_str!("migrations/3.sql"),
+];
 /// Current schema version. Migrations go forward only.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 /// Identifies our journal files (`PRAGMA application_id`), "BSYN".
@@ -52,13 +57,18 @@ pub enum JournalError {
     Sql { path: PathBuf, cause: SqlCause },
     #[error("cannot create {path}: {cause}{}", io_hint(&cause.0))]
     Io { path: PathBuf, cause: IoCause },
-    #[error("another sync is running: batch {}, pid {}, host {} (lock file {}). Wait for it to finish, or watch it with `branchsync sync-status --latest`", .holder.batch_id.as_deref().unwrap_or("?"), .holder.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()), .holder.host.as_deref().unwrap_or("?"), .lock_path.display())]
+    #[error("another sync is running: batch {}, pid {}, host {} (lock file {}). Wait for it to finish, or watch it with `{}`", crate::hint::cmd("sync-status --latest"), .holder.batch_id.as_deref().unwrap_or("?"), .holder.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()), .holder.host.as_deref().unwrap_or("?"), .lock_path.display())]
     LockHeld {
         lock_path: PathBuf,
         holder: LockHolder,
     },
-    #[error("no batch with id {0}. List the batches with `branchsync sync-status --all`")]
+    #[error("no batch with id {id}. List the batches with `{}`", crate::hint::cmd("sync-status --all"), id = .0)]
     UnknownBatch(String),
+    #[error("batch {batch_id} is {status}: only a failed or interrupted batch can be abandoned")]
+    NotAbandonable {
+        batch_id: String,
+        status: BatchStatus,
+    },
 }
 
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;

@@ -118,11 +118,15 @@ impl Journal {
         rows.collect::<rusqlite::Result<Vec<T>>>().map_err(err)
     }
 
-    /// One batch by id.
+    /// One batch by id, given in our form or the seed's (the stored id is
+    /// in `BatchRow::batch_id`).
     pub fn batch(&self, batch_id: &str) -> Result<Option<BatchRow>> {
-        let sql = format!("SELECT {BATCH_COLS} FROM sync_batches WHERE batch_id = ?1");
+        let ours = super::canonical_batch_id(batch_id).unwrap_or_else(|| batch_id.to_owned());
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM sync_batches WHERE batch_id IN (?1, ?2) ORDER BY batch_id = ?1 DESC"
+        );
         Ok(self
-            .query_vec(&sql, params![batch_id], batch_from_row)?
+            .query_vec(&sql, params![batch_id, ours], batch_from_row)?
             .into_iter()
             .next())
     }

@@ -4,6 +4,7 @@
 
 use super::lock::{boot_id, hostname, is_held};
 use super::model::{BatchStatus, NewProgress, ProgressStatus};
+use super::segments::{close_segment, open_segment};
 use super::{now_utc, parse_ts, Journal, JournalError, Result};
 use rusqlite::{params, Transaction};
 
@@ -66,7 +67,7 @@ impl Journal {
                     r.step
                 ])?;
             }
-            Ok(())
+            open_segment(tx, batch_id, &now)
         })
     }
 
@@ -90,17 +91,43 @@ impl Journal {
     pub fn reopen_batch(&mut self, batch_id: &str) -> Result<()> {
         let now = now_utc();
         let n = self.write(|tx| {
-            tx.execute(
+            let n = tx.execute(
                 "UPDATE sync_batches SET status = 'running', completed_at = NULL, duration_seconds = NULL,
                         pid = ?2, host = ?3, boot_id = ?4, heartbeat_at = ?5
                  WHERE batch_id = ?1",
                 params![batch_id, std::process::id() as i64, hostname(), boot_id(), now],
-            )
+            )?;
+            if n > 0 {
+                open_segment(tx, batch_id, &now)?;
+            }
+            Ok(n)
         })?;
         if n == 0 {
             return Err(JournalError::UnknownBatch(batch_id.to_owned()));
         }
         Ok(())
+    }
+
+    /// A resumed row whose table the config now names differently (e.g. a
+    /// fixed `source` typo) takes the current name, so the resume runs what the
+    /// config says. Returns false (nothing changed) when the batch already has
+    /// a row for the new name.
+    pub fn retarget_progress(
+        &mut self,
+        batch_id: &str,
+        conn: &str,
+        table: &str,
+        new_table: &str,
+        new_model: &str,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE OR IGNORE sync_progress SET table_name = ?4, model_name = ?5
+                 WHERE batch_id = ?1 AND connection_name = ?2 AND table_name = ?3",
+                params![batch_id, conn, table, new_table, new_model],
+            )?;
+            Ok(n > 0)
+        })
     }
 
     /// A copy of (connection, table) begins: `in_progress`, timestamps reset.
@@ -240,7 +267,8 @@ impl Journal {
         })
     }
 
-    /// Close the batch with its final status; duration runs from `started_at`.
+    /// Close the batch with its final status; its duration is the sum of its
+    /// run segments (from `started_at` for a batch without segments).
     pub fn finish_batch(&mut self, batch_id: &str, status: BatchStatus) -> Result<()> {
         let now = now_utc();
         self.write(|tx| {
@@ -257,10 +285,16 @@ impl Journal {
                 params![batch_id],
                 |r| r.get(0),
             )?;
+            let worked = close_segment(tx, batch_id, &now, status.as_str())?;
             tx.execute(
                 "UPDATE sync_batches SET status = ?2, completed_at = ?3, duration_seconds = ?4, heartbeat_at = ?3
                  WHERE batch_id = ?1",
-                params![batch_id, status.as_str(), now, seconds_between(&started, &now)],
+                params![
+                    batch_id,
+                    status.as_str(),
+                    now,
+                    worked.or_else(|| seconds_between(&started, &now))
+                ],
             )?;
             Ok(())
         })
@@ -296,10 +330,11 @@ impl Journal {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 let end = beat.unwrap_or_else(|| started.clone());
+                let worked = close_segment(tx, id, &end, "interrupted")?;
                 tx.execute(
                     "UPDATE sync_batches SET status = 'interrupted', completed_at = ?2, duration_seconds = ?3
                      WHERE batch_id = ?1 AND status = 'running'",
-                    params![id, end, seconds_between(&started, &end)],
+                    params![id, end, worked.or_else(|| seconds_between(&started, &end))],
                 )?;
                 Ok(())
             })?;
@@ -333,7 +368,7 @@ fn recount(tx: &Transaction, batch_id: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn seconds_between(start: &str, end: &str) -> Option<f64> {
+pub(super) fn seconds_between(start: &str, end: &str) -> Option<f64> {
     let (a, b) = (parse_ts(start)?, parse_ts(end)?);
     Some(((b - a).num_milliseconds() as f64 / 1000.0).max(0.0))
 }

@@ -123,9 +123,9 @@ impl Notice {
             .collect();
         if self.failed.len() > LISTED_FAILURES {
             lines.push(format!(
-                "… and {} more: branchsync sync-status {} --failed",
+                "… and {} more: {}",
                 self.failed.len() - LISTED_FAILURES,
-                self.batch.batch_id
+                crate::hint::cmd(&format!("sync-status {} --failed", self.batch.batch_id))
             ));
         }
         lines
@@ -153,8 +153,8 @@ impl Notice {
         if self.event != NotifyEvent::Completed {
             let _ = writeln!(
                 out,
-                "\nResume with: branchsync sync-all --resume={}",
-                b.batch_id
+                "\nResume with: {}",
+                crate::hint::cmd(&format!("sync-all --resume={}", b.batch_id))
             );
         }
         fit(&out, max)

@@ -169,8 +169,11 @@ pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String
     if matches!(b.status, BatchStatus::Interrupted | BatchStatus::Failed) {
         let _ = writeln!(
             body,
-            "<p class=\"meta\">Resume with <code>branchsync sync-all --resume={}</code></p>",
-            escape(&b.batch_id)
+            "<p class=\"meta\">Resume with <code>{}</code></p>",
+            escape(&crate::hint::cmd(&format!(
+                "sync-all --resume={}",
+                b.batch_id
+            )))
         );
     }
     document(&format!("Batch {}", b.batch_id), &body, refresh)

@@ -4,7 +4,7 @@
 
 use super::colour::{Paint, Tint};
 use super::format::{count_of, cut, hms, local_time, percent, thousands, NOT_AVAILABLE, RUNNING};
-use crate::journal::{BatchRow, BatchStatus, ProgressRow, ProgressStatus};
+use crate::journal::{Abandoned, BatchRow, BatchStatus, ProgressRow, ProgressStatus, Segment};
 use comfy_table::CellAlignment;
 use std::fmt::Write;
 
@@ -13,10 +13,28 @@ pub const ERROR_WIDTH: usize = 60;
 const RULE_WIDTH: usize = 80;
 
 /// The first hint under the list of batches.
-pub const HINT_DETAILS: &str = "Use: branchsync sync-status <BATCH_ID> for details";
+pub fn hint_details() -> String {
+    format!(
+        "Use: {} for details",
+        crate::hint::cmd("sync-status <BATCH_ID>")
+    )
+}
+
 /// The second hint under the list of batches.
-pub const HINT_RESUME: &str =
-    "Use: branchsync sync-all --resume=<BATCH_ID> to resume an interrupted batch";
+pub fn hint_resume() -> String {
+    format!(
+        "Use: {} to resume an interrupted batch",
+        crate::hint::cmd("sync-all --resume=<BATCH_ID>")
+    )
+}
+
+/// What the journal knows of a batch's runs besides its row: the segments it
+/// ran in (first run and resumes) and whether it was given up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunHistory<'a> {
+    pub segments: &'a [Segment],
+    pub abandoned: Option<&'a Abandoned>,
+}
 
 fn header(out: &mut String, title: &str) {
     let rule = "=".repeat(RULE_WIDTH);
@@ -27,13 +45,14 @@ fn header(out: &mut String, title: &str) {
 pub fn render_batch_detail(
     batch: &BatchRow,
     rows: &[ProgressRow],
+    history: RunHistory,
     failed_only: bool,
     paint: Paint,
 ) -> String {
     let mut out = String::new();
     header(&mut out, &format!("Sync Batch Details: {}", batch.batch_id));
     out.push('\n');
-    render_summary(&mut out, batch, paint);
+    render_summary(&mut out, batch, history, paint);
     out.push('\n');
     if failed_only {
         out.push_str("Table Progress (failed only):\n");
@@ -49,29 +68,61 @@ pub fn render_batch_detail(
     } else {
         let _ = writeln!(out, "{}", progress_table(rows, paint));
     }
-    if matches!(batch.status, BatchStatus::Interrupted | BatchStatus::Failed) {
+    let resumable = matches!(batch.status, BatchStatus::Interrupted | BatchStatus::Failed);
+    if resumable && history.abandoned.is_none() {
         let _ = writeln!(
             out,
-            "\nUse: branchsync sync-all --resume={} to resume this batch",
-            batch.batch_id
+            "\nUse: {} to resume this batch\nUse: {} to give it up (cron stops resuming it)",
+            crate::hint::cmd(&format!("sync-all --resume={}", batch.batch_id)),
+            crate::hint::cmd(&format!("sync-status {} --abandon", batch.batch_id))
         );
     }
     out
 }
 
-fn render_summary(out: &mut String, batch: &BatchRow, paint: Paint) {
+fn render_summary(out: &mut String, batch: &BatchRow, history: RunHistory, paint: Paint) {
     out.push_str("Batch Summary:\n");
     let status = paint.text(batch.status.as_str(), Tint::of_batch(batch.status));
     let _ = writeln!(out, "  Status: {status}");
+    if let Some(a) = history.abandoned {
+        let _ = writeln!(
+            out,
+            "  Abandoned: {} ({})",
+            local_time(&a.abandoned_at),
+            a.reason
+        );
+    }
     let _ = writeln!(out, "  Started: {}", local_time(&batch.started_at));
+    // Every stop before the last run, and the resume that followed it.
+    for pair in history.segments.windows(2) {
+        if let Some(end) = &pair[0].ended_at {
+            let label = match pair[0].end_status.as_deref() {
+                Some("failed") => "Failed at",
+                _ => "Interrupted at",
+            };
+            let _ = writeln!(out, "  {label}: {}", local_time(end));
+        }
+        let _ = writeln!(out, "  Resumed at: {}", local_time(&pair[1].started_at));
+    }
+    let runs = history.segments.len();
     if batch.status == BatchStatus::Running {
         let _ = writeln!(out, "  Duration: {RUNNING}");
     } else {
-        if let Some(done) = &batch.completed_at {
-            let _ = writeln!(out, "  Completed: {}", local_time(done));
+        if let Some(end) = &batch.completed_at {
+            // The seed's label, except on a batch that did not end by itself.
+            let label = match batch.status {
+                BatchStatus::Interrupted => "Interrupted at",
+                _ => "Completed",
+            };
+            let _ = writeln!(out, "  {label}: {}", local_time(end));
         }
         if let Some(secs) = batch.duration_seconds {
-            let _ = writeln!(out, "  Duration: {}", hms(secs));
+            let how = if runs > 1 {
+                format!(" (working time, {runs} runs)")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  Duration: {}{how}", hms(secs));
         }
     }
     let _ = writeln!(
@@ -146,17 +197,23 @@ pub fn batch_duration(batch: &BatchRow) -> String {
 
 /// The list of batches (newest first, as given); `total` is how many the
 /// journal holds, so the header can say what part is shown.
-pub fn render_batch_list(batches: &[BatchRow], total: i64, paint: Paint) -> String {
+/// `abandoned` names the listed batches that were given up.
+pub fn render_batch_list(
+    batches: &[BatchRow],
+    total: i64,
+    abandoned: &[String],
+    paint: Paint,
+) -> String {
     let mut out = String::new();
     let shown = batches.len() as i64;
     let title = if shown < total {
         format!(
-            "Sync Batches: {} newest of {}",
+            "All Sync Batches: {} newest of {}",
             thousands(shown),
             thousands(total)
         )
     } else {
-        format!("Sync Batches: {}", thousands(total))
+        format!("All Sync Batches: {}", thousands(total))
     };
     header(&mut out, &title);
     let mut table = paint.table();
@@ -166,7 +223,14 @@ pub fn render_batch_list(batches: &[BatchRow], total: i64, paint: Paint) -> Stri
     for b in batches {
         table.add_row(vec![
             comfy_table::Cell::new(&b.batch_id),
-            paint.cell(b.status.as_str(), Tint::of_batch(b.status)),
+            paint.cell(
+                &if abandoned.contains(&b.batch_id) {
+                    format!("{} (abandoned)", b.status)
+                } else {
+                    b.status.to_string()
+                },
+                Tint::of_batch(b.status),
+            ),
             comfy_table::Cell::new(local_time(&b.started_at)),
             comfy_table::Cell::new(batch_duration(b)),
             comfy_table::Cell::new(format!(
@@ -184,15 +248,16 @@ pub fn render_batch_list(batches: &[BatchRow], total: i64, paint: Paint) -> Stri
         }
     }
     let _ = writeln!(out, "{table}");
-    let _ = writeln!(out, "\n{HINT_DETAILS}\n{HINT_RESUME}");
+    let _ = writeln!(out, "\n{}\n{}", hint_details(), hint_resume());
     out
 }
 
 /// What `sync-status` says about a journal without batches.
 pub fn render_no_batches(journal: &std::path::Path) -> String {
     format!(
-        "No sync batches yet in the journal {}. Run `branchsync sync-all` to create the first one.\n",
-        journal.display()
+        "No sync batches yet in the journal {}. Run `{}` to create the first one.\n",
+        journal.display(),
+        crate::hint::cmd("sync-all")
     )
 }
 
@@ -214,7 +279,13 @@ mod tests {
         let mut failed = row("pgsql_jkt", "c_order", ProgressStatus::Failed);
         failed.error_message = Some(format!("connection reset {}", "x".repeat(100)));
         let running = row("pgsql_jkt", "c_invoice", ProgressStatus::InProgress);
-        let text = render_batch_detail(&b, &[done, failed, running], false, Paint::PLAIN);
+        let text = render_batch_detail(
+            &b,
+            &[done, failed, running],
+            RunHistory::default(),
+            false,
+            Paint::PLAIN,
+        );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "=".repeat(80));
         assert_eq!(lines[1], "Sync Batch Details: sync_20261126084522_AbCd1234");
@@ -256,7 +327,7 @@ mod tests {
     #[test]
     fn running_batch_shows_running_duration_and_no_completion() {
         let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Running);
-        let text = render_batch_detail(&b, &[], false, Paint::PLAIN);
+        let text = render_batch_detail(&b, &[], RunHistory::default(), false, Paint::PLAIN);
         assert!(text.contains("  Duration: Running..\n"), "{text}");
         assert!(!text.contains("Completed:"), "{text}");
         assert!(text.contains("No tables in this batch."), "{text}");
@@ -266,7 +337,7 @@ mod tests {
     #[test]
     fn failed_filter_without_failures_says_so() {
         let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Completed);
-        let text = render_batch_detail(&b, &[], true, Paint::PLAIN);
+        let text = render_batch_detail(&b, &[], RunHistory::default(), true, Paint::PLAIN);
         assert!(
             text.contains("Table Progress (failed only):\n  No failed tables."),
             "{text}"
@@ -280,8 +351,8 @@ mod tests {
         a.completed_tables = 120;
         a.duration_seconds = Some(61.0);
         let b = batch("sync_20261126084000_ZzZz9999", BatchStatus::Running);
-        let text = render_batch_list(&[a, b], 30, Paint::PLAIN);
-        assert!(text.contains("Sync Batches: 2 newest of 30"), "{text}");
+        let text = render_batch_list(&[a, b], 30, &[], Paint::PLAIN);
+        assert!(text.contains("All Sync Batches: 2 newest of 30"), "{text}");
         for col in [
             "Batch ID", "Status", "Started", "Duration", "Progress", "Failed",
         ] {
@@ -291,7 +362,7 @@ mod tests {
         assert!(text.contains("00:01:01"), "{text}");
         assert!(text.contains("Running.."), "{text}");
         assert!(
-            text.ends_with(&format!("{HINT_DETAILS}\n{HINT_RESUME}\n")),
+            text.ends_with(&format!("{}\n{}\n", hint_details(), hint_resume())),
             "{text}"
         );
     }
@@ -300,8 +371,12 @@ mod tests {
     fn colours_mark_statuses() {
         let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Interrupted);
         let rows = [row("a", "m_product", ProgressStatus::Pending)];
-        let text = render_batch_detail(&b, &rows, false, Paint::COLOUR);
+        let text = render_batch_detail(&b, &rows, RunHistory::default(), false, Paint::COLOUR);
         assert!(text.contains("\x1b[35minterrupted"), "{text:?}");
         assert!(text.contains('\x1b'), "{text:?}");
     }
 }
+
+#[cfg(test)]
+#[path = "status_history_tests.rs"]
+mod history_tests;
