@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Run the whole test suite against a real PostgreSQL server.
+# Run the whole test suite against real PostgreSQL and MariaDB servers.
 #
 # The tests use $BRANCHSYNC_TEST_PG (default postgres://root@127.0.0.1:5432/test).
 # When that server is not reachable and no URL was given, this script makes one
 # available on this machine: it installs PostgreSQL with the system package
 # manager when missing (Debian/Ubuntu: apt-get), starts the cluster, and
 # creates the role `root` and the database `test` with local trust access.
+#
+# Likewise $BRANCHSYNC_TEST_MYSQL (default mysql://root@127.0.0.1:3306/test):
+# when it does not answer, MariaDB is installed (mariadb-server) when missing,
+# started, and root@127.0.0.1 gets an empty password and the database `test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,5 +56,39 @@ if ! pg_ready; then
     pg_ready || { echo "PostgreSQL did not come up at $url" >&2; exit 1; }
 fi
 
+my_url="${BRANCHSYNC_TEST_MYSQL:-mysql://root@127.0.0.1:3306/test}"
+
+my_ready() {
+    command -v mysql >/dev/null 2>&1 \
+        && mysql --protocol=tcp -h127.0.0.1 -P3306 -uroot -e 'select 1' test >/dev/null 2>&1
+}
+
+if [ -z "${BRANCHSYNC_TEST_MYSQL:-}" ] && ! my_ready; then
+    if ! [ -x /usr/sbin/mariadbd ]; then
+        if command -v apt-get >/dev/null 2>&1; then
+            echo "MariaDB is not installed: installing it with apt-get…" >&2
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >/dev/null
+        else
+            echo "MariaDB is not installed. Install MariaDB 10.11+ or MySQL 8 with root@127.0.0.1 (empty password)" >&2
+            echo "and a database 'test', or set BRANCHSYNC_TEST_MYSQL to a server of yours." >&2
+            exit 1
+        fi
+    fi
+    if ! as_root mysqladmin --protocol=socket -uroot status >/dev/null 2>&1; then
+        as_root mkdir -p /run/mysqld
+        as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+        as_root start-stop-daemon --start --oknodo --background --chuid mysql --exec /usr/sbin/mariadbd -- --user=mysql
+        for _ in $(seq 1 30); do as_root mysqladmin --protocol=socket -uroot status >/dev/null 2>&1 && break; sleep 1; done
+    fi
+    # root over TCP from 127.0.0.1 with an empty password, and the test database.
+    as_root mysql --protocol=socket -uroot -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '';
+        GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+        CREATE DATABASE IF NOT EXISTS test;" || true
+    for _ in $(seq 1 30); do my_ready && break; sleep 1; done
+    my_ready || { echo "MariaDB did not come up at $my_url" >&2; exit 1; }
+fi
+
 export BRANCHSYNC_TEST_PG="$url"
+export BRANCHSYNC_TEST_MYSQL="$my_url"
 exec cargo test "$@"

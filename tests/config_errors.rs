@@ -178,7 +178,7 @@ fn bad_connection_name_says_the_allowed_characters() {
 fn unknown_driver_lists_the_known_ones() {
     let text = format!(
         "{JOURNAL}{}",
-        connection("lmp").replace("\"postgres\"", "\"mysql\"")
+        connection("lmp").replace("\"postgres\"", "\"oracle\"")
     );
     let (err, shown, _) = load_err(&text);
     assert_at(&err, line_of(&text, "driver ="), 10);
@@ -187,7 +187,7 @@ fn unknown_driver_lists_the_known_ones() {
         "{shown}"
     );
     assert!(
-        shown.contains("unknown driver \"mysql\"") && shown.contains("postgres, sqlite"),
+        shown.contains("unknown driver \"oracle\"") && shown.contains("postgres, sqlite, mysql"),
         "{shown}"
     );
 
@@ -553,7 +553,7 @@ fn relative_paths_resolve_against_the_config_folder() {
 fn the_example_config_parses_and_is_complete() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(config.connections.len(), 17);
+    assert_eq!(config.connections.len(), 18);
     for name in [
         "pgsql_lmp",
         "pgsql_sby",

@@ -65,22 +65,33 @@ fn story(source: &str, target: &str) {
     );
 }
 
-#[test]
-fn postgres_to_postgres() {
-    story("postgres", "postgres");
+/// One test per (source, target) pair of [`world::DRIVERS`], named
+/// `<source>::<target>` (`cargo test --test conformance mysql::` runs
+/// every pair reading from MySQL). The list below must match `DRIVERS`,
+/// which `every_pair_has_a_test` checks.
+macro_rules! pairs {
+    ($($driver:ident),*) => {
+        const PAIRED: &[&str] = &[$(stringify!($driver)),*];
+        pairs!(@sources [$($driver),*] [$($driver),*]);
+    };
+    (@sources [$($source:ident),*] $targets:tt) => {
+        $( pairs!(@targets $source $targets); )*
+    };
+    (@targets $source:ident [$($target:ident),*]) => {
+        mod $source {
+            $(
+                #[test]
+                fn $target() {
+                    super::story(stringify!($source), stringify!($target));
+                }
+            )*
+        }
+    };
 }
 
-#[test]
-fn postgres_to_sqlite() {
-    story("postgres", "sqlite");
-}
+pairs!(postgres, sqlite, mysql);
 
 #[test]
-fn sqlite_to_postgres() {
-    story("sqlite", "postgres");
-}
-
-#[test]
-fn sqlite_to_sqlite() {
-    story("sqlite", "sqlite");
+fn every_pair_has_a_test() {
+    assert_eq!(PAIRED, world::DRIVERS);
 }

@@ -46,6 +46,7 @@
 pub mod checksum;
 pub mod error;
 pub mod mirror;
+pub mod mysql;
 pub mod postgres;
 pub mod registry;
 pub mod sqlite;

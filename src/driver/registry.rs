@@ -10,6 +10,7 @@ type Opener = fn(&ServerConfig, &EngineConfig, u32) -> Result<Box<dyn Endpoint>>
 pub const DRIVERS: &[(&str, Opener)] = &[
     ("postgres", super::postgres::open),
     ("sqlite", super::sqlite::open),
+    ("mysql", super::mysql::open),
 ];
 
 /// Open the endpoint for `server`, with at most `max_sessions` connections.

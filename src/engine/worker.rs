@@ -290,7 +290,7 @@ impl RunContext<'_> {
         let outcome = outcome?;
         if rejects.count > 0 {
             log::warn!(
-                "SyncAll: {} rows of {} from {conn} have a NULL key; written to {}",
+                "SyncAll: {} rows of {} from {conn} were rejected (a NULL key, or a value no target can hold); reasons and rows in {}",
                 rejects.count,
                 tcfg.target_table(),
                 rejects.path().display()

@@ -1,4 +1,5 @@
 pub mod erp;
 pub mod fixture;
+pub mod mysql;
 pub mod pg;
 pub mod proxy;

@@ -71,6 +71,11 @@ pub fn ddl(driver: &str, table: &str, primary_key: bool) -> String {
              amount NUMERIC(12,2), updated TIMESTAMP NOT NULL, note TEXT, \
              flag BOOLEAN NOT NULL, payload BLOB)"
         ),
+        "mysql" => format!(
+            "CREATE TABLE {table} ({table}_id INT{pk}, name VARCHAR(200) NOT NULL, \
+             amount DECIMAL(12,2), updated DATETIME(6) NOT NULL, note TEXT, \
+             flag BOOLEAN NOT NULL, payload BLOB) CHARACTER SET utf8mb4"
+        ),
         other => panic!("no story DDL for driver {other}"),
     }
 }

@@ -1,10 +1,13 @@
 //! The world one story runs in: two branch databases of the source driver,
 //! a central database of the target driver, a config file pointing at them,
 //! the real binary, and its journal. Databases are real: throwaway
-//! PostgreSQL databases on the test server, or SQLite files in a temp folder.
+//! PostgreSQL and MySQL databases on the test servers, or SQLite files in a
+//! temp folder.
 
 use super::data::{self, StoryRow};
+use crate::common::mysql::MyDb;
 use crate::common::pg::TestDb;
+use mysql::prelude::Queryable;
 use rusqlite::types::ValueRef;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,10 +15,14 @@ use std::process::{Command, Output};
 /// The connection names of the two branches.
 pub const BRANCHES: [&str; 2] = ["br_a", "br_b"];
 
-/// A real database of either driver.
+/// The drivers of the story: every (source, target) pair of them runs it.
+pub const DRIVERS: &[&str] = &["postgres", "sqlite", "mysql"];
+
+/// A real database of any driver.
 pub enum Db {
     Pg(TestDb),
     Sqlite(PathBuf),
+    My(MyDb),
 }
 
 impl Db {
@@ -23,6 +30,7 @@ impl Db {
     pub fn create(driver: &str, dir: &Path, name: &str) -> Db {
         match driver {
             "postgres" => Db::Pg(TestDb::create(&format!("bs_conf_{name}"))),
+            "mysql" => Db::My(MyDb::create(&format!("bs_conf_{name}"))),
             "sqlite" => {
                 let path = dir.join(format!("{name}.db"));
                 rusqlite::Connection::open(&path).unwrap();
@@ -36,6 +44,7 @@ impl Db {
         match self {
             Db::Pg(_) => "postgres",
             Db::Sqlite(_) => "sqlite",
+            Db::My(_) => "mysql",
         }
     }
 
@@ -44,6 +53,7 @@ impl Db {
         match self {
             Db::Pg(db) => db.url.clone(),
             Db::Sqlite(p) => p.display().to_string(),
+            Db::My(db) => db.url.clone(),
         }
     }
 
@@ -60,6 +70,7 @@ impl Db {
                 .sqlite()
                 .execute_batch(sql)
                 .unwrap_or_else(|e| panic!("{}: {sql}: {e}", p.display())),
+            Db::My(db) => db.exec(sql),
         }
     }
 
@@ -112,6 +123,20 @@ impl Db {
                 }
                 tx.commit().unwrap();
             }
+            Db::My(db) => {
+                let mut c = db.conn();
+                let sql = format!("INSERT INTO {table} ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                for r in rows {
+                    let updated = r.updated.format("%Y-%m-%d %H:%M:%S%.f").to_string();
+                    c.exec_drop(
+                        &sql,
+                        (
+                            r.id, &r.name, &r.amount, updated, &r.note, r.flag, &r.payload,
+                        ),
+                    )
+                    .unwrap_or_else(|e| panic!("{}: {sql}: {e}", db.name));
+                }
+            }
         }
     }
 
@@ -137,6 +162,14 @@ impl Db {
                 let names = stmt.query_map([table], |r| r.get(0)).unwrap();
                 names.map(Result::unwrap).collect()
             }
+            Db::My(db) => db
+                .conn()
+                .exec(
+                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS
+                     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                    (table,),
+                )
+                .unwrap(),
         };
         (!names.is_empty()).then_some(names)
     }
@@ -190,8 +223,49 @@ impl Db {
                     .unwrap();
                 rows.map(Result::unwrap).collect()
             }
+            Db::My(db) => {
+                let list: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
+                let mut sql = format!("SELECT {} FROM {table}", list.join(", "));
+                if let Some((col, v)) = filter {
+                    sql += &format!(" WHERE `{col}` = '{}'", v.replace('\'', "''"));
+                }
+                let mut c = db.conn();
+                let rows: Vec<mysql::Row> = c.query(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.iter().map(mysql_raw).collect()
+            }
         }
     }
+}
+
+/// A MySQL row as text: binary strings (BLOB, VARBINARY: character set 63)
+/// as `\x` + hex, everything else as the server prints it.
+fn mysql_raw(row: &mysql::Row) -> Vec<Option<String>> {
+    use mysql::consts::ColumnType as T;
+    row.columns_ref()
+        .iter()
+        .enumerate()
+        .map(|(i, col)| match row.as_ref(i) {
+            Some(mysql::Value::Bytes(b)) => {
+                let binary = col.character_set() == 63
+                    && matches!(
+                        col.column_type(),
+                        T::MYSQL_TYPE_BLOB
+                            | T::MYSQL_TYPE_TINY_BLOB
+                            | T::MYSQL_TYPE_MEDIUM_BLOB
+                            | T::MYSQL_TYPE_LONG_BLOB
+                            | T::MYSQL_TYPE_VAR_STRING
+                            | T::MYSQL_TYPE_STRING
+                            | T::MYSQL_TYPE_VARCHAR
+                    );
+                Some(if binary {
+                    format!("\\x{}", hex(b))
+                } else {
+                    String::from_utf8_lossy(b).into_owned()
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn sqlite_raw(v: ValueRef<'_>) -> Option<String> {

@@ -1,0 +1,143 @@
+//! The `mysql` driver: MySQL 8 and MariaDB 10.11+ as a branch source or as
+//! the central target, through the synchronous `mysql` crate (rustls, so no
+//! system OpenSSL) and its own connection pool.
+//!
+//! `url = "mysql://user@host:3306/database"`. The password comes from the
+//! variable named by `password_env`, else the URL, else `[client] password`
+//! in `~/.my.cnf` (as the `mysql` client reads it). `sslmode`: `disable`
+//! (default), `require`, `verify-full` (with `sslrootcert` or the system's
+//! roots). `[engine] connect_timeout` bounds connecting; `statement_timeout`
+//! becomes the session's `max_statement_time` (MariaDB) or
+//! `max_execution_time` (MySQL). A cancel sends `KILL QUERY` from a side
+//! connection, and the killed connection leaves the pool.
+//!
+//! Every connection uses utf8mb4 (latin1 and other tables are converted by
+//! the server), UTC as its time zone, and a strict `sql_mode`. A source
+//! reads each table inside `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ
+//! ONLY`, streaming rows (the client never holds more than one). A table
+//! name qualified in the config (`shop.orders`) names the database; the
+//! target's `schema` key names the target database (default: the URL's).
+//!
+//! # Types, MySQL → driver values (reading)
+//!
+//! | MySQL type                                  | kind        | note                                  |
+//! |---------------------------------------------|-------------|---------------------------------------|
+//! | `TINYINT(1)` (`BOOLEAN`)                    | Bool        | any non-zero is true                  |
+//! | `TINYINT`…`BIGINT`, unsigned up to `INT`, `YEAR` | Int    |                                       |
+//! | `BIGINT UNSIGNED`                           | Numeric     | up to 18446744073709551615, exact     |
+//! | `DECIMAL(p,s)` (up to `DECIMAL(65,30)`)     | Numeric     | exact text                            |
+//! | `FLOAT`, `DOUBLE`                           | Float       |                                       |
+//! | `CHAR`, `VARCHAR`, `*TEXT`, `ENUM`, `SET`, `TIME` | Text  | `SET` as `a,b`; `TIME` as `HH:MM:SS`  |
+//! | `JSON` (MariaDB: `LONGTEXT` + `json_valid`) | Json        |                                       |
+//! | `BINARY`, `VARBINARY`, `*BLOB`, `BIT`, spatial | Bytes    | raw bytes                             |
+//! | `DATE`                                      | Date        |                                       |
+//! | `DATETIME(n)`                               | Timestamp   | microseconds kept                     |
+//! | `TIMESTAMP(n)`                              | TimestampTz | read in UTC                           |
+//!
+//! **Zero dates.** `0000-00-00` (and dates with a zero month or day) exist
+//! only in MySQL. A row holding one goes to the table's reject file with the
+//! reason naming the column, and is not written; the run counts it as
+//! rejected. Fix the row at the branch, or set the value NULL there.
+//!
+//! # Types, driver values → MySQL (writing)
+//!
+//! A new target column read from MySQL keeps its type. From another dialect
+//! the kind decides: Bool → `TINYINT(1)`, Int → `BIGINT`, Float → `DOUBLE`,
+//! Numeric → `DECIMAL(p,s)` when the source declares them, else
+//! `DECIMAL(65,30)` (more than 30 decimal places are rounded by MySQL),
+//! Text → `VARCHAR(n)` when the source declares n, else `LONGTEXT`
+//! (`VARCHAR(255)` in a key), Bytes → `LONGBLOB` (`VARBINARY(255)` in a
+//! key), Date → `DATE`, Timestamp and TimestampTz → `DATETIME(6)` (UTC; a
+//! `TIMESTAMP` would stop in 2038), Json → `JSON`. Tables are created as
+//! InnoDB in utf8mb4 with a binary, no-pad collation, so keys compare as at
+//! the source. NaN and infinite floats cannot be stored (the write fails,
+//! naming the column).
+
+mod login;
+mod schema;
+mod session;
+mod source;
+mod target;
+mod types;
+mod values;
+
+use super::{Capabilities, Endpoint, Result, ServerInfo, Source, Target};
+use crate::config::{EngineConfig, ServerConfig};
+use mysql::prelude::Queryable;
+use session::Server;
+
+/// Open the endpoint for `server`. Nothing connects until a session is
+/// asked for.
+pub fn open(
+    server: &ServerConfig,
+    engine: &EngineConfig,
+    max_sessions: u32,
+) -> Result<Box<dyn Endpoint>> {
+    let opts = login::options(server, engine)?;
+    let max = server.pool_size.unwrap_or(max_sessions);
+    let srv = Server::new(
+        &server.name,
+        opts,
+        max,
+        engine.connect_timeout.0,
+        engine.statement_timeout.0,
+    )?;
+    Ok(Box::new(MysqlEndpoint {
+        server: srv,
+        schema: server.schema.clone(),
+    }))
+}
+
+struct MysqlEndpoint {
+    server: Server,
+    schema: Option<String>,
+}
+
+impl Endpoint for MysqlEndpoint {
+    fn driver(&self) -> &'static str {
+        "mysql"
+    }
+
+    /// Reads run in `START TRANSACTION WITH CONSISTENT SNAPSHOT`; no raw
+    /// format and no server-side range checksums (so `mirror` streams).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            snapshot_reads: true,
+            ..Capabilities::default()
+        }
+    }
+
+    fn source(&self) -> Result<Box<dyn Source>> {
+        Ok(Box::new(source::MysqlSource::new(self.server.session()?)))
+    }
+
+    fn target(&self) -> Result<Box<dyn Target>> {
+        Ok(Box::new(target::MysqlTarget::new(
+            self.server.session()?,
+            self.schema.clone(),
+        )))
+    }
+
+    fn probe(&self) -> Result<ServerInfo> {
+        let mut s = self.server.session()?;
+        let doing = "asking for the server version";
+        let version: Option<String> = s
+            .conn()
+            .query_first("SELECT VERSION()")
+            .map_err(|e| s.err(&e, doing))?;
+        let cipher: Option<(String, String)> = s
+            .conn()
+            .query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            .map_err(|e| s.err(&e, doing))?;
+        let version = version.unwrap_or_default();
+        let flavour = if version.contains("MariaDB") {
+            "MariaDB"
+        } else {
+            "MySQL"
+        };
+        Ok(ServerInfo {
+            version: format!("{flavour} {version}"),
+            tls: cipher.map(|(_, c)| c).filter(|c| !c.is_empty()),
+        })
+    }
+}

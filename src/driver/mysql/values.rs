@@ -1,0 +1,186 @@
+//! Values across the MySQL text protocol: reading decodes the bytes of a
+//! column by its [`ColumnKind`]; writing renders a [`Value`] as an SQL
+//! literal for multi-row `INSERT`s (the literal forms below need backslash
+//! escapes on, which the session's `sql_mode` guarantees).
+
+use crate::driver::{ColumnKind, Value};
+use chrono::{NaiveDate, NaiveDateTime};
+use std::fmt::Write;
+
+/// Why a value cannot be read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unreadable {
+    /// `0000-00-00` or a date with a zero month or day: no other database
+    /// can hold it, so the row goes to the reject file.
+    ZeroDate(String),
+    /// Anything else that does not parse as its column's kind.
+    Bad(String),
+}
+
+/// The value of one column read in text form (`None`: SQL NULL).
+pub fn decode(kind: ColumnKind, raw: Option<&[u8]>) -> Result<Value, Unreadable> {
+    let Some(raw) = raw else {
+        return Ok(Value::Null);
+    };
+    if kind == ColumnKind::Bytes {
+        return Ok(Value::Bytes(raw.to_vec()));
+    }
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| Unreadable::Bad("the text is not valid UTF-8".into()))?;
+    let bad = |what: &str| Unreadable::Bad(format!("{text:?} is not a valid {what}"));
+    Ok(match kind {
+        ColumnKind::Bool => Value::Bool(text.parse::<i64>().map_err(|_| bad("boolean"))? != 0),
+        ColumnKind::Int => Value::Int(text.parse().map_err(|_| bad("integer"))?),
+        ColumnKind::Float => Value::Float(text.parse().map_err(|_| bad("number"))?),
+        ColumnKind::Numeric => Value::Numeric(text.to_owned()),
+        ColumnKind::Text => Value::Text(text.to_owned()),
+        ColumnKind::Json => Value::Json(text.to_owned()),
+        ColumnKind::Bytes => unreachable!("handled above"),
+        ColumnKind::Date => Value::Date(date(text)?),
+        ColumnKind::Timestamp => Value::Timestamp(datetime(text)?),
+        ColumnKind::TimestampTz => Value::TimestampTz(datetime(text)?.and_utc()),
+    })
+}
+
+fn is_zero_date(text: &str) -> bool {
+    let d = text.get(..10).unwrap_or(text);
+    d.starts_with("0000") || d.get(5..7) == Some("00") || d.get(8..10) == Some("00")
+}
+
+fn date(text: &str) -> Result<NaiveDate, Unreadable> {
+    if is_zero_date(text) {
+        return Err(Unreadable::ZeroDate(text.to_owned()));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| Unreadable::Bad(format!("{text:?} is not a valid date")))
+}
+
+fn datetime(text: &str) -> Result<NaiveDateTime, Unreadable> {
+    if is_zero_date(text) {
+        return Err(Unreadable::ZeroDate(text.to_owned()));
+    }
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .map_err(|_| Unreadable::Bad(format!("{text:?} is not a valid date and time")))
+}
+
+/// Appends `v` as an SQL literal. Floats that MySQL cannot store (NaN,
+/// infinities) and decimals that are not plain numbers are errors.
+pub fn literal(out: &mut String, v: &Value) -> Result<(), String> {
+    match v {
+        Value::Null => out.push_str("NULL"),
+        Value::Bool(b) => out.push(if *b { '1' } else { '0' }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(f) if f.is_finite() => {
+            let _ = write!(out, "{f:e}");
+        }
+        Value::Float(f) => {
+            return Err(format!(
+                "{f} cannot be stored in MySQL (no NaN or infinity)"
+            ))
+        }
+        Value::Numeric(n) => {
+            let plain = !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+                && n.bytes().any(|b| b.is_ascii_digit());
+            if !plain {
+                return Err(format!("the decimal {n:?} cannot be stored in MySQL"));
+            }
+            out.push_str(n);
+        }
+        Value::Text(s) | Value::Json(s) => quoted(out, s),
+        Value::Bytes(b) => {
+            if b.is_empty() {
+                out.push_str("''");
+            } else {
+                out.push_str("X'");
+                for byte in b {
+                    let _ = write!(out, "{byte:02x}");
+                }
+                out.push('\'');
+            }
+        }
+        Value::Date(d) => {
+            let _ = write!(out, "'{}'", d.format("%Y-%m-%d"));
+        }
+        Value::Timestamp(t) => {
+            let _ = write!(out, "'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f"));
+        }
+        Value::TimestampTz(t) => {
+            let _ = write!(out, "'{}'", t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"));
+        }
+    }
+    Ok(())
+}
+
+/// A string literal with MySQL's backslash escapes.
+pub fn quoted(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\x1a' => out.push_str("\\Z"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+}
+
+/// A quoted identifier: `` `name` `` with backticks doubled.
+pub fn ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_dates_are_their_own_failure() {
+        for z in [
+            "0000-00-00",
+            "2024-00-10",
+            "2024-03-00",
+            "0000-00-00 00:00:00",
+        ] {
+            let kind = if z.len() > 10 {
+                ColumnKind::Timestamp
+            } else {
+                ColumnKind::Date
+            };
+            assert_eq!(
+                decode(kind, Some(z.as_bytes())),
+                Err(Unreadable::ZeroDate(z.into()))
+            );
+        }
+        assert_eq!(
+            decode(ColumnKind::Timestamp, Some(b"2024-03-01 10:11:12.500000")),
+            Ok(Value::Timestamp(
+                NaiveDate::from_ymd_opt(2024, 3, 1)
+                    .unwrap()
+                    .and_hms_micro_opt(10, 11, 12, 500_000)
+                    .unwrap()
+            ))
+        );
+    }
+
+    #[test]
+    fn literals_escape_what_mysql_interprets() {
+        let mut s = String::new();
+        literal(&mut s, &Value::Text("a'b\\c\n\0".into())).unwrap();
+        assert_eq!(s, r"'a\'b\\c\n\0'");
+        s.clear();
+        literal(&mut s, &Value::Bytes(vec![0, 255])).unwrap();
+        assert_eq!(s, "X'00ff'");
+        s.clear();
+        assert!(literal(&mut s, &Value::Numeric("1); DROP TABLE x".into())).is_err());
+        assert!(literal(&mut s, &Value::Float(f64::NAN)).is_err());
+    }
+}
