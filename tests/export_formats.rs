@@ -331,3 +331,44 @@ fn xlsx_needs_a_file_and_unknown_formats_list_the_known_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("csv, json, html or xlsx"));
 }
+
+#[test]
+fn the_output_extension_decides_the_format_or_is_refused_with_the_fix() {
+    let dir = site();
+    for (file, starts) in [
+        ("r.json", &b"{"[..]),
+        ("r.html", &b"<!DOCTYPE html>"[..]),
+        ("r.xlsx", &b"PK"[..]),
+        ("r.csv", &b"batch_id,"[..]),
+    ] {
+        let path = dir.path().join(file);
+        let out = cmd(dir.path())
+            .args(["export", LATEST, "--output"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            bytes.starts_with(starts),
+            "{file} starts with {:?}",
+            String::from_utf8_lossy(&bytes[..20.min(bytes.len())])
+        );
+    }
+    let out = cmd(dir.path())
+        .args(["export", LATEST, "--output"])
+        .arg(dir.path().join("r.pdf"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("name it .csv, .json, .html or .xlsx, or add --format"),
+        "{err}"
+    );
+    assert!(!dir.path().join("r.pdf").exists());
+}

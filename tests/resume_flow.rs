@@ -236,3 +236,30 @@ fn cron_with_the_lock_held_is_a_quiet_success_and_sync_all_still_exits_3() {
     );
     drop(lock);
 }
+
+#[test]
+fn an_unchanged_resync_shows_its_rows_skipped_and_sync_table_logs_as_sync_table() {
+    let site = Site::new();
+    site.config(&TABLE.replace("\"full\"", "\"upsert\""), "b.db");
+    assert_eq!(site.run(&["sync-all", "-q"]).0, 0);
+    let (code, out, err) = site.run(&["sync-table", "MProduct", "--connection", "sqlite_a"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("SyncTable: Starting for m_product from sqlite_a"),
+        "{err}"
+    );
+    assert!(
+        err.contains("SyncTable: Completed for m_product from sqlite_a (30 records, 30 skipped)"),
+        "{err}"
+    );
+    assert!(!err.contains("SyncAll:"), "{err}");
+    assert!(out.contains(", 30 records, "), "{out}");
+    let (_, status, _) = site.run(&["sync-status"]);
+    let head = status.lines().find(|l| l.contains("Connection")).unwrap();
+    assert!(
+        head.contains("Error") && head.ends_with("Written ┆ Skipped │"),
+        "{head}"
+    );
+    let line = status.lines().find(|l| l.contains("sqlite_a")).unwrap();
+    assert!(line.ends_with("┆       0 ┆      30 │"), "{line}");
+}

@@ -227,8 +227,8 @@ fn detail_view_has_the_seed_layout() {
         assert!(pending.contains("pending"), "{pending}");
         assert_eq!(
             pending.matches("N/A").count(),
-            2,
-            "records and duration: {pending}"
+            4,
+            "records, duration, written, skipped: {pending}"
         );
         let failed = line_with(&text, &["pgsql_jkt", "c_order"]);
         assert!(
@@ -238,8 +238,15 @@ fn detail_view_has_the_seed_layout() {
         assert!(failed.contains('…'), "long errors are cut: {failed}");
         assert!(failed.contains("column \"name\" of m_product"), "{failed}");
         assert!(
-            !text.contains("detail detail detail detail detail detail detail"),
-            "{text}"
+            !failed.contains("detail detail detail detail detail detail detail"),
+            "{failed}"
+        );
+        // The whole cause, under the table.
+        let (_, full) = text.split_once("\nErrors in full:\n").expect("full errors");
+        assert!(
+            full.contains("pgsql_jkt / c_order: ")
+                && full.contains("detail detail detail detail detail detail detail"),
+            "{full}"
         );
         assert!(text.contains(&format!("--resume={LATEST}")), "{text}");
     }

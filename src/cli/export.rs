@@ -18,9 +18,10 @@ pub struct Args {
     /// Write here instead of stdout
     #[arg(long, short)]
     pub output: Option<std::path::PathBuf>,
-    /// csv, json, html (one page with charts; print it to PDF) or xlsx (needs --output)
-    #[arg(long, default_value = "csv")]
-    pub format: String,
+    /// csv, json, html (one page with charts; print it to PDF) or xlsx (needs
+    /// --output) [default: from the --output extension, else csv]
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +38,12 @@ impl Args {
     }
 
     fn export(self, global: &Global) -> anyhow::Result<Outcome> {
-        let format = match self.format.to_ascii_lowercase().as_str() {
+        let format = match (&self.format, &self.output) {
+            (Some(f), _) => f.to_ascii_lowercase(),
+            (None, Some(path)) => format_of(path)?,
+            (None, None) => "csv".to_owned(),
+        };
+        let format = match format.as_str() {
             "csv" => Format::Csv,
             "json" => Format::Json,
             "html" => Format::Html,
@@ -99,5 +105,23 @@ impl Args {
             None => emit(&String::from_utf8_lossy(&text))?,
         }
         Ok(Outcome::Success)
+    }
+}
+
+/// The format an output file's extension names; an extension we do not
+/// write is refused (writing CSV into `report.pdf` and saying "Exported"
+/// would be a lie).
+fn format_of(path: &std::path::Path) -> anyhow::Result<String> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" | "json" | "html" | "xlsx" => Ok(ext),
+        "htm" => Ok("html".into()),
+        _ => anyhow::bail!(
+            "cannot tell the format of {} from its extension: name it .csv, .json, .html or .xlsx, or add --format csv|json|html|xlsx",
+            path.display()
+        ),
     }
 }

@@ -87,6 +87,18 @@ pub fn execute(
         }
     })));
     let progress = progress::Progress::new(total, already_done);
+    let command = journal
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .batch(batch_id)?
+        .and_then(|b| serde_json::from_str::<SyncOptions>(&b.command_options).ok())
+        .map(|o| o.command)
+        .unwrap_or_default();
+    let log_prefix = if command == "sync-table" {
+        "SyncTable"
+    } else {
+        "SyncAll"
+    };
     let journal_error = Mutex::new(None);
     let attempts = Mutex::new(HashMap::new());
     let ctx = RunContext {
@@ -101,6 +113,7 @@ pub fn execute(
         backoff: config.engine.retry_backoff.0,
         journal_error: &journal_error,
         attempts: &attempts,
+        log_prefix,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -213,7 +226,8 @@ fn watchdog(
             limit.as_secs()
         );
         log::error!(
-            "SyncAll: Final retry failed - Manual sync required for {table} from {conn}: {msg}"
+            "SyncAll: Failed for {table} from {conn}: {msg}. Resume with: {}",
+            crate::hint::cmd(&format!("sync-all --resume={batch_id}"))
         );
         let (path, id) = (journal_path.to_path_buf(), batch_id.to_owned());
         cancel::start_grace_timer(

@@ -156,12 +156,12 @@ impl<'c> SyncSession<'c> {
         let records: i64 = rows.iter().map(|r| r.records_processed).sum();
         crate::say!();
         crate::say!(
-            "Batch {batch_id} {}: {}/{} tables completed, {} failed, {} records, {:.1}s",
+            "Batch {batch_id} {}: {}/{} tables completed, {} failed, {}, {:.1}s",
             b.status,
             b.completed_tables,
             b.total_tables,
             b.failed_tables,
-            records,
+            crate::report::format::count_of_thousands(records, "record"),
             b.duration_seconds.unwrap_or(0.0)
         );
         for r in rows.iter().filter(|r| r.status == ProgressStatus::Failed) {
@@ -169,7 +169,10 @@ impl<'c> SyncSession<'c> {
                 "  ✗ {} from {}: {}",
                 r.model_name,
                 r.connection_name,
-                r.error_message.as_deref().unwrap_or("")
+                crate::report::format::error_for(
+                    r.error_message.as_deref().unwrap_or(""),
+                    &r.connection_name
+                )
             );
         }
         if b.status != BatchStatus::Completed {

@@ -33,6 +33,9 @@ pub struct RunContext<'a> {
     pub journal_error: &'a Mutex<Option<JournalError>>,
     /// When each in-flight attempt started, for the stall watchdog.
     pub attempts: &'a Mutex<HashMap<(String, String), std::time::Instant>>,
+    /// The seed's log-line prefix of the command that made the batch:
+    /// `SyncAll` or `SyncTable`.
+    pub log_prefix: &'a str,
 }
 
 /// How a job ended.
@@ -75,7 +78,8 @@ impl RunContext<'_> {
         {
             return JobEnd::Pending;
         }
-        log::info!("SyncAll: Starting for {table} from {conn}");
+        let p = self.log_prefix;
+        log::info!("{p}: Starting for {table} from {conn}");
         let mut attempt: u32 = 0;
         let key = (conn.to_owned(), table.to_owned());
         loop {
@@ -97,8 +101,8 @@ impl RunContext<'_> {
                         return JobEnd::Pending;
                     }
                     log::info!(
-                        "SyncAll: Completed for {table} from {conn} ({} records{})",
-                        counts.processed,
+                        "{p}: Completed for {table} from {conn} ({}{})",
+                        crate::report::format::count_of(counts.processed as i64, "record"),
                         if counts.skipped > 0 {
                             format!(", {} skipped", counts.skipped)
                         } else {
@@ -108,16 +112,21 @@ impl RunContext<'_> {
                     return JobEnd::Completed;
                 }
                 Err(e) if e.kind == ErrorKind::Cancelled || self.cancel.is_cancelled() => {
-                    log::warn!(
-                        "SyncAll: Cancelled {table} from {conn}; it will run again on resume"
-                    );
+                    log::warn!("{p}: Cancelled {table} from {conn}; it will run again on resume");
                     self.journal(|j| j.reset_progress(self.batch_id, conn, table));
                     return JobEnd::Pending;
                 }
                 Err(e) if e.kind.is_retryable() && attempt < self.retries => {
                     attempt += 1;
+                    // The seed's words where they are true: a refused or
+                    // dropped connection is not a timeout.
+                    let what = if e.kind == ErrorKind::Timeout {
+                        "Connection timeout"
+                    } else {
+                        "Connection failed,"
+                    };
                     log::warn!(
-                        "SyncAll: Connection timeout retry {attempt}/{} for {table} from {conn}: {e}",
+                        "{p}: {what} retry {attempt}/{} for {table} from {conn}: {e}",
                         self.retries
                     );
                     if self
@@ -134,10 +143,13 @@ impl RunContext<'_> {
                     }
                 }
                 Err(e) => {
-                    if e.kind.is_retryable() {
-                        log::error!("SyncAll: Final retry failed - Manual sync required for {table} from {conn}: {e}");
+                    if e.kind.is_retryable() && attempt > 0 {
+                        log::error!(
+                            "{p}: Final retry failed for {table} from {conn}: {e}. Resume with: {}",
+                            crate::hint::cmd(&format!("sync-all --resume={}", self.batch_id))
+                        );
                     } else {
-                        log::error!("SyncAll: Failed for {table} from {conn}: {e}");
+                        log::error!("{p}: Failed for {table} from {conn}: {e}");
                     }
                     if self
                         .journal(|j| j.fail_progress(self.batch_id, conn, table, &e.message))
@@ -290,7 +302,8 @@ impl RunContext<'_> {
         let outcome = outcome?;
         if rejects.count > 0 {
             log::warn!(
-                "SyncAll: {} rows of {} from {conn} were rejected (a NULL key, or a value no target can hold); reasons and rows in {}",
+                "{}: {} rows of {} from {conn} were rejected (a NULL key, or a value no target can hold); reasons and rows in {}",
+                self.log_prefix,
                 rejects.count,
                 tcfg.target_table(),
                 rejects.path().display()

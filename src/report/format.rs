@@ -72,6 +72,23 @@ pub fn count_of(n: i64, noun: &str) -> String {
     }
 }
 
+/// `n noun(s)` with thousand separators, as every table shows numbers:
+/// `40,838 records`, `1 record`.
+pub fn count_of_thousands(n: i64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", thousands(n))
+}
+
+/// An error message as shown next to its connection's name: without the
+/// leading `connection: ` the driver put there for the log, so the cause is
+/// what the reader sees first.
+pub fn error_for<'a>(message: &'a str, connection: &str) -> &'a str {
+    message
+        .strip_prefix(connection)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(message)
+}
+
 /// One line of at most `max` characters: line breaks become spaces, and a
 /// longer text is cut and ends with `…`.
 pub fn cut(text: &str, max: usize) -> String {
@@ -124,6 +141,19 @@ mod tests {
         assert_eq!(count_of(0, "table"), "0 tables");
         assert_eq!(count_of(1, "table"), "1 table");
         assert_eq!(count_of(2, "table"), "2 tables");
+    }
+
+    #[test]
+    fn error_for_drops_the_repeated_connection_name_only() {
+        assert_eq!(
+            error_for("pgsql_sby: connecting: refused", "pgsql_sby"),
+            "connecting: refused"
+        );
+        assert_eq!(
+            error_for("pgsql_sbyx: refused", "pgsql_sby"),
+            "pgsql_sbyx: refused"
+        );
+        assert_eq!(error_for("timeout", "pgsql_sby"), "timeout");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! list of batches with the two `Use: …` hints. Rows in, text out.
 
 use super::colour::{Paint, Tint};
-use super::format::{count_of, cut, hms, local_time, percent, thousands, NOT_AVAILABLE, RUNNING};
+use super::format::{
+    count_of, cut, error_for, hms, local_time, percent, thousands, NOT_AVAILABLE, RUNNING,
+};
 use crate::journal::{Abandoned, BatchRow, BatchStatus, ProgressRow, ProgressStatus, Segment};
 use comfy_table::CellAlignment;
 use std::fmt::Write;
@@ -67,6 +69,7 @@ pub fn render_batch_detail(
         });
     } else {
         let _ = writeln!(out, "{}", progress_table(rows, paint));
+        full_errors(&mut out, rows);
     }
     let resumable = matches!(batch.status, BatchStatus::Interrupted | BatchStatus::Failed);
     if resumable && history.abandoned.is_none() {
@@ -135,6 +138,34 @@ fn render_summary(out: &mut String, batch: &BatchRow, history: RunHistory, paint
     let _ = writeln!(out, "  Failed: {}", count_of(batch.failed_tables, "table"));
 }
 
+/// The errors the table had to cut, whole, under it: the cause usually sits
+/// at the end of a driver's message.
+fn full_errors(out: &mut String, rows: &[ProgressRow]) {
+    let long: Vec<_> = rows
+        .iter()
+        .filter_map(|r| {
+            let e = error_for(r.error_message.as_deref()?, &r.connection_name);
+            (cut(e, ERROR_WIDTH) != e).then_some((r, e))
+        })
+        .collect();
+    if long.is_empty() {
+        return;
+    }
+    out.push_str("\nErrors in full:\n");
+    for (r, e) in long {
+        let _ = writeln!(out, "  {} / {}: {e}", r.connection_name, r.table_name);
+    }
+}
+
+/// Written or skipped rows (of the records): known once completed, like Records.
+fn written_cell(row: &ProgressRow, count: impl Fn(&ProgressRow) -> i64) -> String {
+    if row.status == ProgressStatus::Completed {
+        thousands(count(row).max(0))
+    } else {
+        NOT_AVAILABLE.to_owned()
+    }
+}
+
 /// Records: the count once completed, `N/A` before.
 pub fn records_cell(row: &ProgressRow) -> String {
     if row.status == ProgressStatus::Completed {
@@ -162,6 +193,8 @@ fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
         "Records",
         "Duration",
         "Error",
+        "Written",
+        "Skipped",
     ]);
     for row in rows {
         table.add_row(vec![
@@ -173,12 +206,16 @@ fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
             comfy_table::Cell::new(
                 row.error_message
                     .as_deref()
-                    .map(|e| cut(e, ERROR_WIDTH))
+                    .map(|e| cut(error_for(e, &row.connection_name), ERROR_WIDTH))
                     .unwrap_or_default(),
             ),
+            comfy_table::Cell::new(written_cell(row, |r| {
+                r.records_processed - r.records_skipped
+            })),
+            comfy_table::Cell::new(written_cell(row, |r| r.records_skipped)),
         ]);
     }
-    for i in [3, 4] {
+    for i in [3, 4, 6, 7] {
         if let Some(col) = table.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }
@@ -262,120 +299,8 @@ pub fn render_no_batches(journal: &std::path::Path) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::test_rows::{batch, row};
-
-    #[test]
-    fn detail_has_the_seed_layout() {
-        let mut b = batch("sync_20261126084522_AbCd1234", BatchStatus::Failed);
-        b.total_tables = 120;
-        b.completed_tables = 45;
-        b.failed_tables = 2;
-        b.duration_seconds = Some(3725.0);
-        let mut done = row("pgsql_lmp", "m_product", ProgressStatus::Completed);
-        done.records_processed = 15234;
-        done.duration_seconds = Some(125.0);
-        let mut failed = row("pgsql_jkt", "c_order", ProgressStatus::Failed);
-        failed.error_message = Some(format!("connection reset {}", "x".repeat(100)));
-        let running = row("pgsql_jkt", "c_invoice", ProgressStatus::InProgress);
-        let text = render_batch_detail(
-            &b,
-            &[done, failed, running],
-            RunHistory::default(),
-            false,
-            Paint::PLAIN,
-        );
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "=".repeat(80));
-        assert_eq!(lines[1], "Sync Batch Details: sync_20261126084522_AbCd1234");
-        assert_eq!(lines[2], "=".repeat(80));
-        assert!(
-            text.contains("Batch Summary:\n  Status: failed\n  Started: "),
-            "{text}"
-        );
-        assert!(text.contains("  Duration: 01:02:05\n"), "{text}");
-        assert!(
-            text.contains("  Progress: 45/120 tables (37.5%)\n"),
-            "{text}"
-        );
-        assert!(text.contains("  Failed: 2 tables\n"), "{text}");
-        assert!(text.contains("Table Progress:\n┌"), "{text}");
-        for col in [
-            "Connection",
-            "Table",
-            "Status",
-            "Records",
-            "Duration",
-            "Error",
-        ] {
-            assert!(text.contains(col), "{col} missing in {text}");
-        }
-        assert!(text.contains("15,234"), "{text}");
-        assert!(text.contains("00:02:05"), "{text}");
-        assert!(text.contains("Running.."), "{text}");
-        assert!(text.contains("N/A"), "{text}");
-        assert!(text.contains('…'), "{text}");
-        assert!(!text.contains(&"x".repeat(61)), "{text}");
-        assert!(
-            text.contains("--resume=sync_20261126084522_AbCd1234"),
-            "{text}"
-        );
-        assert!(!text.contains('\x1b'));
-    }
-
-    #[test]
-    fn running_batch_shows_running_duration_and_no_completion() {
-        let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Running);
-        let text = render_batch_detail(&b, &[], RunHistory::default(), false, Paint::PLAIN);
-        assert!(text.contains("  Duration: Running..\n"), "{text}");
-        assert!(!text.contains("Completed:"), "{text}");
-        assert!(text.contains("No tables in this batch."), "{text}");
-        assert!(!text.contains("--resume"), "{text}");
-    }
-
-    #[test]
-    fn failed_filter_without_failures_says_so() {
-        let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Completed);
-        let text = render_batch_detail(&b, &[], RunHistory::default(), true, Paint::PLAIN);
-        assert!(
-            text.contains("Table Progress (failed only):\n  No failed tables."),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn list_has_columns_and_hints() {
-        let mut a = batch("sync_20261126084522_AbCd1234", BatchStatus::Completed);
-        a.total_tables = 120;
-        a.completed_tables = 120;
-        a.duration_seconds = Some(61.0);
-        let b = batch("sync_20261126084000_ZzZz9999", BatchStatus::Running);
-        let text = render_batch_list(&[a, b], 30, &[], Paint::PLAIN);
-        assert!(text.contains("All Sync Batches: 2 newest of 30"), "{text}");
-        for col in [
-            "Batch ID", "Status", "Started", "Duration", "Progress", "Failed",
-        ] {
-            assert!(text.contains(col), "{col} missing in {text}");
-        }
-        assert!(text.contains("120/120 (100.0%)"), "{text}");
-        assert!(text.contains("00:01:01"), "{text}");
-        assert!(text.contains("Running.."), "{text}");
-        assert!(
-            text.ends_with(&format!("{}\n{}\n", hint_details(), hint_resume())),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn colours_mark_statuses() {
-        let b = batch("sync_20261126084522_AbCd1234", BatchStatus::Interrupted);
-        let rows = [row("a", "m_product", ProgressStatus::Pending)];
-        let text = render_batch_detail(&b, &rows, RunHistory::default(), false, Paint::COLOUR);
-        assert!(text.contains("\x1b[35minterrupted"), "{text:?}");
-        assert!(text.contains('\x1b'), "{text:?}");
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;
 
 #[cfg(test)]
 #[path = "status_history_tests.rs"]

@@ -92,7 +92,7 @@ pub fn describe(e: &postgres::Error) -> String {
 fn advice(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Connection => {
-            "; the server is unreachable or dropped the connection (retried with backoff); check that it is up and reachable"
+            "; the server is unreachable or dropped the connection; check that it is up and reachable"
         }
         ErrorKind::Timeout => {
             "; the statement or connection timed out (retried); raise engine.statement_timeout or engine.connect_timeout if the table is just large or the link slow"
@@ -112,10 +112,24 @@ fn advice(kind: ErrorKind) -> &'static str {
 /// `reading "public"."c_order"`).
 pub fn pg_error(e: &postgres::Error, server: &str, doing: &str, cancelled: bool) -> DriverError {
     let kind = classify(e, cancelled);
-    DriverError::new(
-        kind,
-        format!("{server}: {doing}: {}{}", describe(e), advice(kind)),
-    )
+    let advice = e
+        .as_db_error()
+        .and_then(|db| advice_for(db.code().code(), db.message()))
+        .unwrap_or_else(|| advice(kind));
+    DriverError::new(kind, format!("{server}: {doing}: {}{advice}", describe(e)))
+}
+
+/// Sharper advice for the server errors a new setup meets first.
+fn advice_for(code: &str, message: &str) -> Option<&'static str> {
+    match code {
+        "3D000" => Some(
+            "; this database does not exist on that server: fix the database name in the url (list them with `psql -l`), or create it (`createdb NAME`)",
+        ),
+        "28000" if message.contains("role") && message.contains("does not exist") => Some(
+            "; this role does not exist on that server: fix the user in the url, or create it (`CREATE ROLE name LOGIN`)",
+        ),
+        _ => None,
+    }
 }
 
 /// An error met while writing to a COPY stream that came back as
@@ -164,5 +178,21 @@ mod tests {
         assert_eq!(k("40P01", false), ErrorKind::Connection);
         assert_eq!(k("22P02", false), ErrorKind::Other);
         assert_eq!(k("23505", false), ErrorKind::Other);
+    }
+}
+
+#[cfg(test)]
+mod advice_tests {
+    use super::advice_for;
+
+    #[test]
+    fn a_missing_database_or_role_gets_its_own_fix() {
+        assert!(advice_for("3D000", "database \"ux_lmpx\" does not exist")
+            .unwrap()
+            .contains("createdb"));
+        assert!(advice_for("28000", "role \"sync\" does not exist")
+            .unwrap()
+            .contains("CREATE ROLE"));
+        assert_eq!(advice_for("28000", "no pg_hba.conf entry"), None);
     }
 }
