@@ -240,3 +240,54 @@ fn an_invalid_config_is_exit_2() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("branchsync.toml"), "{out}");
 }
+
+/// The shared test server, reached through a host name that is not loopback
+/// (`pg.example`, pinned to 127.0.0.1 by `hostaddr`, so nothing is resolved).
+fn wan_named_server(sslmode: &str) -> String {
+    format!(
+        "\n[[connection]]\nname = \"pgsql_wan\"\ndriver = \"postgres\"\nurl = \"postgres://root@pg.example:5432/test?hostaddr=127.0.0.1\"\n{sslmode}\n"
+    )
+}
+
+#[test]
+fn a_wan_host_defaults_to_verify_full_and_says_the_fix_without_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    branch(
+        &dir.path().join("a.db"),
+        &["ad_org", "m_product", "c_order"],
+    );
+    branch(&dir.path().join("b.db"), &["m_product", "c_order"]);
+    let (code, out, _) = check(&config(dir.path(), &wan_named_server("")));
+    assert_eq!(code, Some(1), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("pgsql_wan") && l.contains("TLS (sslmode verify-full) failed"))
+        .unwrap_or_else(|| panic!("no verify-full failure in {out}"));
+    for fix in [
+        "defaults to verify-full",
+        "sslrootcert",
+        "sslmode = \"require\"",
+        "sslmode = \"disable\" explicitly",
+    ] {
+        assert!(line.contains(fix), "{fix} missing in {line}");
+    }
+
+    // Explicit plaintext to that host works, and check warns about it.
+    let (_, out, _) = check(&config(
+        dir.path(),
+        &wan_named_server("sslmode = \"disable\""),
+    ));
+    assert!(out.contains("reachable: PostgreSQL"), "{out}");
+    assert!(out.contains(", no TLS"), "{out}");
+    assert!(
+        out.contains("warning: sslmode = \"disable\" over a non-loopback host"),
+        "{out}"
+    );
+    // A loopback host keeps plaintext by default, without a warning.
+    let (_, out, _) = check(&config(
+        dir.path(),
+        "\n[[connection]]\nname = \"pgsql_lo\"\ndriver = \"postgres\"\nurl = \"postgres://root@127.0.0.1:5432/test\"\n",
+    ));
+    assert!(out.contains("reachable: PostgreSQL"), "{out}");
+    assert!(!out.contains("warning: sslmode"), "{out}");
+}

@@ -65,7 +65,8 @@ impl Line {
 /// What a server's thread reports, in this order: the probe (the
 /// `reachable` line, or why not), then the table lines.
 enum Message {
-    Reached(Result<String, String>),
+    /// The reachable line and a warning about the link, or why it failed.
+    Reached(Result<(String, Option<String>), String>),
     Tables(Vec<Line>),
 }
 
@@ -165,8 +166,11 @@ impl Args {
 fn await_report(rx: &Receiver<Message>, deadline: Instant, engine: &EngineConfig) -> Vec<Line> {
     let mut lines = Vec::new();
     match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(Message::Reached(Ok(info))) => {
+        Ok(Message::Reached(Ok((info, warning)))) => {
             lines.push(Line::new(Level::Good, info));
+            if let Some(w) = warning {
+                lines.push(Line::new(Level::Note, format!("warning: {w}")));
+            }
             match rx.recv_timeout(engine.statement_timeout.0 + GRACE) {
                 Ok(Message::Tables(found)) => lines.extend(found),
                 _ => lines.push(Line::new(
@@ -261,7 +265,10 @@ fn spawn_check(
         };
         match endpoint.probe() {
             Ok(info) => {
-                let _ = tx.send(Message::Reached(Ok(reached(&server, &info))));
+                let _ = tx.send(Message::Reached(Ok((
+                    reached(&server, &info),
+                    info.warning,
+                ))));
             }
             Err(e) => {
                 let _ = tx.send(Message::Reached(Err(e.message)));

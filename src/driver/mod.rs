@@ -131,6 +131,8 @@ pub trait Endpoint: Send + Sync {
 pub struct ServerInfo {
     pub version: String,
     pub tls: Option<String>,
+    /// Something `check` should warn about (e.g. plaintext over the WAN).
+    pub warning: Option<String>,
 }
 
 /// What to read.

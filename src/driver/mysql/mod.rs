@@ -138,6 +138,7 @@ impl Endpoint for MysqlEndpoint {
         Ok(ServerInfo {
             version: format!("{flavour} {version}"),
             tls: cipher.map(|(_, c)| c).filter(|c| !c.is_empty()),
+            warning: None,
         })
     }
 }

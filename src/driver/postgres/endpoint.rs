@@ -39,7 +39,7 @@ pub fn client_config(
         });
     };
     let mut config = postgres::Config::from_str(&url).map_err(|e| not_a_url(e.to_string()))?;
-    let tls = Tls::for_server(server, &in_url)?;
+    let tls = Tls::for_server(server, &in_url, tls::is_local(&config))?;
     config.ssl_mode(tls.pg_ssl_mode());
     let password = server.resolve_password().map_err(|e| {
         DriverError::new(

@@ -2,9 +2,9 @@
 //! lazily filled r2d2 pool per server; reads run in one repeatable-read
 //! snapshot; writes run in one transaction fed by COPY, in binary straight
 //! from the source when both sides have the same column types. Links use
-//! TLS (rustls) per `sslmode`: `disable` (also when unset, in the config and
-//! the url alike), `require` or `verify-full`, never a silent plaintext
-//! fallback; see [`tls`].
+//! TLS (rustls) per `sslmode`: `disable`, `require` or `verify-full`; when
+//! unset, `disable` on loopback and sockets and `verify-full` for any other
+//! host; never a silent plaintext fallback; see [`tls`].
 
 pub mod binary_copy;
 pub mod binary_key;
@@ -92,6 +92,7 @@ impl Endpoint for PgEndpoint {
         Ok(ServerInfo {
             version: row.get(0),
             tls: self.pool.tls.state(session.client()),
+            warning: self.pool.tls.plaintext_warning(),
         })
     }
 }

@@ -3,11 +3,17 @@
 //! encrypted and, with `verify-full`, authenticated:
 //!
 //! - `disable` — plaintext. Also what applies when `sslmode` is set neither
-//!   as a config key nor in the url.
+//!   as a config key nor in the url *and* every host is loopback
+//!   (`localhost`, `127.0.0.0/8`, `::1`) or a Unix socket.
 //! - `require` — TLS or no connection; the server's certificate is not
 //!   checked (like libpq's `require`): safe from eavesdropping, not from an
 //!   impostor.
-//! - `verify-full` — TLS with the certificate chain checked against
+//! - `verify-full` — the default for any other host (secure by default on
+//!   the WAN: business data and, with md5/password auth, passwords would
+//!   cross it in clear). Without a usable certificate the error says the
+//!   fix: `sslmode = "require"`, `sslrootcert`, or an explicit `disable`.
+//!   The rule reads the url literally and never resolves a name, so a
+//!   spoofed DNS answer cannot turn TLS off. TLS with the certificate chain checked against
 //!   `sslrootcert` (a PEM file of CA certificates) or, without it, the
 //!   system's root certificates (the platform store as read by
 //!   `rustls-native-certs`: `/etc/ssl/certs`, or `SSL_CERT_FILE` /
@@ -40,6 +46,10 @@ pub use url_params::{split, UrlTls};
 #[derive(Clone)]
 pub struct Tls {
     pub mode: SslMode,
+    /// The mode came from the WAN default, not from the config or url.
+    defaulted: bool,
+    /// Every host is loopback or a Unix socket.
+    local: bool,
     /// Where verify-full's trusted CAs come from, for messages.
     roots: String,
     rustls: Option<MakeRustlsConnect>,
@@ -71,14 +81,18 @@ pub fn label(mode: SslMode) -> &'static str {
 
 impl Tls {
     /// The TLS settings of `server`: its `sslmode`/`sslrootcert` keys, else
-    /// those written in its url (`in_url`), else `disable`.
-    pub fn for_server(server: &ServerConfig, in_url: &UrlTls) -> Result<Tls> {
+    /// those written in its url (`in_url`), else the default: `disable` when
+    /// `local` (every host loopback or a socket, see [`is_local`]),
+    /// `verify-full` otherwise.
+    pub fn for_server(server: &ServerConfig, in_url: &UrlTls, local: bool) -> Result<Tls> {
         let name = &server.name;
         let (mode, from) = match (server.sslmode, in_url.sslmode.as_deref()) {
             (Some(mode), _) => (mode, "the sslmode key"),
             (None, Some(text)) => (mode_in_url(name, text)?, "the url"),
-            (None, None) => (SslMode::Disable, "the default"),
+            (None, None) if local => (SslMode::Disable, "the default"),
+            (None, None) => (SslMode::VerifyFull, "the default"),
         };
+        let defaulted = server.sslmode.is_none() && in_url.sslmode.is_none();
         let rootcert = match (&server.sslrootcert, &in_url.sslrootcert) {
             (Some(path), _) => Some(path.clone()),
             (None, Some(path)) => Some(PathBuf::from(path)),
@@ -101,9 +115,30 @@ impl Tls {
         };
         Ok(Tls {
             mode,
+            defaulted,
+            local,
             roots,
             rustls: rustls.map(MakeRustlsConnect::new),
         })
+    }
+
+    /// For `check`: plaintext chosen explicitly for a host that is not
+    /// loopback.
+    pub fn plaintext_warning(&self) -> Option<String> {
+        (self.mode == SslMode::Disable && !self.local).then(|| {
+            "sslmode = \"disable\" over a non-loopback host: rows (and, with md5 or password auth, the password) cross the network in clear; set sslmode = \"verify-full\", or \"require\" at least".to_owned()
+        })
+    }
+
+    /// What to change when the WAN default (`verify-full`) cannot connect.
+    fn default_fix(&self) -> &'static str {
+        if self.defaulted {
+            ". sslmode is not set, and a host that is not loopback defaults to verify-full: \
+             set sslrootcert to the CA that signed the server's certificate, or sslmode = \"require\" \
+             (encrypted, certificate not checked), or sslmode = \"disable\" explicitly if the network is trusted"
+        } else {
+            ""
+        }
     }
 
     /// What the client library must do before the startup message: TLS is
@@ -173,8 +208,9 @@ impl Tls {
         Some(DriverError::new(
             ErrorKind::Other,
             format!(
-                "{server}: {doing}: TLS (sslmode {}) failed: {problem}",
-                label(self.mode)
+                "{server}: {doing}: TLS (sslmode {}) failed: {problem}{}",
+                label(self.mode),
+                self.default_fix()
             ),
         ))
     }
@@ -210,6 +246,24 @@ impl Tls {
             ),
         }
     }
+}
+
+/// Whether every host of `config` is loopback (`localhost`, `127.0.0.0/8`,
+/// `::1`) or a Unix socket, read literally (no name is resolved). No host at
+/// all means the local socket.
+pub fn is_local(config: &postgres::Config) -> bool {
+    use postgres::config::Host;
+    let loopback_name = |h: &str| {
+        let h = h.trim_start_matches('[').trim_end_matches(']');
+        h.eq_ignore_ascii_case("localhost")
+            || h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    let hosts_local = config.get_hosts().iter().all(|h| match h {
+        Host::Tcp(name) => loopback_name(name),
+        Host::Unix(_) => true,
+    });
+    hosts_local && config.get_hostaddrs().iter().all(|a| a.is_loopback())
 }
 
 /// A url's `sslmode=` value: only the three modes of the config key.
@@ -264,14 +318,56 @@ mod tests {
     }
 
     fn tls_of(s: &ServerConfig) -> Result<Tls> {
-        let (_, in_url) = split(&s.url).unwrap();
-        Tls::for_server(s, &in_url)
+        let (url, in_url) = split(&s.url).unwrap();
+        let config: postgres::Config = url.parse().unwrap();
+        Tls::for_server(s, &in_url, is_local(&config))
     }
 
     #[test]
-    fn the_key_wins_over_the_url_and_unset_means_disable() {
+    fn unset_is_disable_on_loopback_and_sockets_and_verify_full_elsewhere() {
         let cases = [
-            (None, "postgres://h/db", SslMode::Disable),
+            ("postgres://root@127.0.0.1:5432/test", SslMode::Disable),
+            ("postgres://root@localhost/test", SslMode::Disable),
+            ("postgres://root@[::1]:5432/test", SslMode::Disable),
+            ("host=/var/run/postgresql dbname=test", SslMode::Disable),
+            (
+                "postgres://u@%2Fvar%2Frun%2Fpostgresql/db",
+                SslMode::Disable,
+            ),
+            (
+                "postgres://u@branch-sby.example.co.id/erp",
+                SslMode::VerifyFull,
+            ),
+            ("postgres://u@10.1.0.5:5432/erp", SslMode::VerifyFull),
+            ("postgres://u@vm/erp", SslMode::VerifyFull),
+            ("host=localhost,10.1.0.5 dbname=erp", SslMode::VerifyFull),
+            (
+                "host=localhost hostaddr=10.1.0.5 dbname=erp",
+                SslMode::VerifyFull,
+            ),
+        ];
+        for (url, want) in cases {
+            let tls = tls_of(&server(None, None, url)).unwrap();
+            assert_eq!(tls.mode, want, "{url}");
+            assert!(tls.defaulted, "{url}");
+        }
+        // An explicit disable over the WAN is allowed, and check warns.
+        let plain = tls_of(&server(
+            Some(SslMode::Disable),
+            None,
+            "postgres://u@10.1.0.5/erp",
+        ))
+        .unwrap();
+        assert!(plain.plaintext_warning().unwrap().contains("in clear"));
+        let local = tls_of(&server(None, None, "postgres://u@127.0.0.1/erp")).unwrap();
+        assert_eq!(local.plaintext_warning(), None);
+    }
+
+    #[test]
+    fn the_key_wins_over_the_url_and_unset_follows_the_host() {
+        let cases = [
+            (None, "postgres://localhost/db", SslMode::Disable),
+            (None, "postgres://h/db", SslMode::VerifyFull),
             (None, "postgres://h/db?sslmode=require", SslMode::Require),
             (
                 Some(SslMode::Disable),

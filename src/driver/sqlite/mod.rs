@@ -137,12 +137,14 @@ impl Endpoint for SqliteEndpoint {
                     self.path.display()
                 ),
                 tls: None,
+                warning: None,
             });
         }
         Session::open(&self.name, &self.path, Access::ReadOnly, self.lock_wait)?;
         Ok(ServerInfo {
             version: format!("SQLite {version}"),
             tls: None,
+            warning: None,
         })
     }
 }
