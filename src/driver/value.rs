@@ -27,6 +27,24 @@ pub struct NativeType {
     /// The registry name of the driver (`postgres`, `sqlite`).
     pub dialect: &'static str,
     pub name: String,
+    /// What a type of the database's own making is built on, as a type every
+    /// server of the dialect has: a domain's base type (`integer`,
+    /// `character varying(10)`), `text` for an enum, a composite or an
+    /// extension's type, and the same for arrays of them (`text[]`). `None`
+    /// for built-in types. A target without `name` stores this instead, and
+    /// the compatibility check accepts it (docs/TYPES.md).
+    pub base: Option<String>,
+}
+
+impl NativeType {
+    /// A built-in type of `dialect`.
+    pub fn new(dialect: &'static str, name: impl Into<String>) -> NativeType {
+        NativeType {
+            dialect,
+            name: name.into(),
+            base: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -220,10 +220,7 @@ fn col(name: &str, kind: ColumnKind) -> Column {
     Column {
         name: name.into(),
         kind,
-        native: NativeType {
-            dialect: "sqlite",
-            name: "ANY".into(),
-        },
+        native: NativeType::new("sqlite", "ANY"),
         nullable: true,
     }
 }

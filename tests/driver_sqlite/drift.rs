@@ -173,10 +173,7 @@ fn pg_columns() -> Vec<Column> {
     let col = |name: &str, kind, native: &str| Column {
         name: name.into(),
         kind,
-        native: NativeType {
-            dialect: "postgres",
-            name: native.into(),
-        },
+        native: NativeType::new("postgres", native),
         nullable: true,
     };
     use ColumnKind as K;

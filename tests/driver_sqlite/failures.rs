@@ -225,10 +225,7 @@ fn id_column() -> Vec<Column> {
     vec![Column {
         name: "m_product_id".into(),
         kind: ColumnKind::Int,
-        native: NativeType {
-            dialect: "sqlite",
-            name: "INTEGER".into(),
-        },
+        native: NativeType::new("sqlite", "INTEGER"),
         nullable: false,
     }]
 }

@@ -1,19 +1,81 @@
-//! Whether an existing target column can take a source column: the same
-//! type, or a widening that loses nothing (`integer` → `bigint`,
-//! `character varying(20)` → `text`, `numeric(10,2)` → `numeric(12,2)`).
-//! Anything else is a type conflict the operator must resolve.
+//! The type model of a PostgreSQL target (docs/TYPES.md), in one place for
+//! both table creation and the compatibility check, so that what one branch
+//! creates every identical branch accepts:
+//!
+//! - [`stored_type`]: what a new target column gets. A PostgreSQL source's
+//!   own type when the target has it (the same domain, the same enum), else
+//!   the type it is built on (a domain's base type; `text` for an enum, a
+//!   composite or an extension's type), else the type for its kind.
+//! - [`accepts`]: whether an existing target column can take a source
+//!   column: any of those types, or a widening of one that loses nothing
+//!   (`integer` → `bigint`, `character varying(20)` → `text`,
+//!   `numeric(10,2)` → `numeric`, `timestamp` → `timestamptz`, read as UTC).
+//!   Anything else is a type conflict the operator must resolve.
 
-use super::schema::DIALECT;
+use super::ident::safe_type_name;
+use super::schema::{kind_type, DIALECT};
 use crate::driver::{Column, ColumnKind};
 
-/// Can a target column of type `target` (as `format_type` prints it) hold
-/// every value of the source column `src`?
-pub fn accepts(src: &Column, target: &str) -> bool {
+/// The type a new target column for `src` gets; `exists` says whether the
+/// target knows a type name.
+pub fn stored_type(src: &Column, mut exists: impl FnMut(&str) -> bool) -> String {
     if src.native.dialect == DIALECT {
-        src.native.name == target || widens(&src.native.name, target)
-    } else {
-        kind_accepts(src.kind, target)
+        let native = &src.native.name;
+        if safe_type_name(native) && exists(native) {
+            return native.clone();
+        }
+        if let Some(base) = &src.native.base {
+            if safe_type_name(base) {
+                return base.clone();
+            }
+        }
     }
+    kind_type(src.kind).to_owned()
+}
+
+/// Can a target column of type `target` (as `format_type` prints it) hold
+/// every value of the source column `src`? True for every type
+/// [`stored_type`] can choose, and for lossless widenings of them.
+pub fn accepts(src: &Column, target: &str) -> bool {
+    if src.native.dialect != DIALECT {
+        return kind_accepts(src.kind, target);
+    }
+    let fits = |t: &str| t == target || widens(t, target);
+    if fits(&src.native.name) {
+        return true;
+    }
+    match &src.native.base {
+        Some(base) => fits(base),
+        // A built-in type the target lacks (a newer server's) gets its kind's type.
+        None => kind_type(src.kind) == target && src.kind != ColumnKind::Json,
+    }
+}
+
+/// Do the values of `src` arrive at a target column of type `target` in
+/// exactly the text form the source prints (so two rows can be compared
+/// by their text)? True for the same type, a domain stored as its base and
+/// an enum stored as text; widenings such as `integer` → `bigint` keep the
+/// value but `timestamp` → `timestamptz` changes its text.
+pub fn compares_exactly(src: &Column, target: &str) -> bool {
+    if src.native.dialect != DIALECT {
+        return false;
+    }
+    let same_text = |a: &str, b: &str| {
+        a == b
+            || matches!(
+                (parse(a).base.as_str(), parse(b).base.as_str()),
+                (
+                    "smallint" | "integer" | "bigint",
+                    "smallint" | "integer" | "bigint"
+                ) | ("character varying" | "text", "character varying" | "text")
+            )
+    };
+    same_text(&src.native.name, target)
+        || src
+            .native
+            .base
+            .as_deref()
+            .is_some_and(|b| same_text(b, target))
 }
 
 /// A type name split into its base and its modifiers:
@@ -85,6 +147,12 @@ fn widens(source: &str, target: &str) -> bool {
     }
     match (s.base.as_str(), t.base.as_str()) {
         ("real", "double precision") => true,
+        // The rule: a timestamp without time zone is read as UTC (the target
+        // session's TimeZone), so the instant is the one the source wrote
+        // down when its clock ran on UTC.
+        ("timestamp without time zone", "timestamp with time zone") => {
+            s.args.first().copied().unwrap_or(6) <= t.args.first().copied().unwrap_or(6)
+        }
         ("numeric", "numeric") => {
             let split = |a: &[u32]| match *a {
                 [p] => Some((p, 0)),
@@ -174,12 +242,83 @@ mod tests {
         Column {
             name: "c".into(),
             kind: ColumnKind::Text,
+            native: NativeType::new(DIALECT, name),
+            nullable: true,
+        }
+    }
+
+    fn made(name: &str, base: &str, kind: ColumnKind) -> Column {
+        Column {
+            kind,
             native: NativeType {
                 dialect: DIALECT,
                 name: name.into(),
+                base: Some(base.into()),
             },
-            nullable: true,
+            ..pg(name)
         }
+    }
+
+    #[test]
+    fn what_creation_stores_the_check_accepts() {
+        let year = made("year", "integer", ColumnKind::Int);
+        let mood = made("mood", "text", ColumnKind::Text);
+        let moods = made("mood[]", "text[]", ColumnKind::Text);
+        let code = made("code", "character varying(10)", ColumnKind::Text);
+        let sqlite = Column {
+            kind: ColumnKind::Int,
+            native: NativeType::new("sqlite", "INTEGER"),
+            ..pg("x")
+        };
+        for (c, at_target, without) in [
+            (&year, "year", "integer"),
+            (&mood, "mood", "text"),
+            (&moods, "mood[]", "text[]"),
+            (&code, "code", "character varying(10)"),
+            (&pg("integer"), "integer", "integer"),
+            (&pg("json"), "json", "json"),
+            (&sqlite, "bigint", "bigint"),
+        ] {
+            let known = stored_type(c, |_| true);
+            let unknown = stored_type(c, |_| false);
+            if c.native.dialect == DIALECT {
+                assert_eq!(known, at_target);
+            }
+            if c.native.base.is_some() {
+                assert_eq!(unknown, without);
+            }
+            assert!(accepts(c, &known), "{known}");
+            assert!(accepts(c, &unknown), "{unknown}");
+        }
+        // Widenings of the base, and an older central made by kind.
+        assert!(accepts(&year, "bigint"));
+        assert!(accepts(&year, "numeric"));
+        assert!(accepts(&code, "text"));
+        assert!(accepts(&mood, "character varying"));
+        // Narrowing stays refused.
+        assert!(!accepts(&year, "smallint"));
+        assert!(!accepts(&mood, "integer"));
+        assert!(!accepts(&code, "character varying(5)"));
+        assert!(!accepts(&moods, "text"));
+        assert!(!accepts(&pg("json"), "jsonb"));
+    }
+
+    #[test]
+    fn exact_comparison() {
+        assert!(compares_exactly(&pg("integer"), "bigint"));
+        assert!(compares_exactly(
+            &made("mood", "text", ColumnKind::Text),
+            "text"
+        ));
+        assert!(compares_exactly(
+            &made("year", "integer", ColumnKind::Int),
+            "year"
+        ));
+        assert!(!compares_exactly(
+            &pg("timestamp without time zone"),
+            "timestamp with time zone"
+        ));
+        assert!(!compares_exactly(&pg("numeric(10,2)"), "numeric"));
     }
 
     #[test]
@@ -212,6 +351,7 @@ mod tests {
                 "timestamp(3) without time zone",
                 "timestamp without time zone",
             ),
+            ("timestamp without time zone", "timestamp with time zone"),
         ] {
             assert!(accepts(&pg(s), t), "{s} -> {t}");
         }
@@ -243,10 +383,7 @@ mod tests {
         let col = |kind| Column {
             name: "c".into(),
             kind,
-            native: NativeType {
-                dialect: "sqlite",
-                name: "X".into(),
-            },
+            native: NativeType::new("sqlite", "X"),
             nullable: true,
         };
         assert!(accepts(&col(ColumnKind::Int), "numeric(10,0)"));

@@ -4,37 +4,36 @@
 //! Runs in its own transaction, serialized per table by an advisory lock so
 //! that branches preparing the same table at once do not collide.
 
-use super::compat::accepts;
+use super::compat::{accepts, stored_type};
 use super::endpoint::Session;
-use super::ident::{quote_ident, quote_list, quote_table, safe_type_name};
-use super::schema::{self, kind_type, DIALECT};
+use super::ident::{quote_ident, quote_list, quote_table};
+use super::schema::{self, DIALECT};
 use crate::config::Mode;
 use crate::driver::{Column, DriverError, Result, WritePlan};
 
 /// How a type is shown in messages: `numeric(10,0)`, or `INTEGER (sqlite)`.
 fn shown(c: &Column) -> String {
     if c.native.dialect == DIALECT {
-        c.native.name.clone()
+        match &c.native.base {
+            Some(base) => format!("{} (over {base})", c.native.name),
+            None => c.native.name.clone(),
+        }
     } else {
         format!("{} ({})", c.native.name, c.native.dialect)
     }
 }
 
-/// The type a new target column gets: the source's own PostgreSQL type when
-/// the target knows it, else the type for its kind. Looked up outside any
-/// transaction, where a failed lookup cannot abort anything.
+/// The type a new target column gets ([`stored_type`]). Whether the target
+/// knows the source's own type is looked up outside any transaction, where a
+/// failed lookup cannot abort anything.
 fn column_type(session: &mut Session, c: &Column) -> String {
-    if c.native.dialect == DIALECT && safe_type_name(&c.native.name) {
-        let known = session
+    stored_type(c, |name| {
+        session
             .client()
-            .query_one("SELECT to_regtype($1) IS NOT NULL", &[&c.native.name])
+            .query_one("SELECT to_regtype($1) IS NOT NULL", &[&name])
             .map(|r| r.get::<_, bool>(0))
-            .unwrap_or(false);
-        if known {
-            return c.native.name.clone();
-        }
-    }
-    kind_type(c.kind).to_owned()
+            .unwrap_or(false)
+    })
 }
 
 /// Checks what the plan itself must satisfy.

@@ -56,7 +56,7 @@ pub fn client_config(
         options.push(' ');
     }
     options.push_str(&format!(
-        "-c statement_timeout={statement_ms} -c DateStyle=ISO,YMD -c IntervalStyle=postgres"
+        "-c statement_timeout={statement_ms} -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC"
     ));
     config
         .options(&options)

@@ -11,6 +11,7 @@ pub mod binary_key;
 mod compat;
 mod copy_sink;
 mod ddl;
+mod decode;
 mod diff_spool;
 mod endpoint;
 mod errors;
@@ -31,6 +32,7 @@ use super::{
 use crate::config::{EngineConfig, ServerConfig};
 use endpoint::PgPool;
 
+pub use compat::{accepts, compares_exactly, stored_type};
 pub use errors::classify;
 pub use schema::{kind_of, kind_type};
 

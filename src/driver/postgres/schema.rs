@@ -11,7 +11,9 @@ pub const DIALECT: &str = "postgres";
 pub const DEFAULT_SCHEMA: &str = "public";
 
 /// The table's columns (in `attnum` order, types as `format_type` prints
-/// them) and primary key, or `None` when there is no such table or view.
+/// them, with the base of types the database made itself: see
+/// [`NativeType::base`]) and primary key, or `None` when there is no such
+/// table or view.
 pub fn describe(
     client: &mut Client,
     schema: &str,
@@ -21,24 +23,25 @@ pub fn describe(
         return Ok(None);
     };
     let rows = client.query(
-        "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, bt.typname::text
+        "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atttypid
          FROM pg_catalog.pg_attribute a
-         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-         JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY a.attnum",
         &[&oid],
     )?;
+    let used: Vec<u32> = rows.iter().map(|r| r.get(3)).collect();
+    let catalog = TypeCatalog::load(client, &used)?;
     let columns = rows
         .iter()
         .map(|r| {
-            let base: String = r.get(3);
+            let (base, typname) = catalog.resolve(r.get(3));
             Column {
                 name: r.get(0),
-                kind: kind_of(&base),
+                kind: kind_of(&typname),
                 native: NativeType {
                     dialect: DIALECT,
                     name: r.get(1),
+                    base,
                 },
                 nullable: !r.get::<_, bool>(2),
             }
@@ -61,6 +64,86 @@ pub fn describe(
         columns,
         primary_key,
     }))
+}
+
+/// One `pg_type` row, as far as the type model needs it.
+struct TypeRow {
+    typname: String,
+    /// `b` base, `c` composite, `d` domain, `e` enum, `r` range, `m` multirange.
+    typtype: String,
+    /// A domain's base type, with the domain's modifier (`numeric(4,0)`).
+    domain_base: Option<(u32, String)>,
+    /// An array's element type.
+    array_of: Option<u32>,
+    /// In `pg_catalog`: every server has it.
+    builtin: bool,
+}
+
+/// The `pg_type` rows of the types a table uses, and of everything they are
+/// built on (domain bases, array elements), in one query.
+struct TypeCatalog(std::collections::HashMap<u32, TypeRow>);
+
+impl TypeCatalog {
+    fn load(client: &mut Client, oids: &[u32]) -> Result<TypeCatalog, postgres::Error> {
+        let rows = client.query(
+            "WITH RECURSIVE used(oid) AS (
+               SELECT unnest($1::oid[])
+               UNION
+               SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.typelem END
+               FROM used JOIN pg_catalog.pg_type t ON t.oid = used.oid
+               WHERE t.typtype = 'd' OR (t.typcategory = 'A' AND t.typelem <> 0)
+             )
+             SELECT t.oid, t.typname::text, t.typtype::text,
+                    CASE WHEN t.typtype = 'd' THEN t.typbasetype END,
+                    CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END,
+                    CASE WHEN t.typtype <> 'd' AND t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem END,
+                    n.nspname = 'pg_catalog'
+             FROM used JOIN pg_catalog.pg_type t ON t.oid = used.oid
+             JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace",
+            &[&oids],
+        )?;
+        Ok(TypeCatalog(
+            rows.iter()
+                .map(|r| {
+                    let base: Option<u32> = r.get(3);
+                    let shown: Option<String> = r.get(4);
+                    (
+                        r.get(0),
+                        TypeRow {
+                            typname: r.get(1),
+                            typtype: r.get(2),
+                            domain_base: base.zip(shown),
+                            array_of: r.get(5),
+                            builtin: r.get(6),
+                        },
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    /// The base of type `oid` (see [`NativeType::base`]) and the `typname`
+    /// that decides its [`ColumnKind`].
+    fn resolve(&self, oid: u32) -> (Option<String>, String) {
+        let Some(t) = self.0.get(&oid) else {
+            return (Some("text".into()), "text".into());
+        };
+        if let Some((base, shown)) = &t.domain_base {
+            let (deeper, typname) = self.resolve(*base);
+            return (Some(deeper.unwrap_or_else(|| shown.clone())), typname);
+        }
+        if let Some(elem) = t.array_of {
+            let (base, _) = self.resolve(elem);
+            return (base.map(|b| format!("{b}[]")), t.typname.clone());
+        }
+        match t.typtype.as_str() {
+            // Enums and composites have a text form every server can hold.
+            "e" | "c" => (Some("text".into()), "text".into()),
+            // An extension's type (citext, hstore) or a range over one.
+            _ if !t.builtin => (Some("text".into()), "text".into()),
+            _ => (None, t.typname.clone()),
+        }
+    }
 }
 
 /// The oid of a table, view or foreign table.
@@ -99,9 +182,10 @@ pub fn unique_keys(client: &mut Client, oid: u32) -> Result<Vec<Vec<String>>, po
 pub fn kind_of(typname: &str) -> ColumnKind {
     match typname {
         "bool" => ColumnKind::Bool,
-        "int2" | "int4" | "int8" => ColumnKind::Int,
+        "int2" | "int4" | "int8" | "oid" => ColumnKind::Int,
         "float4" | "float8" => ColumnKind::Float,
-        "numeric" => ColumnKind::Numeric,
+        // money reads as numeric: its text depends on lc_monetary.
+        "numeric" | "money" => ColumnKind::Numeric,
         "bytea" => ColumnKind::Bytes,
         "date" => ColumnKind::Date,
         "timestamp" => ColumnKind::Timestamp,
@@ -144,6 +228,11 @@ pub fn decode_cast(c: &Column) -> &'static str {
         ColumnKind::Bool => "::boolean",
         ColumnKind::Int => "::int8",
         ColumnKind::Float => "::float8",
+        ColumnKind::Numeric
+            if c.native.name == "money" || c.native.base.as_deref() == Some("money") =>
+        {
+            "::numeric::text"
+        }
         ColumnKind::Numeric | ColumnKind::Json => "::text",
         // `::text` would strip the padding of character(n).
         ColumnKind::Text
@@ -178,10 +267,7 @@ mod tests {
         let col = |dialect: &'static str, name: &str| Column {
             name: "c".into(),
             kind: ColumnKind::Int,
-            native: NativeType {
-                dialect,
-                name: name.into(),
-            },
+            native: NativeType::new(dialect, name),
             nullable: true,
         };
         assert_eq!(native_or_kind_type(&col("postgres", "integer")), "integer");

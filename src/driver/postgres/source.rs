@@ -4,18 +4,17 @@
 //! one at a time.
 
 use super::binary_copy::{TupleCounter, BUFFER};
+use super::decode::{decode_row, decoded_select};
 use super::endpoint::Session;
 use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_literal, quote_table};
-use super::schema::{self, decode_cast, native_or_kind_type, DEFAULT_SCHEMA};
+use super::schema::{self, native_or_kind_type, DEFAULT_SCHEMA};
 use super::upsert::SORT_OFF;
 use crate::driver::{
     CancelHandle, Column, ColumnKind, DriverError, ReadRequest, RejectSink, Result, RowSink,
     Source, TableSchema, Value,
 };
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::Row;
 use std::io::{BufRead, Write};
 
 /// Rows between looks at the cancelled flag on the decoded path.
@@ -121,50 +120,6 @@ fn where_clause(parts: &[String]) -> String {
     } else {
         format!(" WHERE {}", parts.join(" AND "))
     }
-}
-
-/// The select list of the decoded path: every column cast to its kind's type.
-fn decoded_select(columns: &[Column]) -> String {
-    columns
-        .iter()
-        .map(|c| format!("{}{}", quote_ident(&c.name), decode_cast(c)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Column `i` of `row`, as selected by [`decoded_select`].
-fn decode(row: &Row, i: usize, kind: ColumnKind) -> std::result::Result<Value, postgres::Error> {
-    fn get<'a, T: postgres::types::FromSql<'a>>(
-        row: &'a Row,
-        i: usize,
-        f: impl FnOnce(T) -> Value,
-    ) -> std::result::Result<Value, postgres::Error> {
-        Ok(row.try_get::<_, Option<T>>(i)?.map_or(Value::Null, f))
-    }
-    match kind {
-        ColumnKind::Bool => get(row, i, Value::Bool),
-        ColumnKind::Int => get(row, i, Value::Int),
-        ColumnKind::Float => get(row, i, Value::Float),
-        ColumnKind::Numeric => get(row, i, Value::Numeric),
-        ColumnKind::Text => get(row, i, Value::Text),
-        ColumnKind::Bytes => get(row, i, Value::Bytes),
-        ColumnKind::Date => get::<NaiveDate>(row, i, Value::Date),
-        ColumnKind::Timestamp => get::<NaiveDateTime>(row, i, Value::Timestamp),
-        ColumnKind::TimestampTz => get::<DateTime<Utc>>(row, i, Value::TimestampTz),
-        ColumnKind::Json => get(row, i, Value::Json),
-    }
-}
-
-fn decode_row(
-    row: &Row,
-    columns: &[Column],
-    out: &mut Vec<Value>,
-) -> std::result::Result<(), postgres::Error> {
-    out.clear();
-    for (i, c) in columns.iter().enumerate() {
-        out.push(decode(row, i, c.kind)?);
-    }
-    Ok(())
 }
 
 impl PgSource {

@@ -28,10 +28,7 @@ pub fn describe(conn: &Connection, table: &str) -> rusqlite::Result<Option<Table
         schema.columns.push(Column {
             name,
             kind: types::kind_of(&declared),
-            native: NativeType {
-                dialect: "sqlite",
-                name: declared,
-            },
+            native: NativeType::new("sqlite", declared),
             nullable: !not_null,
         });
     }

@@ -159,10 +159,7 @@ mod tests {
         Column {
             name: "c".into(),
             kind,
-            native: NativeType {
-                dialect,
-                name: name.into(),
-            },
+            native: NativeType::new(dialect, name),
             nullable: true,
         }
     }

@@ -15,6 +15,7 @@ pub fn to_value(kind: ColumnKind, v: ValueRef<'_>) -> Value {
         (K::Int, ValueRef::Integer(i)) => Value::Int(i),
         (K::Float, ValueRef::Real(f)) => Value::Float(f),
         (K::Float, ValueRef::Integer(i)) => Value::Float(i as f64),
+        (K::Float, ValueRef::Text(b"NaN")) => Value::Float(f64::NAN),
         (K::Numeric, ValueRef::Integer(i)) => Value::Numeric(i.to_string()),
         // Display of f64 is the shortest text that reads back as the same number.
         (K::Numeric, ValueRef::Real(f)) if f.is_finite() => Value::Numeric(f.to_string()),
@@ -142,6 +143,9 @@ impl ToSql for Bind<'_> {
             Value::Null => ToSqlOutput::Owned(Owned::Null),
             Value::Bool(b) => ToSqlOutput::Owned(Owned::Integer(i64::from(*b))),
             Value::Int(i) => ToSqlOutput::Owned(Owned::Integer(*i)),
+            // SQLite stores a NaN REAL as NULL: keep it as the text `NaN`,
+            // which REAL affinity leaves alone and every reader parses.
+            Value::Float(f) if f.is_nan() => ToSqlOutput::Borrowed(ValueRef::Text(b"NaN")),
             Value::Float(f) => ToSqlOutput::Owned(Owned::Real(*f)),
             Value::Numeric(s) | Value::Text(s) | Value::Json(s) => {
                 ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))

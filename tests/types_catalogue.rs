@@ -1,0 +1,15 @@
+//! Schema fidelity (SPEC §13, docs/TYPES.md), end to end through the real
+//! binary: the type catalogue (one table per type family, awkward values in
+//! each) in every driver pair and mode, the shapes real schemas have, and the
+//! reported case of identical branches with a domain and an enum.
+
+mod common;
+
+#[path = "types_catalogue/catalogue.rs"]
+mod catalogue;
+#[path = "types_catalogue/families.rs"]
+mod families;
+#[path = "types_catalogue/identical.rs"]
+mod identical;
+#[path = "types_catalogue/world.rs"]
+mod world;
