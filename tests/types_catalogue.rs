@@ -11,5 +11,7 @@ mod catalogue;
 mod families;
 #[path = "types_catalogue/identical.rs"]
 mod identical;
+#[path = "types_catalogue/shapes.rs"]
+mod shapes;
 #[path = "types_catalogue/world.rs"]
 mod world;

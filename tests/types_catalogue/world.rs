@@ -241,7 +241,7 @@ impl Entry {
 }
 
 fn camel(s: &str) -> String {
-    s.split('_')
+    s.split(|c: char| !c.is_ascii_alphanumeric())
         .map(|w| {
             let mut c = w.chars();
             c.next()
@@ -301,6 +301,63 @@ impl World {
         self.branch_column = name.to_owned();
         self.write_config(entries);
         self
+    }
+
+    /// Every branch's rows of each `(source table, key)` arrived in every
+    /// mode's central table (`<table>_<mode>`) equal in meaning.
+    pub fn assert_arrived(&self, tables: &[(&str, &str)]) {
+        for (name, db) in &self.branches {
+            for (table, key) in tables {
+                let types = db.types(table);
+                let cols: Vec<String> = types.iter().map(|(n, _)| n.clone()).collect();
+                let want = db.rows(table, key, &cols);
+                let mut client = match db {
+                    Db::Pg(pg) => Some(pg.client()),
+                    Db::Sqlite(_) => None,
+                };
+                for mode in MODES {
+                    let target = format!("{table}_{mode}");
+                    let got = self.branch_rows(&target, key, &cols, name);
+                    assert_eq!(got.len(), want.len(), "{target} from {name}");
+                    for (g, r) in got.iter().zip(&want) {
+                        for (i, (gv, rv)) in g.iter().zip(r).enumerate() {
+                            let gv = gv.as_deref().map(untagged);
+                            let rv = rv.as_deref().map(untagged);
+                            let same = match &mut client {
+                                Some(c) => same_meaning(c, &types[i].1, rv, gv),
+                                None => gv == rv,
+                            };
+                            assert!(
+                                same,
+                                "{target} from {name}, column {:?}: {gv:?} for {rv:?}",
+                                cols[i]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `branch`'s rows of a central table, `columns` only.
+    fn branch_rows(
+        &self,
+        table: &str,
+        key: &str,
+        columns: &[String],
+        branch: &str,
+    ) -> Vec<Vec<Option<String>>> {
+        let mut with_branch = columns.to_vec();
+        with_branch.push(self.branch_column.clone());
+        self.central
+            .rows(table, key, &with_branch)
+            .into_iter()
+            .filter(|r| r.last().unwrap().as_deref().map(untagged) == Some(branch))
+            .map(|mut r| {
+                r.pop();
+                r
+            })
+            .collect()
     }
 
     fn config_path(&self) -> PathBuf {

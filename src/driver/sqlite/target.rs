@@ -198,10 +198,17 @@ fn insert_sql(plan: &WritePlan) -> String {
         .iter()
         .map(|c| format!("{table}.{c} IS NOT excluded.{c}"))
         .collect();
+    // SQLite parses `a OR b OR …` as a tree as deep as the list is long,
+    // and refuses trees deeper than 1000: OR groups of 100 keep the widest
+    // table SQLite allows (2,000 columns) far within that.
+    let groups: Vec<String> = differs
+        .chunks(100)
+        .map(|g| format!("({})", g.join(" OR ")))
+        .collect();
     sql.push_str(&format!(
         "UPDATE SET {} WHERE {}",
         set.join(", "),
-        differs.join(" OR ")
+        groups.join(" OR ")
     ));
     sql
 }
