@@ -160,3 +160,39 @@ fn a_central_made_by_kind_is_accepted() {
     sync_twice(&w);
     assert_content(&w);
 }
+
+/// Narrowing is refused before any row moves, naming the table, the
+/// column, both types (the domain with its base) and the fix.
+#[test]
+fn a_narrower_central_column_is_refused_with_the_fix() {
+    let central = Db::pg("ident_central_narrow");
+    for mode in crate::world::MODES {
+        central.exec(&format!(
+            "CREATE TABLE film_{mode} (branch text NOT NULL, film_id integer, title text NOT NULL, release_year smallint,
+               rating text, special_features text[], fulltext tsvector NOT NULL, poster bytea, ts timestamp NOT NULL,
+               PRIMARY KEY (branch, film_id))"
+        ));
+    }
+    let w = world(central, tempfile::tempdir().unwrap());
+    let run = w.sync();
+    assert_eq!(run.code, 1, "{}", run.text);
+    for branch in BRANCHES {
+        for mode in crate::world::MODES {
+            let table = format!("film_{mode}");
+            let row = run.row(branch, &table);
+            assert_eq!(row.2, "failed", "{branch}/{table}");
+            let error = row.5.as_deref().unwrap_or_default();
+            for part in [
+                "film_",
+                "\"release_year\"",
+                "year (over integer)",
+                "smallint",
+                "ALTER TABLE",
+            ] {
+                assert!(error.contains(part), "{part:?} missing from: {error}");
+            }
+            assert_eq!(row.3, 0, "no row moved: {row:?}");
+        }
+        assert_eq!(run.row(branch, "payment_full").2, "completed");
+    }
+}
