@@ -54,10 +54,7 @@ pub fn describe(s: &mut Session, schema: Option<&str>, table: &str) -> Result<Op
             });
             Column {
                 kind: kind_of(&data_type, &column_type, json),
-                native: NativeType {
-                    dialect: "mysql",
-                    name: if json { "json".into() } else { column_type },
-                },
+                native: NativeType::new("mysql", if json { "json".into() } else { column_type }),
                 nullable: nullable == "YES",
                 name,
             }

@@ -151,10 +151,7 @@ mod tests {
         let col = |kind, name: &str| Column {
             name: "c".into(),
             kind,
-            native: NativeType {
-                dialect: "postgres",
-                name: name.into(),
-            },
+            native: NativeType::new("postgres", name),
             nullable: true,
         };
         assert_eq!(
