@@ -88,7 +88,12 @@ fn sync_twice(w: &World) {
                 assert_eq!(processed, skipped, "round 2 {conn}/{table} rewrote rows");
             }
         }
-        assert_eq!(run.progress.len(), BRANCHES.len() * 6, "{}", run.text);
+        assert_eq!(
+            run.progress.len(),
+            BRANCHES.len() * 2 * crate::world::MODES.len(),
+            "{}",
+            run.text
+        );
     }
 }
 

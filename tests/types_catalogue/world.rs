@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The modes every table is synced in, each into its own central table.
-pub const MODES: [&str; 3] = ["full", "upsert", "incremental"];
+pub const MODES: [&str; 4] = ["full", "upsert", "incremental", "mirror"];
 
 /// A real database of either driver.
 pub enum Db {
