@@ -404,3 +404,22 @@ fn write_progress(j: &mut Journal, id: &str) {
         .unwrap();
     }
 }
+
+#[test]
+fn an_old_batch_s_duration_history_stops_at_that_batch() {
+    let site = Site::new();
+    let server = site.serve();
+    let older = server.page(&format!("/batches/{OLDER}"));
+    let (_, chart) = older
+        .split_once("Batch duration history")
+        .expect("history chart");
+    assert!(chart.starts_with(" (last batch)"), "{chart}");
+    assert!(
+        !chart.contains(LATEST),
+        "a newer batch in the history: {chart}"
+    );
+    let latest = server.page(&format!("/batches/{LATEST}"));
+    let (_, chart) = latest.split_once("Batch duration history").unwrap();
+    assert!(chart.starts_with(" (last 2 batches)"), "{chart}");
+    assert!(chart.contains(OLDER) && chart.contains(LATEST), "{chart}");
+}

@@ -36,13 +36,18 @@ static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 #[command(name = "branchsync", version = VERSION.as_str(), about)]
 pub struct Cli {
     /// Config file [default: $BRANCHSYNC_CONFIG, then ./branchsync.toml]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
     /// More log output (-v debug, -vv trace)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet", help_heading = "Global options")]
     pub verbose: u8,
     /// Only warnings and errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,

@@ -9,9 +9,9 @@ use crate::exit::Outcome;
 pub struct Args {
     /// Model (MProduct) or table (m_product) name
     pub model: String,
-    /// Only this connection
-    #[arg(long, value_name = "NAME")]
-    pub connection: Option<String>,
+    /// Only these connections (comma-separated names, as for sync-all)
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub connection: Vec<String>,
     /// Run inside this existing batch instead of a new one
     #[arg(long, value_name = "ID")]
     pub batch_id: Option<String>,
@@ -26,7 +26,7 @@ impl Args {
         crate::logging::init(global.verbose, global.quiet, config.log.file.as_deref())?;
         config.require_target()?;
         let opts = SyncOptions {
-            connections: self.connection.into_iter().collect(),
+            connections: self.connection,
             tables: vec![self.model],
             skip_step1: false,
             threads: self.threads,

@@ -139,7 +139,7 @@ fn explain(raw: &str, section: Option<&str>, key: Option<&str>) -> String {
 
 fn describe_expected(expected: &str) -> String {
     match expected.trim() {
-        "usize" | "u32" | "u64" | "u16" => "a whole number >= 0".into(),
+        "usize" | "u32" | "u64" | "u16" => "a whole number".into(),
         "a boolean" | "bool" => "true or false".into(),
         "a string" | "string" => "a quoted string".into(),
         "a sequence" => "an array like [\"a\", \"b\"]".into(),

@@ -54,7 +54,7 @@ impl Job {
 pub enum PlanError {
     #[error("unknown connection {name:?} in --connection; configured connections: {known}")]
     UnknownConnection { name: String, known: String },
-    #[error("unknown model or table {name:?} in --tables; configured: {known}")]
+    #[error("unknown model or table {name:?}; configured: {known}")]
     UnknownTable { name: String, known: String },
     #[error("nothing to sync: the selection matches no (connection, table) pair. Check --connection/--tables and the [[table]] from keys")]
     Empty,

@@ -147,6 +147,17 @@ impl Journal {
         self.query_vec(&sql, params![limit as i64], batch_from_row)
     }
 
+    /// The `limit` newest batches started no later than `batch_id` (itself
+    /// included), newest first.
+    pub fn batches_up_to(&self, batch_id: &str, limit: usize) -> Result<Vec<BatchRow>> {
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM sync_batches
+             WHERE (started_at, id) <= (SELECT started_at, id FROM sync_batches WHERE batch_id = ?1)
+             ORDER BY started_at DESC, id DESC LIMIT ?2"
+        );
+        self.query_vec(&sql, params![batch_id, limit as i64], batch_from_row)
+    }
+
     /// Batches with the given status, oldest first.
     pub fn batches_with_status(&self, statuses: &[BatchStatus]) -> Result<Vec<BatchRow>> {
         let list: Vec<String> = statuses

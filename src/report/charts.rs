@@ -179,7 +179,7 @@ pub fn success_rate_per_table(stats: &[TableStats], batches: usize) -> String {
             })
         })
         .collect();
-    let title = format!("Success rate per table (last {batches} batches)");
+    let title = format!("Success rate per table ({})", last_batches(batches));
     bar_chart("success-rate", &title, &top_bars(bars), Some(100.0))
 }
 
@@ -193,10 +193,19 @@ fn batch_class(status: BatchStatus) -> &'static str {
 }
 
 /// Duration of recent batches as columns, oldest left; colour by status.
+/// `last 5 batches`, `last batch`.
+fn last_batches(n: usize) -> String {
+    if n == 1 {
+        "last batch".into()
+    } else {
+        format!("last {n} batches")
+    }
+}
+
 /// `history` is newest first, as the journal lists it.
 pub fn batch_duration_history(history: &[BatchRow]) -> String {
     let id = "batch-history";
-    let title = format!("Batch duration history (last {} batches)", history.len());
+    let title = format!("Batch duration history ({})", last_batches(history.len()));
     if history.is_empty() {
         return empty(id, &title, "No batches yet.");
     }
@@ -305,6 +314,7 @@ mod tests {
         assert_eq!(svg.matches("<g class=\"column\">").count(), 2);
         assert!(svg.contains("b-failed") && svg.contains("b-ok"));
         assert!(batch_duration_history(&[]).contains("No batches yet."));
+        assert!(batch_duration_history(&h[..1]).contains("(last batch)"));
         assert!(success_rate_per_table(&[], 30).contains("No data yet."));
     }
 }

@@ -130,7 +130,9 @@ impl ReportData {
     pub fn load(journal: &Journal, batch: BatchRow) -> Result<ReportData, JournalError> {
         Ok(ReportData {
             rows: journal.progress_rows(&batch.batch_id, false)?,
-            history: journal.list_batches(HISTORY_BATCHES)?,
+            // The batches up to this one: a report on an old batch does not
+            // show runs that came after it.
+            history: journal.batches_up_to(&batch.batch_id, HISTORY_BATCHES)?,
             success: journal.table_stats_last_batches(HISTORY_BATCHES)?,
             notifications: journal.notifications(&batch.batch_id)?,
             batch,
