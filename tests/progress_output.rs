@@ -76,6 +76,18 @@ fn on_a_terminal_bars_are_drawn_and_info_lines_stay_in_the_log() {
         !tty.contains("SyncAll: Starting for"),
         "info lines tear the bars: {tty}"
     );
+    // One line per finished table stays once the bars are gone.
+    assert!(
+        tty.contains("  ✓ c_invoiceline from sqlite_sby: 200 records"),
+        "{tty}"
+    );
+    // Rates are whole rows per second, never `113,926.8255/s`.
+    let fractional_rate = tty.split("/s").any(|before| {
+        before.rsplit(' ').next().is_some_and(|w| {
+            w.contains('.') && w.chars().last().is_some_and(|c| c.is_ascii_digit())
+        })
+    });
+    assert!(!fractional_rate, "{tty}");
     assert!(
         tty.contains("Batch Summary") || tty.contains("completed"),
         "{tty}"

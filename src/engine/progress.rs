@@ -2,7 +2,7 @@
 //! per running copy (connection.table, rows, rows/s). Without a terminal
 //! (cron) there are no bars; the log lines tell the story instead.
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -59,8 +59,9 @@ impl Progress {
             Some(n) if n > 0 => {
                 let b = ProgressBar::new(n);
                 b.set_style(
-                    ProgressStyle::with_template("  {prefix:30} [{bar:20.yellow/white}] {human_pos}/~{human_len} rows {per_sec}")
+                    ProgressStyle::with_template("  {prefix:24} [{bar:16.yellow/white}] {human_pos}/~{human_len} rows {rate}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .with_key("rate", rows_per_sec)
                         .progress_chars("=> "),
                 );
                 b
@@ -68,10 +69,9 @@ impl Progress {
             _ => {
                 let b = ProgressBar::new_spinner();
                 b.set_style(
-                    ProgressStyle::with_template(
-                        "  {prefix:30} {spinner} {human_pos} rows {per_sec}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template("  {prefix:24} {spinner} {human_pos} rows {rate}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                        .with_key("rate", rows_per_sec),
                 );
                 b
             }
@@ -79,6 +79,14 @@ impl Progress {
         let bar = multi.add(bar);
         bar.set_prefix(label.to_owned());
         JobBar { bar: Some(bar) }
+    }
+
+    /// A line that stays above the bars once they are gone (one per
+    /// finished table); nothing without a terminal, where the log says it.
+    pub fn table_line(&self, line: &str) {
+        if let Some(m) = &self.multi {
+            let _ = m.println(line);
+        }
     }
 
     /// A table finished (completed, failed or skipped).
@@ -118,7 +126,7 @@ impl JobBar {
         if let Some(b) = &self.bar {
             b.set_style(
                 ProgressStyle::with_template(
-                    "  {prefix:30} {spinner} {binary_bytes} ({binary_bytes_per_sec})",
+                    "  {prefix:24} {spinner} {binary_bytes} ({binary_bytes_per_sec})",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
@@ -138,4 +146,16 @@ impl JobBar {
             b.finish_and_clear();
         }
     }
+}
+
+/// `12,345 rows/s`: whole rows, grouped like every other count (indicatif's
+/// `{per_sec}` prints `113,926.8255/s`, which also wraps at 80 columns).
+fn rows_per_sec(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let rate = state.per_sec();
+    let rate = if rate.is_finite() {
+        rate.round() as i64
+    } else {
+        0
+    };
+    let _ = write!(w, "{}/s", crate::report::format::thousands(rate));
 }

@@ -100,6 +100,21 @@ impl RunContext<'_> {
                     {
                         return JobEnd::Pending;
                     }
+                    self.progress.table_line(&format!(
+                        "  ✓ {table} from {conn}: {}{}",
+                        crate::report::format::count_of_thousands(
+                            counts.processed as i64,
+                            "record"
+                        ),
+                        if counts.skipped > 0 {
+                            format!(
+                                " ({} skipped)",
+                                crate::report::format::thousands(counts.skipped as i64)
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ));
                     log::info!(
                         "{p}: Completed for {table} from {conn} ({}{})",
                         crate::report::format::count_of(counts.processed as i64, "record"),
@@ -151,6 +166,8 @@ impl RunContext<'_> {
                     } else {
                         log::error!("{p}: Failed for {table} from {conn}: {e}");
                     }
+                    self.progress
+                        .table_line(&format!("  ✗ {table} from {conn}: failed"));
                     if self
                         .journal(|j| j.fail_progress(self.batch_id, conn, table, &e.message))
                         .is_none()
