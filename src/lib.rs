@@ -11,6 +11,8 @@ pub mod exit;
 pub mod hint;
 pub mod journal;
 pub mod logging;
+pub mod metrics;
+pub mod mirror;
 pub mod notify;
 pub mod out;
 pub mod report;

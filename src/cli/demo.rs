@@ -63,6 +63,8 @@ impl Args {
             limit: 20,
             abandon: false,
             reason: None,
+            fleet: false,
+            stale: std::time::Duration::from_secs(26 * 3600),
         };
         if let Err(err) = status.run(&demo_global) {
             eprintln!("warning: cannot show the batch: {err:#}");

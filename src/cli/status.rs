@@ -5,7 +5,7 @@
 use super::Global;
 use crate::exit::Outcome;
 use crate::journal::{is_batch_id, BatchRow, Journal, JournalError};
-use crate::report::{json, status, Paint};
+use crate::report::{fleet, json, status, Paint};
 use anyhow::Context;
 use std::io::Write;
 
@@ -35,6 +35,17 @@ pub struct Args {
     /// Why the batch is given up (recorded with --abandon)
     #[arg(long, requires = "abandon", value_name = "TEXT")]
     pub reason: Option<String>,
+    /// Every runner's latest batch, from the journal mirror in the central
+    /// database (needs [target]); sends this journal's pending changes first
+    #[arg(long, conflicts_with_all = ["batch_id", "latest", "all", "failed"])]
+    pub fleet: bool,
+    /// With --fleet: a runner whose last completed batch is older is stale
+    #[arg(long, default_value = "26h", value_name = "DURATION", value_parser = parse_age, requires = "fleet")]
+    pub stale: std::time::Duration,
+}
+
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration(s)
 }
 
 impl Args {
@@ -43,6 +54,9 @@ impl Args {
     }
 
     fn show(self, global: &Global) -> anyhow::Result<Outcome> {
+        if self.fleet {
+            return self.show_fleet(global);
+        }
         let mut journal = open_for_reading(global)?;
         let paint = Paint::for_stdout();
         if self.abandon {
@@ -95,6 +109,21 @@ impl Args {
                 }
                 None => status::render_no_batches(journal.path()),
             }
+        };
+        emit(&text)?;
+        Ok(Outcome::Success)
+    }
+}
+
+impl Args {
+    fn show_fleet(&self, global: &Global) -> anyhow::Result<Outcome> {
+        let config = global.load_config()?;
+        let runners = crate::mirror::fleet(&config, open_for_reading(global)?)?;
+        let entries = fleet::entries(&runners, self.stale, chrono::Utc::now());
+        let text = if self.json {
+            fleet::fleet_json(&entries)
+        } else {
+            fleet::render_fleet(&runners, &entries, Paint::for_stdout())
         };
         emit(&text)?;
         Ok(Outcome::Success)

@@ -64,6 +64,9 @@ impl Config {
         if let Some(f) = &config.log.file {
             config.log.file = Some(resolve(&base, f));
         }
+        if let Some(f) = &config.metrics.textfile {
+            config.metrics.textfile = Some(resolve(&base, f));
+        }
         if let Some(t) = &mut config.target {
             resolve_server(&base, t);
         }

@@ -36,6 +36,8 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub engine: EngineConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     pub target: Option<ServerConfig>,
     #[serde(default, rename = "connection")]
     pub connections: Vec<ServerConfig>,
@@ -50,6 +52,33 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct JournalConfig {
     pub path: PathBuf,
+    /// This machine's name in the fleet (the mirror's `runner` column);
+    /// default: the host name.
+    pub runner: Option<String>,
+    /// Mirror the journal into the central database (PostgreSQL targets).
+    #[serde(default = "yes")]
+    pub mirror: bool,
+    /// Schema of the mirror tables in the central database.
+    pub mirror_schema: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl JournalConfig {
+    /// `[journal] mirror_schema`, default `branchsync`.
+    pub fn mirror_schema(&self) -> &str {
+        self.mirror_schema.as_deref().unwrap_or("branchsync")
+    }
+}
+
+/// `[metrics]`: Prometheus figures for monitoring.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A textfile-collector file rewritten (atomically) after every batch.
+    pub textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

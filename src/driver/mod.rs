@@ -57,6 +57,7 @@ pub use registry::open_endpoint;
 pub use value::{Column, ColumnKind, NativeType, TableSchema, Value};
 
 use crate::config::Mode;
+use crate::journal::{BatchRow, FleetRunner, MirrorChanges, ProgressRow};
 use std::sync::Arc;
 
 pub type Result<T, E = DriverError> = std::result::Result<T, E>;
@@ -124,6 +125,36 @@ pub trait Endpoint: Send + Sync {
     fn target(&self) -> Result<Box<dyn Target>>;
     /// Connect and describe the server (for `check`): version, TLS in use.
     fn probe(&self) -> Result<ServerInfo>;
+    /// A copy of the journal kept in this server, in `schema` (SPEC §11),
+    /// when the driver offers one (PostgreSQL does; SQLite does not).
+    fn journal_mirror(&self, _schema: &str) -> Result<Option<Box<dyn JournalMirror>>> {
+        Ok(None)
+    }
+}
+
+/// The journal's copy in a central database: `sync_batches` and
+/// `sync_progress` with the seed's columns plus `runner`, created on first
+/// use. Its connection has short timeouts of its own: mirroring must never
+/// hold up a sync.
+pub trait JournalMirror: Send {
+    /// Take `runner`'s write lock in the central, call `read` for the changes
+    /// (so that two writers of one runner cannot send older rows after newer
+    /// ones), and write them in one transaction, in order. Idempotent: a row
+    /// sent twice ends the same. Returns how many changes were written.
+    fn write(
+        &mut self,
+        runner: &str,
+        read: &mut dyn FnMut() -> Result<MirrorChanges>,
+    ) -> Result<usize>;
+    /// Every runner's latest batch, its last completed batch's end, and the
+    /// latest batch's failed tables.
+    fn fleet(&mut self) -> Result<Vec<FleetRunner>>;
+    /// One batch of `runner` with its progress rows.
+    fn batch(
+        &mut self,
+        runner: &str,
+        batch_id: &str,
+    ) -> Result<Option<(BatchRow, Vec<ProgressRow>)>>;
 }
 
 /// What `check` prints about a server.

@@ -6,12 +6,18 @@ use crate::config::Config;
 use crate::exit::Outcome;
 use crate::journal::{new_batch_id, BatchStatus, Journal, JournalError, ProgressStatus, RunLock};
 use anyhow::Context;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long the end of a batch waits for the journal mirror's last pass.
+const MIRROR_FLUSH_WAIT: Duration = Duration::from_secs(5);
 
 pub struct SyncSession<'c> {
     config: &'c Config,
-    journal: Mutex<Journal>,
+    journal: Arc<Mutex<Journal>>,
     lock: RunLock,
+    /// Sends the journal's changes to the central's mirror (when it has one).
+    mirror: Option<crate::mirror::Pump>,
 }
 
 impl<'c> SyncSession<'c> {
@@ -21,9 +27,11 @@ impl<'c> SyncSession<'c> {
         let mut journal = Journal::open(&config.journal.path)?;
         let lock = RunLock::acquire(&config.journal.path)?;
         journal.reconcile_liveness(true)?;
+        let journal = Arc::new(Mutex::new(journal));
         Ok(SyncSession {
             config,
-            journal: Mutex::new(journal),
+            mirror: crate::mirror::Pump::start(config, &journal),
+            journal,
             lock,
         })
     }
@@ -140,6 +148,14 @@ impl<'c> SyncSession<'c> {
         .with_context(|| format!("batch {batch_id}"))?;
         self.print_summary(batch_id)?;
         crate::notify::notify_batch_end(self.config, &mut self.journal(), batch_id);
+        crate::metrics::write_after_batch(self.config, &self.journal(), batch_id);
+        if let Some(pump) = &self.mirror {
+            if !pump.flush(MIRROR_FLUSH_WAIT) {
+                log::warn!(
+                    "journal mirror: the central did not take batch {batch_id}'s last changes; they wait in the journal's outbox for the next command that reaches it"
+                );
+            }
+        }
         Ok(match status {
             BatchStatus::Completed => Outcome::Success,
             BatchStatus::Failed => Outcome::Failed,

@@ -8,6 +8,7 @@
 
 mod batch_id;
 mod lock;
+mod mirror;
 pub mod model;
 mod notifications;
 mod query;
@@ -16,7 +17,8 @@ mod sqlite_version;
 mod writes;
 
 pub use batch_id::{canonical_batch_id, is_batch_id, new_batch_id};
-pub use lock::{LockHolder, RunLock};
+pub use lock::{hostname, LockHolder, RunLock};
+pub use mirror::{FleetRunner, MirrorChange, MirrorChanges};
 pub use model::*;
 pub use notifications::{NewNotification, NotificationRow, NotificationStatus};
 pub use query::{FailingTable, StatsFilter, TableStats};
@@ -35,6 +37,7 @@ pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/2.sql"),
     include_str!("migrations/3.sql"),
+    include_str!("migrations/4.sql"),
 ];
 /// Current schema version. Migrations go forward only.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

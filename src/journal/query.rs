@@ -181,6 +181,35 @@ impl Journal {
         self.query_vec(&sql, params![batch_id], progress_from_row)
     }
 
+    /// When the last `completed` batch ended (UTC ISO), if ever.
+    pub fn last_completed_at(&self) -> Result<Option<String>> {
+        Ok(self
+            .query_vec(
+                "SELECT max(completed_at) FROM sync_batches WHERE status = 'completed'",
+                [],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .next()
+            .flatten())
+    }
+
+    /// One progress row by its key.
+    pub fn progress_row(
+        &self,
+        batch_id: &str,
+        conn: &str,
+        table: &str,
+    ) -> Result<Option<ProgressRow>> {
+        let sql = format!(
+            "SELECT {PROGRESS_COLS} FROM sync_progress WHERE batch_id = ?1 AND connection_name = ?2 AND table_name = ?3"
+        );
+        Ok(self
+            .query_vec(&sql, params![batch_id, conn, table], progress_from_row)?
+            .into_iter()
+            .next())
+    }
+
     /// Per-table statistics (most failing first).
     pub fn table_stats(&self, filter: &StatsFilter) -> Result<Vec<TableStats>> {
         let since = filter.since.clone().unwrap_or_default();

@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod colour;
 pub mod csv;
+pub mod fleet;
 pub mod format;
 pub mod html;
 pub mod json;

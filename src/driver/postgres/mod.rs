@@ -18,6 +18,7 @@ mod errors;
 pub mod ident;
 pub mod merge;
 mod merge_sink;
+mod mirror;
 mod schema;
 mod source;
 mod target;
@@ -27,7 +28,8 @@ pub mod tuple_frame;
 mod upsert;
 
 use super::{
-    Capabilities, ChecksumDialect, Endpoint, RawFormat, Result, ServerInfo, Source, Target,
+    Capabilities, ChecksumDialect, Endpoint, JournalMirror, RawFormat, Result, ServerInfo, Source,
+    Target,
 };
 use crate::config::{EngineConfig, ServerConfig};
 use endpoint::PgPool;
@@ -48,6 +50,9 @@ pub const MD5_ROW_TEXT: ChecksumDialect = ChecksumDialect("postgres-md5-row-text
 /// A configured PostgreSQL server.
 pub struct PgEndpoint {
     pool: PgPool,
+    /// Kept to open the journal mirror's own connection.
+    server: ServerConfig,
+    engine: EngineConfig,
 }
 
 /// Opens the endpoint for `server` with at most `max_sessions` connections
@@ -63,6 +68,8 @@ pub fn open(
     };
     Ok(Box::new(PgEndpoint {
         pool: PgPool::new(server, engine, size.max(1))?,
+        server: server.clone(),
+        engine: engine.clone(),
     }))
 }
 
@@ -96,5 +103,13 @@ impl Endpoint for PgEndpoint {
             tls: self.pool.tls.state(session.client()),
             warning: self.pool.tls.plaintext_warning(),
         })
+    }
+
+    fn journal_mirror(&self, schema: &str) -> Result<Option<Box<dyn JournalMirror>>> {
+        Ok(Some(Box::new(mirror::PgMirror::new(
+            &self.server,
+            &self.engine,
+            schema,
+        )?)))
     }
 }
