@@ -205,6 +205,48 @@ impl Dashboard {
 }
 
 #[test]
+fn metrics_are_prometheus_text_of_the_latest_batch() {
+    let site = Site::new();
+    let dash = site.serve();
+    let (status, head, body) = dash.get("/metrics");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: text/plain; version=0.0.4"),
+        "{head}"
+    );
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                ref other => panic!("{name}: {other:?}"),
+            })
+    };
+    // The latest batch failed; the older one completed.
+    assert_eq!(
+        value("branchsync_last_batch_status", &[("status", "failed")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("branchsync_last_batch_status", &[("status", "completed")]),
+        Some(0.0)
+    );
+    assert!(value("branchsync_last_success_timestamp_seconds", &[]).is_some());
+    let m_product = [("connection", "pgsql_lmp"), ("table", "m_product")];
+    assert_eq!(value("branchsync_table_rows", &m_product), Some(15234.0));
+    assert_eq!(
+        value("branchsync_table_duration_seconds", &m_product),
+        Some(125.0)
+    );
+    let c_order = [("connection", "pgsql_jkt"), ("table", "c_order")];
+    assert_eq!(value("branchsync_table_failed", &c_order), Some(1.0));
+}
+
+#[test]
 fn api_documents_equal_sync_status_json() {
     let site = Site::new();
     let server = site.serve();

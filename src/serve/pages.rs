@@ -72,6 +72,12 @@ pub fn route(journal: &Journal, path: &str, query: &str, history: usize) -> Repl
         "/api/batches" => journal
             .list_batches(limit(query, 20))
             .map(|b| Reply::json(json::batch_list_json(&b))),
+        // The same text as `[metrics] textfile`, for a Prometheus scrape.
+        "/metrics" => crate::metrics::render_journal(journal, None).map(|body| Reply {
+            status: 200,
+            content_type: "text/plain; version=0.0.4; charset=utf-8",
+            body,
+        }),
         "/healthz" => Ok(Reply {
             status: 200,
             content_type: "text/plain; charset=utf-8",
