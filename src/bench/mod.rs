@@ -5,6 +5,7 @@
 
 mod fixture;
 mod fleet;
+mod mysql;
 mod pipe;
 
 use serde::Serialize;
@@ -21,6 +22,8 @@ pub struct BenchOptions {
     pub modes: Vec<String>,
     pub reps: usize,
     pub threads: usize,
+    /// A MySQL server URL: adds the MySQL cases (see [`mysql`]).
+    pub mysql: Option<String>,
 }
 
 /// One measured case.
@@ -112,6 +115,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let pg_cfg = |mode: &str| {
         write_config(
             &work,
+            "postgres",
             &dbs.src,
             &format!("driver = \"postgres\"\nurl = \"{}\"", dbs.dst),
             mode,
@@ -172,6 +176,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         let file = work.join("central.db");
         let cfg = write_config(
             &work,
+            "postgres",
             &dbs.src,
             &format!(
                 "driver = \"sqlite\"\nurl = {:?}",
@@ -186,6 +191,11 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             }
             Ok(())
         })?;
+    }
+    if let Some(my_url) = &opts.mysql {
+        cases.extend(mysql::cases(
+            opts, my_url, &dbs.src, &dbs.dst, &work, bytes,
+        )?);
     }
     let _ = std::fs::remove_dir_all(&work);
     drop(src);
@@ -205,19 +215,17 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
 
 fn write_config(
     work: &Path,
+    src_driver: &str,
     src_url: &str,
     target: &str,
     mode: &str,
     threads: usize,
 ) -> std::path::PathBuf {
-    let path = work.join(format!(
-        "bench-{mode}-{}.toml",
-        if target.contains("sqlite") {
-            "sqlite"
-        } else {
-            "pg"
-        }
-    ));
+    let to = ["sqlite", "mysql"]
+        .into_iter()
+        .find(|d| target.contains(&format!("\"{d}\"")))
+        .unwrap_or("pg");
+    let path = work.join(format!("bench-{mode}-{src_driver}-{to}.toml"));
     let cursor = if mode == "incremental" {
         "cursor = \"updated\"\n"
     } else {
@@ -225,7 +233,7 @@ fn write_config(
     };
     let text = format!(
         "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\n[target]\n{target}\n\n\
-         [[connection]]\nname = \"bench_src\"\ndriver = \"postgres\"\nurl = \"{src_url}\"\n\n\
+         [[connection]]\nname = \"bench_src\"\ndriver = \"{src_driver}\"\nurl = \"{src_url}\"\n\n\
          [[table]]\nmodel = \"CInvoiceLine\"\nsource = \"c_invoiceline\"\nkey = [\"c_invoiceline_id\"]\nmode = \"{mode}\"\n{cursor}"
     );
     let _ = std::fs::write(&path, text);

@@ -34,6 +34,10 @@ pub struct Args {
     /// Fleet: thread counts to measure
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
     pub fleet_threads: Vec<usize>,
+    /// MySQL/MariaDB server URL: also measure MySQL → PostgreSQL and
+    /// PostgreSQL → MySQL `full` against the mysql/psql client pipes
+    #[arg(long, value_name = "URL")]
+    pub mysql: Option<String>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -77,6 +81,7 @@ impl Args {
             modes: self.modes,
             reps: self.reps.max(1),
             threads: self.threads.max(1),
+            mysql: self.mysql,
         })?;
         if self.json {
             crate::say!("{}", serde_json::to_string_pretty(&report)?);

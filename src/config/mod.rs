@@ -163,10 +163,6 @@ impl ServerConfig {
         self.branch_column.as_deref().unwrap_or("branch")
     }
 
-    pub fn schema(&self) -> &str {
-        self.schema.as_deref().unwrap_or("public")
-    }
-
     /// The password from `password_env` when set and present.
     pub fn password_from_env(&self) -> Option<String> {
         self.password_env

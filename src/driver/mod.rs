@@ -119,6 +119,9 @@ pub trait Endpoint: Send + Sync {
     fn capabilities(&self) -> Capabilities {
         Capabilities::default()
     }
+    /// The schema a target writes to when `[target] schema` is not set
+    /// (`public` for PostgreSQL, the URL's database for MySQL).
+    fn default_schema(&self) -> &str;
     /// A session for reading (one pooled connection).
     fn source(&self) -> Result<Box<dyn Source>>;
     /// A session for writing (one pooled connection).

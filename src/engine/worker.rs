@@ -227,8 +227,8 @@ impl RunContext<'_> {
             .config
             .target
             .as_ref()
-            .map(|t| t.schema())
-            .unwrap_or("public");
+            .and_then(|t| t.schema.as_deref())
+            .unwrap_or_else(|| self.target.default_schema());
         let plan = WritePlan {
             schema: target_schema,
             table: tcfg.target_table(),

@@ -82,18 +82,20 @@ pub fn open(
         engine.connect_timeout.0,
         engine.statement_timeout.0,
     )?;
-    Ok(Box::new(MysqlEndpoint {
-        server: srv,
-        schema: server.schema.clone(),
-    }))
+    Ok(Box::new(MysqlEndpoint { server: srv }))
 }
 
 struct MysqlEndpoint {
     server: Server,
-    schema: Option<String>,
 }
 
 impl Endpoint for MysqlEndpoint {
+    /// The database of the URL (a URL without one has no default: the
+    /// server then names the missing database in its error).
+    fn default_schema(&self) -> &str {
+        self.server.opts.get_db_name().unwrap_or("")
+    }
+
     fn driver(&self) -> &'static str {
         "mysql"
     }
@@ -112,10 +114,7 @@ impl Endpoint for MysqlEndpoint {
     }
 
     fn target(&self) -> Result<Box<dyn Target>> {
-        Ok(Box::new(target::MysqlTarget::new(
-            self.server.session()?,
-            self.schema.clone(),
-        )))
+        Ok(Box::new(target::MysqlTarget::new(self.server.session()?)))
     }
 
     fn probe(&self) -> Result<ServerInfo> {

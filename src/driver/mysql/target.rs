@@ -27,19 +27,22 @@ pub const BATCH_BYTES: usize = 2 << 20;
 
 pub struct MysqlTarget {
     session: Session,
-    /// The `schema` key of `[target]`: the database; `None` is the URL's.
-    schema: Option<String>,
 }
 
 impl MysqlTarget {
-    pub fn new(session: Session, schema: Option<String>) -> Self {
-        MysqlTarget { session, schema }
+    pub fn new(session: Session) -> Self {
+        MysqlTarget { session }
     }
+}
+
+/// The plan's schema is the database (empty: the connection's own).
+fn database<'p>(plan: &WritePlan<'p>) -> Option<&'p str> {
+    Some(plan.schema).filter(|s| !s.is_empty())
 }
 
 impl Target for MysqlTarget {
     fn prepare(&mut self, plan: &WritePlan) -> Result<()> {
-        schema::prepare(&mut self.session, plan, self.schema.as_deref())
+        schema::prepare(&mut self.session, plan, database(plan))
     }
 
     fn watermark(&mut self, plan: &WritePlan) -> Result<Option<Value>> {
@@ -54,7 +57,7 @@ impl Target for MysqlTarget {
         let mut sql = format!(
             "SELECT max({}) FROM {}",
             ident(cursor),
-            qualified(self.schema.as_deref(), table)
+            qualified(database(plan), table)
         );
         if let Some((branch, name)) = plan.branch {
             sql.push_str(&format!(" WHERE {} = ", ident(branch)));
@@ -80,7 +83,7 @@ impl Target for MysqlTarget {
     fn write(&mut self, plan: &WritePlan, feed: &mut Feed) -> Result<WriteOutcome> {
         let table = plan.table;
         let doing = format!("writing table {table}");
-        let target = qualified(self.schema.as_deref(), table);
+        let target = qualified(database(plan), table);
         let s = &mut self.session;
         s.check_cancelled(&doing)?;
         s.exec("START TRANSACTION", &doing)?;

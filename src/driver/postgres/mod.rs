@@ -74,6 +74,10 @@ pub fn open(
 }
 
 impl Endpoint for PgEndpoint {
+    fn default_schema(&self) -> &str {
+        "public"
+    }
+
     fn driver(&self) -> &'static str {
         schema::DIALECT
     }

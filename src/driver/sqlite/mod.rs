@@ -103,6 +103,11 @@ struct SqliteEndpoint {
 }
 
 impl Endpoint for SqliteEndpoint {
+    /// SQLite has no schemas; the name of the main database stands in.
+    fn default_schema(&self) -> &str {
+        "main"
+    }
+
     fn driver(&self) -> &'static str {
         "sqlite"
     }
