@@ -8,6 +8,7 @@
 
 pub mod binary_copy;
 pub mod binary_key;
+mod checksum;
 mod compat;
 mod copy_sink;
 mod ddl;
@@ -19,8 +20,11 @@ pub mod ident;
 pub mod merge;
 mod merge_sink;
 mod mirror;
+mod range_mirror;
 mod schema;
+mod slice;
 mod source;
+mod source_checksums;
 mod target;
 pub mod text_copy;
 mod tls;

@@ -10,9 +10,10 @@ use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_literal, quote_table};
 use super::schema::{self, native_or_kind_type, DEFAULT_SCHEMA};
 use super::upsert::SORT_OFF;
+use crate::driver::checksum::RangeChecksums;
 use crate::driver::{
-    CancelHandle, Column, ColumnKind, DriverError, ReadRequest, RejectSink, Result, RowSink,
-    Source, TableSchema, Value,
+    CancelHandle, ChecksumDialect, Column, ColumnKind, DriverError, ReadRequest, RejectSink,
+    Result, RowSink, Source, TableSchema, Value,
 };
 use postgres::fallible_iterator::FallibleIterator;
 use std::io::{BufRead, Write};
@@ -21,7 +22,7 @@ use std::io::{BufRead, Write};
 const CANCEL_CHECK_ROWS: u64 = 4096;
 
 pub struct PgSource {
-    session: Session,
+    pub(super) session: Session,
 }
 
 impl PgSource {
@@ -275,7 +276,7 @@ impl PgSource {
     }
 
     /// Sends the rows with a NULL in a key column to `rejects`.
-    fn send_rejects(
+    pub(super) fn send_rejects(
         &mut self,
         req: &ReadRequest,
         nullable_keys: &[&str],
@@ -363,6 +364,15 @@ impl Source for PgSource {
 
     fn cancel_handle(&self) -> CancelHandle {
         self.session.cancel_handle()
+    }
+
+    fn range_checksums<'s>(
+        &'s mut self,
+        req: &ReadRequest,
+        dialect: ChecksumDialect,
+        rejects: &mut dyn RejectSink,
+    ) -> Result<Option<Box<dyn RangeChecksums + 's>>> {
+        super::source_checksums::open(self, req, dialect, rejects)
     }
 
     fn estimate_rows(&mut self, schema: Option<&str>, table: &str) -> Option<u64> {

@@ -8,9 +8,12 @@ use super::ddl;
 use super::endpoint::Session;
 use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_table};
+use super::range_mirror;
 use super::schema::{self, DIALECT};
 use super::upsert::Upsert;
 use crate::config::Mode;
+use crate::driver::checksum::RangeChecksums;
+use crate::driver::mirror::Tuning;
 use crate::driver::{
     CancelHandle, DriverError, Feed, Result, Target, Value, WriteOutcome, WritePlan,
 };
@@ -26,17 +29,15 @@ impl PgTarget {
 }
 
 impl PgTarget {
-    fn write_in_tx(
-        &mut self,
-        plan: &WritePlan,
-        table: &str,
-        doing: &str,
-        feed: &mut Feed,
-    ) -> Result<WriteOutcome> {
-        let named = format!(
+    fn named(&self, plan: &WritePlan) -> String {
+        format!(
             "{}: table {}.{}",
             self.session.server, plan.schema, plan.table
-        );
+        )
+    }
+
+    /// The target's types of the plan's columns.
+    fn types(&mut self, plan: &WritePlan, doing: &str, named: &str) -> Result<Vec<String>> {
         let described = schema::describe(self.session.client(), plan.schema, plan.table);
         let target = described
             .map_err(|e| self.session.err(&e, doing))?
@@ -45,7 +46,7 @@ impl PgTarget {
                     "{named} does not exist at the target (it is created by prepare)"
                 ))
             })?;
-        let mut types = Vec::with_capacity(plan.columns.len());
+        let mut types: Vec<String> = Vec::with_capacity(plan.columns.len());
         for c in plan.columns {
             let t = target.column(&c.name).ok_or_else(|| {
                 DriverError::schema(format!(
@@ -55,6 +56,18 @@ impl PgTarget {
             })?;
             types.push(t.native.name.clone());
         }
+        Ok(types)
+    }
+
+    fn write_in_tx(
+        &mut self,
+        plan: &WritePlan,
+        table: &str,
+        doing: &str,
+        feed: &mut Feed,
+    ) -> Result<WriteOutcome> {
+        let named = self.named(plan);
+        let types = self.types(plan, doing, &named)?;
         // The raw stream fits only when every type is exactly the same.
         let binary_ok = plan
             .columns
@@ -145,6 +158,43 @@ impl Target for PgTarget {
         self.session.check_cancelled(&doing)?;
         self.session.exec("BEGIN", &doing)?;
         match self.write_in_tx(plan, &table, &doing, feed) {
+            Ok(out) => {
+                self.session.exec("COMMIT", &doing)?;
+                Ok(out)
+            }
+            Err(e) => {
+                self.session.rollback();
+                if self.session.is_cancelled() {
+                    return Err(cancelled(&self.session.server, &doing));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn mirror(
+        &mut self,
+        plan: &WritePlan,
+        source: &mut dyn RangeChecksums,
+        tuning: &Tuning,
+    ) -> Result<WriteOutcome> {
+        let table = quote_table(plan.schema, plan.table);
+        let doing = format!("mirroring {table}");
+        self.session.check_cancelled(&doing)?;
+        self.session.exec("BEGIN", &doing)?;
+        let named = self.named(plan);
+        let r = self.types(plan, &doing, &named).and_then(|types| {
+            let upsert = Upsert {
+                plan,
+                table: &table,
+                types: &types,
+                binary_ok: false,
+                doing: &doing,
+                named: &named,
+            };
+            range_mirror::run(&mut self.session, upsert, source, tuning)
+        });
+        match r {
             Ok(out) => {
                 self.session.exec("COMMIT", &doing)?;
                 Ok(out)

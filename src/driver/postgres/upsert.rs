@@ -51,15 +51,15 @@ pub struct Upsert<'a> {
 }
 
 impl Upsert<'_> {
-    fn cols(&self) -> String {
+    pub fn cols(&self) -> String {
         quote_list(self.plan.columns.iter().map(|c| c.name.as_str()))
     }
 
-    fn stage(&self) -> String {
+    pub fn stage(&self) -> String {
         format!("pg_temp.{}", quote_ident(STAGE))
     }
 
-    fn stage_create(&self) -> Result<String> {
+    pub fn stage_create(&self) -> Result<String> {
         let mut defs = Vec::with_capacity(self.types.len());
         for (c, t) in self.plan.columns.iter().zip(self.types) {
             if !super::ident::safe_type_name(t) {
@@ -155,7 +155,7 @@ impl Upsert<'_> {
         } else {
             0
         };
-        let written = self.apply_stage(session)?;
+        let written = self.apply_stage(session, true)?;
         Ok(WriteOutcome {
             processed: staged,
             skipped: staged.saturating_sub(written),
@@ -217,7 +217,7 @@ impl Upsert<'_> {
         match merged {
             Merged::Nothing => Ok(WriteOutcome::default()),
             Merged::Staged(staged) => {
-                let written = self.apply_stage(session)?;
+                let written = self.apply_stage(session, true)?;
                 Ok(WriteOutcome {
                     processed: staged,
                     skipped: staged.saturating_sub(written),
@@ -244,7 +244,7 @@ impl Upsert<'_> {
                 } else {
                     session.exec(&create, self.doing)?;
                     self.load_spool(session, spool)?;
-                    self.apply_stage(session)?
+                    self.apply_stage(session, true)?
                 };
                 Ok(WriteOutcome {
                     processed: counts.source,
@@ -305,8 +305,10 @@ impl Upsert<'_> {
     }
 
     /// Inserts new and updates changed rows from the staging table; returns
-    /// the rows written.
-    fn apply_stage(&self, session: &mut Session) -> Result<u64> {
+    /// the rows written. `only_changed = false` (mirror, which staged only
+    /// rows whose text differs) updates even rows the type calls equal to
+    /// the target's (`-0` and `0`).
+    pub fn apply_stage(&self, session: &mut Session, only_changed: bool) -> Result<u64> {
         let plan = self.plan;
         let cols = self.cols();
         let stage = self.stage();
@@ -340,11 +342,15 @@ impl Upsert<'_> {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            format!(
-                "DO UPDATE SET {set} WHERE ({}) IS DISTINCT FROM ({})",
-                side("t"),
-                side("EXCLUDED")
-            )
+            if only_changed {
+                format!(
+                    "DO UPDATE SET {set} WHERE ({}) IS DISTINCT FROM ({})",
+                    side("t"),
+                    side("EXCLUDED")
+                )
+            } else {
+                format!("DO UPDATE SET {set}")
+            }
         };
         let conflict = quote_list(key);
         let table = self.table;

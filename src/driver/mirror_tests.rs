@@ -1,0 +1,92 @@
+//! Unit tests of the bisection's bookkeeping (no database).
+
+use super::*;
+
+fn k(s: &str) -> KeyText {
+    vec![s.to_owned()]
+}
+
+fn sum(bucket: u32, rows: u64, d: u8) -> BucketSum {
+    BucketSum {
+        bucket,
+        rows,
+        digest: [d; 16],
+    }
+}
+
+#[test]
+fn classify_sorts_each_bucket_by_what_differs() {
+    let src = [sum(0, 5, 1), sum(1, 9, 1), sum(2, 3, 1), sum(4, 100, 1)];
+    let tgt = [
+        sum(0, 5, 1),
+        sum(1, 9, 2),
+        sum(2, 3, 2),
+        sum(3, 7, 1),
+        sum(4, 100, 2),
+    ];
+    let plan = classify(&[0, 1, 2, 3, 4, 5], &src, &tgt, 4);
+    assert_eq!(plan.delete, vec![3]);
+    assert_eq!(plan.copy, Vec::<u32>::new());
+    assert_eq!(plan.compare, vec![(2, 6)]);
+    assert_eq!(
+        plan.split,
+        vec![
+            Parent { bucket: 1, rows: 9 },
+            Parent {
+                bucket: 4,
+                rows: 100
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_single_source_row_is_compared_whatever_the_target_holds() {
+    let plan = classify(&[0], &[sum(0, 1, 1)], &[sum(0, 50, 2)], 4);
+    assert_eq!(plan.compare, vec![(0, 51)]);
+}
+
+#[test]
+fn next_level_keeps_gaps_unwanted_and_shares_bounds() {
+    // Buckets: 0 (<b), 1 [b,d), 2 [d,f), 3 [f,…).
+    let level = Buckets {
+        bounds: vec![k("b"), k("d"), k("f")],
+        wanted: vec![0, 1, 2, 3],
+    };
+    let parents = [
+        Parent { bucket: 0, rows: 9 },
+        Parent { bucket: 1, rows: 9 },
+        Parent { bucket: 3, rows: 9 },
+    ];
+    let (next, families) = next_level(
+        &level,
+        &parents,
+        vec![vec![k("a")], vec![k("c")], vec![k("g")]],
+    )
+    .unwrap();
+    assert_eq!(families, vec![0..2, 2..4, 4..6]);
+    assert_eq!(
+        next.bounds,
+        vec![k("a"), k("b"), k("c"), k("d"), k("f"), k("g")]
+    );
+    // 0 (<a), 1 [a,b), 2 [b,c), 3 [c,d); 4 [d,f) is a gap; 5 [f,g), 6 [g,…).
+    assert_eq!(next.wanted, vec![0, 1, 2, 3, 5, 6]);
+}
+
+#[test]
+fn children_that_all_match_a_differing_parent_are_compared_by_rows() {
+    // Parent split into buckets 0..=2 (family 0..3); every child's
+    // checksum matches: a collision.
+    let src = [sum(0, 2, 1), sum(1, 2, 1), sum(2, 2, 1)];
+    let mut plan = classify(&[0, 1, 2], &src, &src, 4);
+    assert_eq!(plan, LevelPlan::default());
+    let family: Vec<std::ops::Range<usize>> = std::iter::once(0..3).collect();
+    settle_collisions(&mut plan, &[0, 1, 2], &family, &src, &src);
+    assert_eq!(plan.compare, vec![(0, 4), (1, 4), (2, 4)]);
+}
+
+#[test]
+fn groups_bound_the_rows_read_at_once() {
+    let g = groups(&[(0, 5), (1, 5), (2, 5), (3, 20)], 10);
+    assert_eq!(g, vec![vec![0, 1], vec![2], vec![3]]);
+}

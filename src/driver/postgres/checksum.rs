@@ -1,0 +1,336 @@
+//! Range checksums in PostgreSQL (dialect [`super::MD5_ROW_TEXT`]): the SQL
+//! behind [`RangeChecksums`] for one table slice, used by a source inside
+//! its read-only snapshot and by a target inside its write transaction.
+//!
+//! - A row's hash is `md5` of its record text, `ROW(c1, c2, …)::text`, which
+//!   tells NULL from the empty string. Its two 64-bit halves are summed per
+//!   bucket as `numeric` (exact: no overflow, so no order and no wrap-around
+//!   collisions), and the bucket's answer is md5 of (count, sum, sum): 28
+//!   bytes per bucket, all buckets of a level in one `bytea`.
+//! - Text output is pinned by [`CANONICAL_SETTINGS`] on both sessions.
+//! - A target reads its columns cast to the source's types, so both sides
+//!   print the same text for the same value.
+//! - Buckets come from `width_bucket(key, boundaries)`: text keys compare
+//!   under `COLLATE "C"`, composite keys as a record whose text parts are
+//!   UTF-8 bytes (byte order, like `"C"`). One scan per level answers every
+//!   bucket; only the rows of wanted buckets are hashed.
+
+use super::endpoint::Session;
+pub use super::slice::Slice;
+use crate::driver::checksum::{BucketSum, Buckets, CanonRow, KeyText, Parent, RangeChecksums};
+use crate::driver::{DriverError, Result};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+
+/// Session settings that shape text output, set on both sides.
+pub const CANONICAL_SETTINGS: &str = "SET LOCAL TimeZone = 'UTC'; \
+     SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL extra_float_digits = 3; \
+     SET LOCAL bytea_output = 'hex'; SET LOCAL IntervalStyle = 'postgres'; \
+     SET LOCAL lc_monetary = 'C'";
+
+/// Integer keys are split arithmetically unless their bucket is this sparse
+/// (width per row); then boundaries are sampled like any other key's.
+const SPARSE: i128 = 64;
+
+/// One side's checksums, on a session inside its transaction.
+pub struct PgChecksums<'s> {
+    pub session: &'s mut Session,
+    pub slice: Slice,
+    pub doing: String,
+    /// The slice's lowest and highest integer key (source, integer keys).
+    span: Option<Option<(i64, i64)>>,
+}
+
+impl<'s> PgChecksums<'s> {
+    pub fn new(session: &'s mut Session, slice: Slice, doing: String) -> PgChecksums<'s> {
+        PgChecksums {
+            session,
+            slice,
+            doing,
+            span: None,
+        }
+    }
+
+    /// Runs `sql` with the level's parameters (plus `extra` arrays) and hands
+    /// each row to `each`.
+    fn query(
+        &mut self,
+        sql: &str,
+        level: &Buckets,
+        extra: &[&(dyn ToSql + Sync)],
+        mut each: impl FnMut(&postgres::Row) -> Result<()>,
+    ) -> Result<()> {
+        let (cols, wanted) = self.slice.params(level);
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
+        if !level.bounds.is_empty() {
+            params.extend(cols.iter().map(|c| c as &(dyn ToSql + Sync)));
+        }
+        params.push(&wanted);
+        params.extend(extra);
+        let ctx = self.session.ctx();
+        let doing = &self.doing;
+        let mut rows = self
+            .session
+            .client()
+            .query_raw(sql, params)
+            .map_err(|e| ctx.pg(&e, doing))?;
+        while let Some(row) = rows.next().map_err(|e| ctx.pg(&e, doing))? {
+            each(&row)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every row of the wanted buckets; returns the count.
+    pub fn delete_buckets(&mut self, level: &Buckets) -> Result<u64> {
+        let bucket = self.slice.bucket_expr(level);
+        let w = self.slice.wanted_param(level);
+        let sql = format!(
+            "DELETE FROM {} AS t{}",
+            self.slice.table,
+            self.slice.where_with(&[format!("{bucket} = ANY({w})")]),
+        );
+        let (cols, wanted) = self.slice.params(level);
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
+        if !level.bounds.is_empty() {
+            params.extend(cols.iter().map(|c| c as &(dyn ToSql + Sync)));
+        }
+        params.push(&wanted);
+        let r = self.session.client().execute(sql.as_str(), &params);
+        r.map_err(|e| self.session.err(&e, &self.doing))
+    }
+
+    /// Deletes the rows with these keys; returns the count.
+    pub fn delete_keys(&mut self, keys: &[KeyText]) -> Result<u64> {
+        let n = self.slice.key_at.len();
+        let mut cols: Vec<Vec<String>> = vec![Vec::with_capacity(keys.len()); n];
+        for k in keys {
+            for (i, v) in k.iter().enumerate() {
+                cols[i].push(v.clone());
+            }
+        }
+        let names: Vec<String> = (1..=n).map(|i| format!("c{i}")).collect();
+        let params: Vec<String> = (1..=n).map(|i| format!("${i}::text[]")).collect();
+        let same: Vec<String> = self
+            .slice
+            .key_at
+            .iter()
+            .zip(&self.slice.key_types)
+            .zip(&names)
+            .map(|((&i, (ty, _)), name)| format!("({}) = d.{name}::{ty}", self.slice.columns[i]))
+            .collect();
+        let mut conds = self.slice.filter.clone();
+        conds.extend(same);
+        let sql = format!(
+            "DELETE FROM {} AS t USING unnest({}) AS d({}) WHERE {}",
+            self.slice.table,
+            params.join(", "),
+            names.join(", "),
+            conds.join(" AND ")
+        );
+        let p: Vec<&(dyn ToSql + Sync)> = cols.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+        let r = self.session.client().execute(sql.as_str(), &p);
+        r.map_err(|e| self.session.err(&e, &self.doing))
+    }
+
+    fn span(&mut self) -> Result<Option<(i64, i64)>> {
+        if let Some(s) = self.span {
+            return Ok(s);
+        }
+        let k = &self.slice.columns[self.slice.key_at[0]];
+        let sql = format!(
+            "SELECT min({k})::int8, max({k})::int8 FROM {} t{}",
+            self.slice.table,
+            self.slice.where_with(&[])
+        );
+        let r = self.session.client().query_one(sql.as_str(), &[]);
+        let row = r.map_err(|e| self.session.err(&e, &self.doing))?;
+        let span = match (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)) {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        };
+        self.span = Some(span);
+        Ok(span)
+    }
+
+    /// Sampled boundaries: every `step`-th key of each parent's rows.
+    fn sample(
+        &mut self,
+        level: &Buckets,
+        parents: &[Parent],
+        parts: u32,
+    ) -> Result<Vec<Vec<KeyText>>> {
+        let bucket = self.slice.bucket_expr(level);
+        let wanted: Vec<u32> = parents.iter().map(|p| p.bucket).collect();
+        let sub = level.with_wanted(wanted);
+        let keys: Vec<String> = self
+            .slice
+            .key_at
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| format!("({})::text AS k{n}", self.slice.columns[i]))
+            .collect();
+        let w = self.slice.wanted_param(&sub);
+        let steps_param = format!("${}::int8[]", self.slice.wanted_index(&sub) + 1);
+        let key_list: Vec<String> = (0..keys.len()).map(|n| format!("s.k{n}")).collect();
+        let sql = format!(
+            "SELECT s.b, {} FROM (SELECT {bucket} AS b, {}, row_number() OVER (PARTITION BY {bucket} ORDER BY {}) AS rn \
+             FROM {} t{}) s JOIN unnest({w}, {steps_param}) AS p(pb, step) ON p.pb = s.b \
+             WHERE s.rn > 1 AND (s.rn - 1) % p.step = 0 ORDER BY s.b, s.rn",
+            key_list.join(", "),
+            keys.join(", "),
+            self.slice.order_expr(),
+            self.slice.table,
+            self.slice.where_with(&[format!("{bucket} = ANY({w})")]),
+        );
+        let steps: Vec<i64> = parents
+            .iter()
+            .map(|p| (p.rows.div_ceil(u64::from(parts.max(2)))).max(1) as i64)
+            .collect();
+        let mut out: Vec<Vec<KeyText>> = vec![Vec::new(); parents.len()];
+        let index: std::collections::HashMap<u32, usize> = parents
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.bucket, i))
+            .collect();
+        let nkeys = keys.len();
+        self.query(&sql, &sub, &[&steps], |row| {
+            let b: i32 = row.get(0);
+            let key: KeyText = (0..nkeys).map(|n| row.get::<_, String>(n + 1)).collect();
+            if let Some(&i) = index.get(&(b as u32)) {
+                out[i].push(key);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+impl RangeChecksums for PgChecksums<'_> {
+    fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
+        let bucket = self.slice.bucket_expr(level);
+        let w = self.slice.wanted_param(level);
+        let sql = format!(
+            "SELECT coalesce(string_agg(int4send(b) || int8send(n) || d, ''::bytea ORDER BY b), ''::bytea) FROM (\
+             SELECT b, count(*) AS n, decode(md5(count(*)::text || ':' || \
+             sum(('x' || substr(m, 1, 16))::bit(64)::int8)::text || ':' || \
+             sum(('x' || substr(m, 17, 16))::bit(64)::int8)::text), 'hex') AS d \
+             FROM (SELECT {bucket} AS b, md5(ROW({})::text) AS m FROM {} t{}) s GROUP BY b) g",
+            self.slice.columns.join(", "),
+            self.slice.table,
+            self.slice.where_with(&[format!("{bucket} = ANY({w})")]),
+        );
+        let mut packed: Vec<u8> = Vec::new();
+        self.query(&sql, level, &[], |row| {
+            packed = row.get(0);
+            Ok(())
+        })?;
+        if !packed.len().is_multiple_of(28) {
+            return Err(DriverError::other(format!(
+                "{}: checksums of {} bytes, not a multiple of 28",
+                self.doing,
+                packed.len()
+            )));
+        }
+        Ok(packed
+            .chunks_exact(28)
+            .map(|c| BucketSum {
+                bucket: i32::from_be_bytes(c[0..4].try_into().expect("4 bytes")) as u32,
+                rows: i64::from_be_bytes(c[4..12].try_into().expect("8 bytes")) as u64,
+                digest: c[12..28].try_into().expect("16 bytes"),
+            })
+            .collect())
+    }
+
+    fn split(
+        &mut self,
+        level: &Buckets,
+        parents: &[Parent],
+        parts: u32,
+    ) -> Result<Vec<Vec<KeyText>>> {
+        if !self.slice.single_int() {
+            return self.sample(level, parents, parts);
+        }
+        let Some((min, max)) = self.span()? else {
+            return Ok(vec![Vec::new(); parents.len()]);
+        };
+        let bound = |i: usize| -> Result<i128> {
+            let text = &level.bounds[i][0];
+            text.parse::<i128>().map_err(|_| {
+                DriverError::other(format!(
+                    "{}: boundary {text:?} is not an integer",
+                    self.doing
+                ))
+            })
+        };
+        let mut out = vec![Vec::new(); parents.len()];
+        let mut sparse = Vec::new();
+        for (n, p) in parents.iter().enumerate() {
+            let b = p.bucket as usize;
+            let lo = if b == 0 {
+                i128::from(min)
+            } else {
+                bound(b - 1)?
+            };
+            let hi = if b == level.bounds.len() {
+                i128::from(max) + 1
+            } else {
+                bound(b)?
+            };
+            if hi - lo > SPARSE * i128::from(p.rows.max(1)) {
+                sparse.push(n);
+                continue;
+            }
+            let step = ((hi - lo) + i128::from(parts) - 1) / i128::from(parts.max(2));
+            let step = step.max(1);
+            let mut at = lo + step;
+            while at < hi {
+                out[n].push(vec![at.to_string()]);
+                at += step;
+            }
+        }
+        if !sparse.is_empty() {
+            let picked: Vec<Parent> = sparse.iter().map(|&n| parents[n]).collect();
+            let sampled = self.sample(level, &picked, parts)?;
+            for (n, s) in sparse.into_iter().zip(sampled) {
+                out[n] = s;
+            }
+        }
+        Ok(out)
+    }
+
+    fn rows(
+        &mut self,
+        level: &Buckets,
+        each: &mut dyn FnMut(CanonRow) -> Result<()>,
+    ) -> Result<()> {
+        let bucket = self.slice.bucket_expr(level);
+        let w = self.slice.wanted_param(level);
+        let cols: Vec<String> = self
+            .slice
+            .columns
+            .iter()
+            .map(|c| format!("({c})::text"))
+            .collect();
+        let sql = format!(
+            "SELECT {bucket} AS b, {} FROM {} t{} ORDER BY 1",
+            cols.join(", "),
+            self.slice.table,
+            self.slice.where_with(&[format!("{bucket} = ANY({w})")]),
+        );
+        let n = cols.len();
+        self.query(&sql, level, &[], |row| {
+            let b: i32 = row.get(0);
+            let values = (0..n)
+                .map(|i| row.get::<_, Option<String>>(i + 1))
+                .collect();
+            each(CanonRow {
+                bucket: b as u32,
+                values,
+            })
+        })
+    }
+
+    fn key_positions(&self) -> &[usize] {
+        &self.slice.key_at
+    }
+}

@@ -1,0 +1,184 @@
+//! `mirror` by range checksums at a PostgreSQL target, inside its write
+//! transaction: this side's [`PgChecksums`] over the branch's slice (its
+//! columns cast to the source's types), and the writes that settle the
+//! differences: source rows through the staging table and `INSERT … ON
+//! CONFLICT … DO UPDATE`, deletes by key or by whole bucket. The bisection
+//! itself is driver-neutral ([`crate::driver::mirror::reconcile`]).
+
+use super::checksum::{PgChecksums, Slice, CANONICAL_SETTINGS};
+use super::endpoint::Session;
+use super::ident::{quote_ident, quote_literal};
+use super::schema::native_or_kind_type;
+use super::text_copy::push_row;
+use super::upsert::Upsert;
+use crate::driver::checksum::{
+    BucketSum, Buckets, CanonRow, KeyText, MirrorTarget, Parent, RangeChecksums,
+};
+use crate::driver::mirror::{reconcile, Tuning};
+use crate::driver::{DriverError, Result, Value, WriteOutcome, WritePlan};
+use std::io::Write;
+
+/// Fails with a clear error when a target column cannot be read in the
+/// source's type (the pair cannot be compared reliably).
+pub fn check_comparable(
+    session: &mut Session,
+    plan: &WritePlan,
+    types: &[String],
+    named: &str,
+) -> Result<()> {
+    for (c, t) in plan.columns.iter().zip(types) {
+        let src = native_or_kind_type(c);
+        if src == t.as_str() {
+            continue;
+        }
+        let sql = format!("SELECT NULL::{t}::{src}");
+        if let Err(e) = session.client().batch_execute(&sql) {
+            return Err(DriverError::schema(format!(
+                "{named}: mirror cannot compare column {:?}: the source's type is {src}, the target's is {t}, and the target's values cannot be read as {src} ({}). Make the types match, or use mode = \"upsert\" or \"full\"",
+                c.name,
+                e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned())
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the whole mirror inside the open write transaction; `upsert`
+/// names the plan, the table and the target's types.
+pub fn run(
+    session: &mut Session,
+    upsert: Upsert,
+    source: &mut dyn RangeChecksums,
+    tuning: &Tuning,
+) -> Result<WriteOutcome> {
+    let (plan, table, types, doing, named) = (
+        upsert.plan,
+        upsert.table,
+        upsert.types,
+        upsert.doing,
+        upsert.named,
+    );
+    if plan.key.is_empty() {
+        return Err(DriverError::schema(format!(
+            "{named}: mode mirror needs a key; set `key` in the [[table]] entry"
+        )));
+    }
+    session.exec(CANONICAL_SETTINGS, doing)?;
+    check_comparable(session, plan, types, named)?;
+    let mut filter: Vec<String> = plan
+        .branch
+        .map(|(b, name)| format!("t.{} = {}", quote_ident(b), quote_literal(name)))
+        .into_iter()
+        .collect();
+    filter.extend(
+        plan.key
+            .iter()
+            .map(|k| format!("t.{} IS NOT NULL", quote_ident(k))),
+    );
+    let slice = Slice::new(
+        table.to_owned(),
+        filter,
+        plan.columns,
+        plan.key,
+        Some(types),
+    )?;
+    let mut side = TargetSide {
+        sums: PgChecksums::new(session, slice, format!("{doing} (comparing)")),
+        upsert,
+        staged: false,
+    };
+    let counts = reconcile(source, &mut side, tuning)?;
+    log::debug!(
+        "{named}: mirror: {} source rows, {} levels, {} bucket checksums, {} rows compared, {} written, {} deleted",
+        counts.source_rows,
+        counts.levels,
+        counts.buckets,
+        counts.rows_compared,
+        counts.written,
+        counts.deleted
+    );
+    Ok(WriteOutcome {
+        processed: counts.source_rows,
+        skipped: counts.source_rows.saturating_sub(counts.written),
+        deleted: counts.deleted,
+    })
+}
+
+/// The target's side: checksums plus writes, on one session.
+struct TargetSide<'s, 'a> {
+    sums: PgChecksums<'s>,
+    upsert: Upsert<'a>,
+    /// The staging table exists (and may hold the previous batch).
+    staged: bool,
+}
+
+impl RangeChecksums for TargetSide<'_, '_> {
+    fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
+        self.sums.checksums(level)
+    }
+
+    fn split(
+        &mut self,
+        level: &Buckets,
+        parents: &[Parent],
+        parts: u32,
+    ) -> Result<Vec<Vec<KeyText>>> {
+        self.sums.split(level, parents, parts)
+    }
+
+    fn rows(
+        &mut self,
+        level: &Buckets,
+        each: &mut dyn FnMut(CanonRow) -> Result<()>,
+    ) -> Result<()> {
+        self.sums.rows(level, each)
+    }
+
+    fn key_positions(&self) -> &[usize] {
+        self.sums.key_positions()
+    }
+}
+
+impl MirrorTarget for TargetSide<'_, '_> {
+    fn upsert(&mut self, rows: &[Vec<Option<String>>]) -> Result<u64> {
+        let session = &mut *self.sums.session;
+        let doing = format!("{} (staging the differing rows)", self.upsert.doing);
+        if self.staged {
+            session.exec(&format!("TRUNCATE {}", self.upsert.stage()), &doing)?;
+        } else {
+            session.exec(&self.upsert.stage_create()?, &doing)?;
+            self.staged = true;
+        }
+        let mut buf = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        for row in rows {
+            values.clear();
+            values.extend(row.iter().map(|v| match v {
+                Some(s) => Value::Text(s.clone()),
+                None => Value::Null,
+            }));
+            push_row(&mut buf, &[], &values);
+        }
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN",
+            self.upsert.stage(),
+            self.upsert.cols()
+        );
+        let ctx = session.ctx();
+        let mut w = session
+            .client()
+            .copy_in(sql.as_str())
+            .map_err(|e| ctx.pg(&e, &doing))?;
+        w.write_all(&buf).map_err(|e| ctx.io(e, &doing))?;
+        w.finish().map_err(|e| ctx.pg(&e, &doing))?;
+        self.upsert.apply_stage(session, false)
+    }
+
+    fn delete_keys(&mut self, keys: &[KeyText]) -> Result<u64> {
+        self.sums.delete_keys(keys)
+    }
+
+    fn delete_buckets(&mut self, level: &Buckets) -> Result<u64> {
+        self.sums.delete_buckets(level)
+    }
+}

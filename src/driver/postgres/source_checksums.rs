@@ -1,0 +1,108 @@
+//! A PostgreSQL source's range checksums (capability `range_checksums`):
+//! one read-only snapshot with pinned text output, NULL-key rows rejected
+//! first, then [`PgChecksums`] over the table until the value is dropped.
+
+use super::checksum::{PgChecksums, CANONICAL_SETTINGS};
+use super::ident::{quote_ident, quote_table};
+use super::schema::DEFAULT_SCHEMA;
+use super::slice::Slice;
+use super::source::PgSource;
+use crate::driver::checksum::{BucketSum, Buckets, CanonRow, KeyText, Parent, RangeChecksums};
+use crate::driver::{ChecksumDialect, ReadRequest, RejectSink, Result};
+
+/// Opens the snapshot, or `None` for another dialect.
+pub fn open<'s>(
+    src: &'s mut PgSource,
+    req: &ReadRequest,
+    dialect: ChecksumDialect,
+    rejects: &mut dyn RejectSink,
+) -> Result<Option<Box<dyn RangeChecksums + 's>>> {
+    if dialect != super::MD5_ROW_TEXT {
+        return Ok(None);
+    }
+    let table = quote_table(req.schema.unwrap_or(DEFAULT_SCHEMA), req.table);
+    let doing = format!("comparing {table}");
+    src.session.check_cancelled(&doing)?;
+    src.session
+        .exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &doing)?;
+    let opened = open_checksums(src, req, &table, &doing, rejects);
+    match opened {
+        Ok(slice) => Ok(Some(Box::new(Snapshot(PgChecksums::new(
+            &mut src.session,
+            slice,
+            doing,
+        ))))),
+        Err(e) => {
+            src.session.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// Inside the snapshot: pinned text output, NULL keys rejected, the slice.
+fn open_checksums(
+    src: &mut PgSource,
+    req: &ReadRequest,
+    table: &str,
+    doing: &str,
+    rejects: &mut dyn RejectSink,
+) -> Result<Slice> {
+    src.session.exec(CANONICAL_SETTINGS, doing)?;
+    let nullable_keys: Vec<&str> = req
+        .key
+        .iter()
+        .filter(|k| {
+            req.columns
+                .iter()
+                .find(|c| &&c.name == k)
+                .is_none_or(|c| c.nullable)
+        })
+        .map(String::as_str)
+        .collect();
+    if !nullable_keys.is_empty() {
+        src.send_rejects(req, &nullable_keys, table, None, rejects)?;
+    }
+    let filter = req
+        .key
+        .iter()
+        .map(|k| format!("t.{} IS NOT NULL", quote_ident(k)))
+        .collect();
+    Slice::new(table.to_owned(), filter, req.columns, req.key, None)
+}
+
+/// A source's checksums in its snapshot; dropping it ends the snapshot.
+struct Snapshot<'s>(PgChecksums<'s>);
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // Read-only: nothing to keep, and a failed read left it aborted.
+        self.0.session.rollback();
+    }
+}
+
+impl RangeChecksums for Snapshot<'_> {
+    fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
+        self.0.checksums(level)
+    }
+
+    fn split(
+        &mut self,
+        level: &Buckets,
+        parents: &[Parent],
+        parts: u32,
+    ) -> Result<Vec<Vec<KeyText>>> {
+        self.0.split(level, parents, parts)
+    }
+
+    fn rows(
+        &mut self,
+        level: &Buckets,
+        each: &mut dyn FnMut(CanonRow) -> Result<()>,
+    ) -> Result<()> {
+        self.0.rows(level, each)
+    }
+
+    fn key_positions(&self) -> &[usize] {
+        self.0.key_positions()
+    }
+}
