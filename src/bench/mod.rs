@@ -5,8 +5,10 @@
 
 mod fixture;
 mod fleet;
+mod mirror;
 mod mysql;
 mod pipe;
+mod relay;
 
 use serde::Serialize;
 use std::path::Path;
@@ -39,6 +41,12 @@ pub struct Case {
     /// Pipe time / our time (throughput relative to the pipe); None for the pipe itself.
     pub vs_pipe: Option<f64>,
     pub peak_rss_mb: Option<f64>,
+    /// Bytes over both links (through the counting relays), when measured.
+    pub link_bytes: Option<u64>,
+    /// Link bytes / a full copy's over the same links.
+    pub vs_full_bytes: Option<f64>,
+    /// Time / a full copy's over the same links.
+    pub vs_full_time: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,7 +56,16 @@ pub struct BenchReport {
     pub cases: Vec<Case>,
 }
 
-pub const ALL_MODES: &[&str] = &["pipe", "full", "upsert", "upsert5", "incremental", "sqlite"];
+pub const ALL_MODES: &[&str] = &[
+    "pipe",
+    "full",
+    "upsert",
+    "upsert5",
+    "incremental",
+    "sqlite",
+    "mirror",
+    "mirror100",
+];
 
 struct Dbs {
     admin: String,
@@ -197,6 +214,26 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             opts, my_url, &dbs.src, &dbs.dst, &work, bytes,
         )?);
     }
+    if want("mirror") {
+        cases.extend(mirror::run(
+            &dbs.src,
+            &dbs.dst,
+            &work,
+            opts.rows,
+            opts.threads,
+            None,
+        )?);
+    }
+    if want("mirror100") {
+        cases.extend(mirror::run(
+            &dbs.src,
+            &dbs.dst,
+            &work,
+            opts.rows,
+            opts.threads,
+            Some(100e6),
+        )?);
+    }
     let _ = std::fs::remove_dir_all(&work);
     drop(src);
     drop(dst);
@@ -289,6 +326,9 @@ fn case(
         mb_per_s: bytes as f64 / 1e6 / median.max(1e-9),
         vs_pipe: pipe.map(|p| p / median.max(1e-9)),
         peak_rss_mb: rss_kb.map(|k| k as f64 / 1024.0),
+        link_bytes: None,
+        vs_full_bytes: None,
+        vs_full_time: None,
     }
 }
 
@@ -296,11 +336,17 @@ fn case(
 pub fn render(report: &BenchReport) -> String {
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL);
-    t.set_header([
+    let links = report.cases.iter().any(|c| c.link_bytes.is_some());
+    let mut header = vec![
         "case", "median s", "min s", "max s", "rows/s", "MB/s", "vs pipe", "peak RSS",
-    ]);
+    ];
+    if links {
+        header.extend(["link MB", "bytes vs full", "time vs full"]);
+    }
+    t.set_header(header);
     for c in &report.cases {
-        t.add_row([
+        let ratio = |v: Option<f64>| v.map_or_else(|| "—".into(), |v| format!("{:.2}%", v * 100.0));
+        let mut row = vec![
             c.name.clone(),
             format!("{:.3}", c.median_s),
             format!("{:.3}", c.min_s),
@@ -317,7 +363,16 @@ pub fn render(report: &BenchReport) -> String {
             c.peak_rss_mb
                 .map(|v| format!("{v:.1} MB"))
                 .unwrap_or_else(|| "—".into()),
-        ]);
+        ];
+        if links {
+            row.push(
+                c.link_bytes
+                    .map_or_else(|| "—".into(), |b| format!("{:.2}", b as f64 / 1e6)),
+            );
+            row.push(ratio(c.vs_full_bytes));
+            row.push(ratio(c.vs_full_time));
+        }
+        t.add_row(row);
     }
     if report.table_mb == 0.0 {
         return format!(

@@ -71,12 +71,28 @@ impl Slice {
         })
     }
 
+    /// One key column holding whole numbers that fit 64 bits (integers,
+    /// and `numeric(p)`/`numeric(p,0)` with p ≤ 18, as ERP ids often are).
     pub(super) fn single_int(&self) -> bool {
-        self.key_types.len() == 1
-            && matches!(
-                self.key_types[0].0.as_str(),
-                "smallint" | "integer" | "bigint" | "int2" | "int4" | "int8"
-            )
+        let [(ty, _)] = self.key_types.as_slice() else {
+            return false;
+        };
+        if matches!(
+            ty.as_str(),
+            "smallint" | "integer" | "bigint" | "int2" | "int4" | "int8"
+        ) {
+            return true;
+        }
+        let Some(args) = ty
+            .strip_prefix("numeric(")
+            .and_then(|r| r.strip_suffix(')'))
+        else {
+            return false;
+        };
+        let mut parts = args.split(',').map(str::trim);
+        let precision = parts.next().and_then(|p| p.parse::<u32>().ok());
+        let scale = parts.next().unwrap_or("0");
+        matches!(precision, Some(p) if p <= 18) && scale == "0" && parts.next().is_none()
     }
 
     /// The key as `width_bucket` and `ORDER BY` see it.

@@ -1,0 +1,204 @@
+//! `bench --modes mirror,mirror100`: `mode = "mirror"` against a full copy
+//! over the same links. Both the branch link and the central link go
+//! through a byte-counting [`Relay`] (paced at 100 Mbit/s each way for
+//! `mirror100`). For each key shape (integer, text, composite) the run
+//! measures a full copy into an empty central table, then mirrors 0.15% of
+//! changed rows (updates, inserts into holes, deletes, first and last key
+//! included), checks that the slice equals the branch, and mirrors once
+//! more with nothing changed.
+
+use super::relay::{host_port, via, Relay};
+use super::{case, fixture, run_sync, Case};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A key shape: table, key columns, and how to make it from `c_invoiceline`.
+struct Shape {
+    name: &'static str,
+    table: &'static str,
+    key: &'static [&'static str],
+    /// SQL creating `table` at the source from `c_invoiceline`.
+    create: &'static str,
+}
+
+const SHAPES: &[Shape] = &[
+    Shape {
+        name: "integer key",
+        table: "c_invoiceline",
+        key: &["c_invoiceline_id"],
+        create: "",
+    },
+    Shape {
+        name: "text key",
+        table: "m_textline",
+        key: &["code"],
+        create: "CREATE TABLE m_textline AS SELECT 'INV-' || to_char(c_invoiceline_id, 'FM000000000') AS code, * FROM c_invoiceline; \
+                 ALTER TABLE m_textline ADD PRIMARY KEY (code); VACUUM ANALYZE m_textline",
+    },
+    Shape {
+        name: "composite key",
+        table: "m_pairline",
+        key: &["c_invoice_id", "line"],
+        create: "CREATE TABLE m_pairline AS SELECT * FROM c_invoiceline; \
+                 ALTER TABLE m_pairline ADD PRIMARY KEY (c_invoice_id, line); VACUUM ANALYZE m_pairline",
+    },
+];
+
+/// Every id in these holes is missing at first and inserted as a change.
+const HOLES: &str = "c_invoiceline_id % 2000 = 999";
+
+/// Runs the mirror cases; `bits_per_s` paces both links.
+pub fn run(
+    src_url: &str,
+    dst_url: &str,
+    work: &Path,
+    rows: u64,
+    threads: usize,
+    bits_per_s: Option<f64>,
+) -> anyhow::Result<Vec<Case>> {
+    let branch = Relay::start(&host_port(src_url), bits_per_s)?;
+    let central = Relay::start(&host_port(dst_url), bits_per_s)?;
+    let link = match bits_per_s {
+        Some(b) => format!("links paced at {:.0} Mbit/s", b / 1e6),
+        None => "loopback links".to_owned(),
+    };
+    let mut src = fixture::connect(src_url)?;
+    let mut cases = Vec::new();
+    for shape in SHAPES {
+        if !shape.create.is_empty() {
+            src.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
+            src.batch_execute(shape.create)?;
+        }
+        // Holes the changes will fill (the fixture's ids are contiguous).
+        src.batch_execute(&format!(
+            "CREATE TEMP TABLE held AS SELECT * FROM {0} WHERE {HOLES}; DELETE FROM {0} WHERE {HOLES}",
+            shape.table
+        ))?;
+        let cfg = |mode: &str| {
+            config(
+                work,
+                &via(src_url, branch.port),
+                &via(dst_url, central.port),
+                shape,
+                mode,
+                threads,
+            )
+        };
+        let mut dst = fixture::connect(dst_url)?;
+        dst.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
+        let measure = |cfg: &Path| -> anyhow::Result<(Duration, u64, u64)> {
+            branch.reset();
+            central.reset();
+            let (t, rss) = run_sync(cfg)?;
+            let (bu, bd) = branch.bytes();
+            let (cu, cd) = central.bytes();
+            Ok((t, bu + bd + cu + cd, rss))
+        };
+        let (t_full, b_full, rss_full) = measure(&cfg("full"))?;
+        let mut full = case(
+            &format!("full, {}, {link}", shape.name),
+            &[t_full],
+            rows,
+            0,
+            None,
+            Some(rss_full),
+        );
+        full.link_bytes = Some(b_full);
+        cases.push(full);
+        let changed = change(&mut src, shape.table, rows)?;
+        let (t_m, b_m, rss_m) = measure(&cfg("mirror"))?;
+        let equal = same_content(src_url, dst_url, shape)?;
+        if !equal {
+            anyhow::bail!(
+                "mirror of {} left a slice that differs from the branch",
+                shape.table
+            );
+        }
+        let mut m = case(
+            &format!(
+                "mirror, {}, {changed} rows changed ({:.2}%), {link}",
+                shape.name,
+                changed as f64 * 100.0 / rows as f64
+            ),
+            &[t_m],
+            rows,
+            0,
+            None,
+            Some(rss_m),
+        );
+        m.link_bytes = Some(b_m);
+        m.vs_full_bytes = Some(b_m as f64 / b_full as f64);
+        m.vs_full_time = Some(t_m.as_secs_f64() / t_full.as_secs_f64());
+        cases.push(m);
+        let (t_u, b_u, rss_u) = measure(&cfg("mirror"))?;
+        let mut u = case(
+            &format!("mirror, {}, unchanged, {link}", shape.name),
+            &[t_u],
+            rows,
+            0,
+            None,
+            Some(rss_u),
+        );
+        u.link_bytes = Some(b_u);
+        u.vs_full_bytes = Some(b_u as f64 / b_full as f64);
+        u.vs_full_time = Some(t_u.as_secs_f64() / t_full.as_secs_f64());
+        cases.push(u);
+        src.batch_execute("DROP TABLE held")?;
+        if !shape.create.is_empty() {
+            src.batch_execute(&format!("DROP TABLE {}", shape.table))?;
+        }
+        dst.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
+    }
+    Ok(cases)
+}
+
+/// 0.15% of `rows` changed: a third updated (the last key too), a third
+/// inserted into the holes, a third deleted (the first key too). Returns
+/// the rows changed.
+fn change(src: &mut postgres::Client, table: &str, rows: u64) -> anyhow::Result<u64> {
+    let updated = src.execute(
+        &format!(
+            "UPDATE {table} SET priceactual = priceactual + 1, updated = updated + interval '1 day' \
+             WHERE c_invoiceline_id % 2000 = 333 OR c_invoiceline_id = $1::bigint"
+        ),
+        &[&(rows as i64)],
+    )?;
+    let inserted = src.execute(&format!("INSERT INTO {table} SELECT * FROM held"), &[])?;
+    let deleted = src.execute(
+        &format!(
+            "DELETE FROM {table} WHERE c_invoiceline_id % 2000 = 1666 OR c_invoiceline_id = 1"
+        ),
+        &[],
+    )?;
+    Ok(updated + inserted + deleted)
+}
+
+/// The branch's table and its slice hold the same rows.
+fn same_content(src_url: &str, dst_url: &str, shape: &Shape) -> anyhow::Result<bool> {
+    let order = shape.key.join(", ");
+    let sql = |filter: &str| {
+        format!(
+            "SELECT count(*), md5(string_agg(md5((c_invoiceline_id, ad_client_id, ad_org_id, isactive, created, updated, c_invoice_id, line, description, m_product_id, qtyinvoiced, pricelist, priceactual, linenetamt, c_tax_id)::text), '' ORDER BY {order})) FROM {} {filter}",
+            shape.table
+        )
+    };
+    let a = fixture::connect(src_url)?.query_one(&sql(""), &[])?;
+    let b = fixture::connect(dst_url)?.query_one(&sql("WHERE branch = 'bench_src'"), &[])?;
+    Ok(a.get::<_, i64>(0) == b.get::<_, i64>(0)
+        && a.get::<_, Option<String>>(1) == b.get::<_, Option<String>>(1))
+}
+
+fn config(work: &Path, src: &str, dst: &str, shape: &Shape, mode: &str, threads: usize) -> PathBuf {
+    let path = work.join(format!("mirror-{}-{mode}.toml", shape.table));
+    let key: Vec<String> = shape.key.iter().map(|k| format!("{k:?}")).collect();
+    let text = format!(
+        "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\n\
+         [target]\ndriver = \"postgres\"\nurl = \"{dst}\"\n\n\
+         [[connection]]\nname = \"bench_src\"\ndriver = \"postgres\"\nurl = \"{src}\"\n\n\
+         [[table]]\nmodel = \"Bench\"\nsource = \"{}\"\nkey = [{}]\nmode = \"{mode}\"\n",
+        shape.table,
+        key.join(", ")
+    );
+    let _ = std::fs::write(&path, text);
+    path
+}
