@@ -15,7 +15,9 @@ pub struct Args {
     /// Table to generate (only c_invoiceline is built in)
     #[arg(long, default_value = "c_invoiceline")]
     pub table: String,
-    /// Cases to run: pipe,full,upsert,upsert5,incremental,sqlite
+    /// Cases to run: pipe,full,upsert,upsert5,incremental,sqlite,mirror,mirror100
+    /// (mirror: against a full copy over byte-counting relays; mirror100: the
+    /// same with both links paced at 100 Mbit/s)
     #[arg(
         long,
         value_delimiter = ',',

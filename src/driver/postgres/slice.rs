@@ -145,10 +145,11 @@ impl Slice {
             return "0".into();
         }
         if let [(ty, text)] = self.key_types.as_slice() {
+            // A scalar subquery: converted once, not once per row.
             let arr = if *text {
-                "$1::text[]".to_owned()
+                "(SELECT $1::text[])".to_owned()
             } else {
-                format!("$1::text[]::{ty}[]")
+                format!("(SELECT $1::text[]::{ty}[])")
             };
             return format!("width_bucket({}, {arr})", self.key_expr());
         }
