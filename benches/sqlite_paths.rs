@@ -68,6 +68,7 @@ fn source_read(c: &mut Criterion) {
                 columns: &schema.columns,
                 key: &key,
                 since: None,
+                range: Default::default(),
             };
             let mut sink = Count(0);
             let mut rejects = Count(0);

@@ -178,6 +178,7 @@ fn incremental_reads_from_the_targets_watermark() {
         mode: Mode::Incremental,
         cursor: Some("updated"),
         branch: Some(("branch", "branch_a")),
+        partition_by_branch: false,
     };
     let mut target = w.endpoint("target").target().unwrap();
     let day3 = NaiveDate::from_ymd_opt(2024, 1, 3)

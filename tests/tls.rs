@@ -106,6 +106,7 @@ fn session_tls(ep: &dyn Endpoint) -> (bool, String) {
         columns: &schema.columns,
         key: &[],
         since: None,
+        range: Default::default(),
     };
     let mut rows = Rows::default();
     s.read(&req, &mut rows, &mut NoRejects).unwrap();

@@ -59,6 +59,9 @@ pub struct BenchReport {
 pub const ALL_MODES: &[&str] = &[
     "pipe",
     "full",
+    "nightly",
+    "nightly-plain",
+    "chunks",
     "upsert",
     "upsert5",
     "incremental",
@@ -129,7 +132,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         eprintln!("psql is not on PATH: no pipe baseline");
     }
 
-    let pg_cfg = |mode: &str| {
+    let pg_cfg_with = |mode: &str, engine: &str| {
         write_config(
             &work,
             "postgres",
@@ -137,6 +140,22 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             &format!("driver = \"postgres\"\nurl = \"{}\"", dbs.dst),
             mode,
             opts.threads,
+            engine,
+        )
+    };
+    let pg_cfg = |mode: &str| pg_cfg_with(mode, "");
+    let plain_cfg = || {
+        write_config(
+            &work,
+            "postgres",
+            &dbs.src,
+            &format!(
+                "driver = \"postgres\"\nurl = \"{}\"\npartitions = \"none\"",
+                dbs.dst
+            ),
+            "full",
+            opts.threads,
+            "",
         )
     };
     let mut measure = |name: &str,
@@ -155,14 +174,67 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         Ok(())
     };
 
+    let drop_target = |url: &str| -> anyhow::Result<()> {
+        fixture::connect(url)?.batch_execute("DROP TABLE IF EXISTS c_invoiceline")?;
+        Ok(())
+    };
+    // The nightly cases, per layout: the slice of the night before present
+    // (loaded, then vacuumed: no garbage), and the previous night's garbage
+    // present too (loaded, refreshed once, not vacuumed).
+    let nightly = [
+        ("nightly", pg_cfg("full"), "branch partitions"),
+        ("nightly-plain", plain_cfg(), "plain table"),
+    ];
+    for (mode, cfg, layout) in &nightly {
+        if !want(mode) {
+            continue;
+        }
+        let dst_url = dbs.dst.clone();
+        measure(&format!("full, first load ({layout})"), cfg, &mut |_| {
+            drop_target(&dst_url)
+        })?;
+        measure(
+            &format!("full, nightly, slice present ({layout})"),
+            cfg,
+            &mut |_| {
+                drop_target(&dst_url)?;
+                run_sync(cfg)?;
+                fixture::connect(&dst_url)?.batch_execute("VACUUM ANALYZE c_invoiceline")?;
+                Ok(())
+            },
+        )?;
+        measure(
+            &format!("full, nightly, last night's garbage ({layout})"),
+            cfg,
+            &mut |_| {
+                drop_target(&dst_url)?;
+                run_sync(cfg)?;
+                run_sync(cfg)?;
+                Ok(())
+            },
+        )?;
+    }
+    // What chunk size costs: the nightly refresh (slice present) at several
+    // `chunk_rows`, the last one larger than the table (one chunk).
+    if want("chunks") {
+        for size in [50_000, 100_000, 250_000, 500_000, opts.rows + 1] {
+            let cfg = pg_cfg_with("full", &format!("chunk_rows = {size}\n"));
+            let dst_url = dbs.dst.clone();
+            run_sync(&cfg)?;
+            measure(
+                &format!("full, nightly, chunk_rows = {size}"),
+                &cfg,
+                &mut |_| {
+                    fixture::connect(&dst_url)?.batch_execute("VACUUM c_invoiceline")?;
+                    Ok(())
+                },
+            )?;
+        }
+    }
     if want("full") || want("upsert") || want("upsert5") || want("incremental") {
         let cfg = pg_cfg("full");
         let dst_url = dbs.dst.clone();
-        measure("full (pg → pg)", &cfg, &mut |_| {
-            let mut c = fixture::connect(&dst_url)?;
-            c.batch_execute("DROP TABLE IF EXISTS c_invoiceline")?;
-            Ok(())
-        })?;
+        measure("full (pg → pg)", &cfg, &mut |_| drop_target(&dst_url))?;
     }
     if want("upsert") {
         measure("upsert, unchanged", &pg_cfg("upsert"), &mut |_| Ok(()))?;
@@ -201,6 +273,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             ),
             "full",
             opts.threads,
+            "",
         );
         measure("full (pg → sqlite)", &cfg, &mut |_| {
             for suffix in ["", "-wal", "-shm"] {
@@ -250,6 +323,8 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
+/// A config file of its own (numbered) for one case; `engine` adds keys to
+/// `[engine]`.
 fn write_config(
     work: &Path,
     src_driver: &str,
@@ -257,19 +332,22 @@ fn write_config(
     target: &str,
     mode: &str,
     threads: usize,
+    engine: &str,
 ) -> std::path::PathBuf {
     let to = ["sqlite", "mysql"]
         .into_iter()
         .find(|d| target.contains(&format!("\"{d}\"")))
         .unwrap_or("pg");
-    let path = work.join(format!("bench-{mode}-{src_driver}-{to}.toml"));
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = work.join(format!("bench-{n}-{mode}-{src_driver}-{to}.toml"));
     let cursor = if mode == "incremental" {
         "cursor = \"updated\"\n"
     } else {
         ""
     };
     let text = format!(
-        "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\n[target]\n{target}\n\n\
+        "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n{engine}\n[target]\n{target}\n\n\
          [[connection]]\nname = \"bench_src\"\ndriver = \"{src_driver}\"\nurl = \"{src_url}\"\n\n\
          [[table]]\nmodel = \"CInvoiceLine\"\nsource = \"c_invoiceline\"\nkey = [\"c_invoiceline_id\"]\nmode = \"{mode}\"\n{cursor}"
     );
@@ -390,7 +468,7 @@ pub fn render(report: &BenchReport) -> String {
 }
 
 /// `bench --fleet`: 17 branches × 6 tables, first sync into an empty central
-/// database, at each thread count.
+/// database, then a second night over it, at each thread count.
 pub fn run_fleet(
     pg: &str,
     branches: usize,
@@ -413,6 +491,22 @@ pub fn run_fleet(
         }
         cases.push(case(
             &format!("{branches} branches × 6 tables, threads = {t}"),
+            &times,
+            fleet.rows,
+            0,
+            None,
+            Some(rss),
+        ));
+        // The next night: every slice is there (and whatever the refresh of
+        // the night before left behind).
+        let (mut times, mut rss) = (Vec::new(), 0);
+        for _ in 0..reps {
+            let (d, r) = run_sync(&cfg)?;
+            times.push(d);
+            rss = rss.max(r);
+        }
+        cases.push(case(
+            &format!("{branches} branches × 6 tables, threads = {t}, second night"),
             &times,
             fleet.rows,
             0,

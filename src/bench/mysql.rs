@@ -219,6 +219,7 @@ pub fn cases(
         &format!("driver = \"postgres\"\nurl = \"{dst}\""),
         "full",
         threads,
+        "",
     );
     let (t, rss) = timed(&mut || {
         pg.batch_execute("DROP TABLE IF EXISTS c_invoiceline")?;
@@ -264,6 +265,7 @@ pub fn cases(
         &format!("driver = \"mysql\"\nurl = \"{}\"", my_dst.url(my_url)),
         "full",
         threads,
+        "",
     );
     let (t, rss) = timed(&mut || {
         my.query_drop("DROP TABLE IF EXISTS c_invoiceline")?;

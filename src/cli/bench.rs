@@ -15,13 +15,15 @@ pub struct Args {
     /// Table to generate (only c_invoiceline is built in)
     #[arg(long, default_value = "c_invoiceline")]
     pub table: String,
-    /// Cases to run: pipe,full,upsert,upsert5,incremental,sqlite,mirror,mirror100
-    /// (mirror: against a full copy over byte-counting relays; mirror100: the
-    /// same with both links paced at 100 Mbit/s)
+    /// Cases to run: pipe,full,nightly,nightly-plain,chunks,upsert,upsert5,incremental,sqlite,mirror,mirror100
+    /// (nightly: first load, refresh with the slice present, refresh with the
+    /// previous refresh's garbage present; nightly-plain: the same on a plain table;
+    /// chunks: the nightly refresh at several chunk_rows; mirror: against a full
+    /// copy over byte-counting relays; mirror100: both links paced at 100 Mbit/s)
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "pipe,full,upsert,upsert5,incremental,sqlite"
+        default_value = "pipe,full,nightly,upsert,upsert5,incremental,sqlite"
     )]
     pub modes: Vec<String>,
     /// Repetitions per case (median reported)

@@ -38,6 +38,8 @@ struct Expect {
     columns: Vec<(String, &'static str)>,
     /// The target creates missing tables, so absence is only a note there.
     missing_ok: bool,
+    /// Target tables with this branch column: ask for layout advice.
+    branch_column: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +223,7 @@ fn target_expectations(config: &Config, target: &ServerConfig) -> Vec<Expect> {
             table: t.target_table().to_owned(),
             columns,
             missing_ok: true,
+            branch_column: t.branch_tagged().then(|| target.branch_column().to_owned()),
         });
     }
     out
@@ -243,6 +246,7 @@ fn connection_expectations(config: &Config, conn: &ServerConfig) -> Vec<Expect> 
                 table: t.source_table().to_owned(),
                 columns,
                 missing_ok: false,
+                branch_column: None,
             }
         })
         .collect()
@@ -294,9 +298,47 @@ fn spawn_check(
                 format!("cannot read the tables: {}", err.message),
             )],
         };
+        let mut lines: Vec<Line> = lines;
+        lines.extend(layout_notes(endpoint.as_ref(), &server, &expect));
         let _ = tx.send(Message::Tables(lines));
     });
     rx
+}
+
+/// What converting existing target tables to another layout would gain.
+fn layout_notes(
+    endpoint: &dyn crate::driver::Endpoint,
+    server: &ServerConfig,
+    expect: &[Expect],
+) -> Vec<Line> {
+    let with_branch: Vec<_> = expect
+        .iter()
+        .filter(|e| e.branch_column.is_some())
+        .collect();
+    let Some(mut target) = (!with_branch.is_empty())
+        .then(|| endpoint.target().ok())
+        .flatten()
+    else {
+        return Vec::new();
+    };
+    with_branch
+        .iter()
+        .filter_map(|e| {
+            let column = e.branch_column.as_deref().unwrap_or_default();
+            target
+                .layout_note(
+                    server
+                        .schema
+                        .as_deref()
+                        .unwrap_or(endpoint.default_schema()),
+                    &e.table,
+                    column,
+                )
+                .ok()
+                .flatten()
+        })
+        .map(|text| Line::new(Level::Note, text))
+        .collect()
 }
 
 /// One report line for one table.

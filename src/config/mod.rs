@@ -99,6 +99,11 @@ pub struct EngineConfig {
     pub mirror_factor: u32,
     /// `mirror`: ranges of at most this many rows have their rows compared.
     pub mirror_leaf_rows: u64,
+    /// The longest wait between two retries, whatever the doubling says.
+    pub retry_backoff_max: DurationStr,
+    /// A `full` copy of more rows than this commits in key-range chunks of
+    /// this many rows and resumes after the last committed chunk.
+    pub chunk_rows: u64,
 }
 
 impl Default for EngineConfig {
@@ -111,8 +116,24 @@ impl Default for EngineConfig {
             statement_timeout: DurationStr::from_secs(30 * 60),
             mirror_factor: 16,
             mirror_leaf_rows: 4,
+            retry_backoff_max: DurationStr::from_secs(60),
+            chunk_rows: DEFAULT_CHUNK_ROWS,
         }
     }
+}
+
+/// Default `[engine] chunk_rows` (see the README, "Chunks and resume").
+pub const DEFAULT_CHUNK_ROWS: u64 = 500_000;
+
+/// How branchsync creates consolidated tables (`[target] partitions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Partitions {
+    /// One partition per connection, where the target can partition.
+    #[default]
+    PerBranch,
+    /// One plain table.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -140,6 +161,8 @@ pub struct ServerConfig {
     pub schema: Option<String>,
     /// Target only: column holding the connection name.
     pub branch_column: Option<String>,
+    /// Target only: how new consolidated tables are laid out.
+    pub partitions: Option<Partitions>,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -154,6 +177,7 @@ impl fmt::Debug for ServerConfig {
             .field("pool_size", &self.pool_size)
             .field("schema", &self.schema)
             .field("branch_column", &self.branch_column)
+            .field("partitions", &self.partitions)
             .finish()
     }
 }

@@ -133,6 +133,24 @@ impl Checker<'_> {
                 "must be at least 1 (rows of a key range compared row by row; default 4)".into(),
             ));
         }
+        if self.config.engine.chunk_rows == 0 {
+            return Err(self.fail(
+                Section::Engine,
+                Some("chunk_rows"),
+                format!(
+                    "must be at least 1 (rows per committed chunk of a large copy; default {})",
+                    super::DEFAULT_CHUNK_ROWS
+                ),
+            ));
+        }
+        if self.config.engine.retry_backoff_max.0 < self.config.engine.retry_backoff.0 {
+            return Err(self.fail(
+                Section::Engine,
+                Some("retry_backoff_max"),
+                "is shorter than retry_backoff; set it to at least retry_backoff (default \"60s\")"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
@@ -213,6 +231,7 @@ impl Checker<'_> {
             for (key, set) in [
                 ("schema", s.schema.is_some()),
                 ("branch_column", s.branch_column.is_some()),
+                ("partitions", s.partitions.is_some()),
             ] {
                 if set {
                     return Err(self.fail(

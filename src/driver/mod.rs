@@ -181,6 +181,25 @@ pub struct ReadRequest<'a> {
     pub key: &'a [String],
     /// Incremental: only rows whose `column >= value`.
     pub since: Option<(&'a str, &'a Value)>,
+    /// Only rows whose key lies in this range (the default: all of them).
+    pub range: KeyRange<'a>,
+}
+
+/// A range over the key columns, compared as a row value in the key's own
+/// order: `lower < (key…) <= upper`. Bounds are the keys' text forms, one per
+/// key column, as [`Source::key_bound`] returns them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyRange<'a> {
+    /// Exclusive; `None`: from the first key.
+    pub lower: Option<&'a [String]>,
+    /// Inclusive; `None`: to the last key.
+    pub upper: Option<&'a [String]>,
+}
+
+impl KeyRange<'_> {
+    pub fn is_all(&self) -> bool {
+        self.lower.is_none() && self.upper.is_none()
+    }
 }
 
 /// A reading session.
@@ -211,6 +230,19 @@ pub trait Source: Send {
         _dialect: ChecksumDialect,
         _rejects: &mut dyn RejectSink,
     ) -> Result<Option<Box<dyn checksum::RangeChecksums + 's>>> {
+        Ok(None)
+    }
+    /// The key (text forms, one per key column) of the `rows`-th row after
+    /// `after` in key order, among the rows `req` selects (its own range
+    /// ignored); `None` when no more than `rows` rows remain. This is what cuts a large
+    /// copy into key-range chunks; a driver that cannot answer cheaply
+    /// keeps the default, and its copies are not chunked.
+    fn key_bound(
+        &mut self,
+        _req: &ReadRequest,
+        _after: Option<&[String]>,
+        _rows: u64,
+    ) -> Result<Option<Vec<String>>> {
         Ok(None)
     }
 }
@@ -251,6 +283,31 @@ pub struct WritePlan<'a> {
     pub cursor: Option<&'a str>,
     /// `(branch column, connection name)` for branch-tagged tables.
     pub branch: Option<(&'a str, &'a str)>,
+    /// A table the target creates is split by branch, one part per
+    /// connection, where the target can do that (`[target] partitions`).
+    pub partition_by_branch: bool,
+}
+
+/// What a staged write (see [`Target::stage_open`]) already holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StageState {
+    /// Chunks committed in the stage.
+    pub chunks: u32,
+    /// Rows in those chunks.
+    pub rows: u64,
+    /// The upper key bound of the last committed chunk.
+    pub last: Option<Vec<String>>,
+    /// Every chunk is in: only the publish is left.
+    pub loaded: bool,
+}
+
+/// One chunk of a staged write: the rows of `range`, the last chunk when its
+/// upper bound is open.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// 1-based.
+    pub number: u32,
+    pub range: KeyRange<'a>,
 }
 
 /// Counts reported by a finished write.
@@ -298,4 +355,53 @@ pub trait Target: Send {
     }
     /// Cancels a running `write` from another thread.
     fn cancel_handle(&self) -> CancelHandle;
+
+    /// For `check`: what a different layout of the existing table `table`
+    /// (branch-tagged by `branch_column`) would gain, and how to get it.
+    fn layout_note(
+        &mut self,
+        _schema: &str,
+        _table: &str,
+        _branch_column: &str,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// `full` only: instead of [`Target::write`], can this plan be loaded
+    /// into a stage (committed chunk by chunk, invisible to readers) and
+    /// then published at once? Targets that cannot keep the default.
+    fn can_stage(&mut self, _plan: &WritePlan) -> Result<bool> {
+        Ok(false)
+    }
+    /// Opens the stage of `run` (an id stable across the attempts and
+    /// resumes of one batch): what an earlier attempt of the same run left
+    /// committed, or an empty state after removing any other run's leftover.
+    fn stage_open(&mut self, plan: &WritePlan, _run: &str) -> Result<StageState> {
+        Err(DriverError::other(format!(
+            "table {}: this target cannot stage a write",
+            plan.table
+        )))
+    }
+    /// Writes one chunk (everything `feed` sends) into the stage in its own
+    /// transaction, committed with the chunk's mark. Returns the rows written.
+    fn stage_chunk(
+        &mut self,
+        plan: &WritePlan,
+        _run: &str,
+        _chunk: &Chunk,
+        _feed: &mut Feed,
+    ) -> Result<u64> {
+        Err(DriverError::other(format!(
+            "table {}: this target cannot stage a write",
+            plan.table
+        )))
+    }
+    /// Builds what the stage still needs and publishes it in one short
+    /// transaction: readers see the old rows until then, the new after.
+    fn stage_publish(&mut self, plan: &WritePlan, _run: &str) -> Result<()> {
+        Err(DriverError::other(format!(
+            "table {}: this target cannot stage a write",
+            plan.table
+        )))
+    }
 }

@@ -8,6 +8,7 @@ mod progress;
 mod rejects;
 mod resume;
 pub mod session;
+mod staged;
 mod worker;
 
 pub use plan::{Job, SyncOptions};
@@ -111,6 +112,8 @@ pub fn execute(
         progress: &progress,
         retries: config.engine.retries,
         backoff: config.engine.retry_backoff.0,
+        backoff_max: config.engine.retry_backoff_max.0,
+        chunk_rows: config.engine.chunk_rows,
         journal_error: &journal_error,
         attempts: &attempts,
         log_prefix,

@@ -6,7 +6,8 @@ use super::cancel::Cancel;
 use super::plan::Job;
 use super::progress::{JobBar, Progress};
 use super::rejects::RejectWriter;
-use crate::config::{Config, Mode};
+use super::staged::StagedCopy;
+use crate::config::{Config, Mode, Partitions};
 use crate::driver::mirror::Tuning;
 use crate::driver::{
     negotiate, DriverError, Endpoint, ErrorKind, RawFormat, ReadRequest, RowSink, Value,
@@ -29,6 +30,10 @@ pub struct RunContext<'a> {
     pub progress: &'a Progress,
     pub retries: u32,
     pub backoff: Duration,
+    /// The longest wait between two retries.
+    pub backoff_max: Duration,
+    /// Rows per committed chunk of a staged copy.
+    pub chunk_rows: u64,
     /// Set when the journal cannot be written: the run stops.
     pub journal_error: &'a Mutex<Option<JournalError>>,
     /// When each in-flight attempt started, for the stall watchdog.
@@ -48,7 +53,10 @@ pub enum JobEnd {
 }
 
 impl RunContext<'_> {
-    fn journal<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T, JournalError>) -> Option<T> {
+    pub(super) fn journal<T>(
+        &self,
+        f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
+    ) -> Option<T> {
         let mut j = self.journal.lock().unwrap_or_else(|e| e.into_inner());
         match f(&mut j) {
             Ok(v) => Some(v),
@@ -87,7 +95,8 @@ impl RunContext<'_> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(key.clone(), std::time::Instant::now());
-            let result = self.copy_once(job);
+            let mut progressed = false;
+            let result = self.copy_once(job, &mut progressed);
             self.attempts
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -131,8 +140,7 @@ impl RunContext<'_> {
                     self.journal(|j| j.reset_progress(self.batch_id, conn, table));
                     return JobEnd::Pending;
                 }
-                Err(e) if e.kind.is_retryable() && attempt < self.retries => {
-                    attempt += 1;
+                Err(e) if e.kind.is_retryable() && (progressed || attempt < self.retries) => {
                     // The seed's words where they are true: a refused or
                     // dropped connection is not a timeout.
                     let what = if e.kind == ErrorKind::Timeout {
@@ -140,10 +148,21 @@ impl RunContext<'_> {
                     } else {
                         "Connection failed,"
                     };
-                    log::warn!(
-                        "{p}: {what} retry {attempt}/{} for {table} from {conn}: {e}",
-                        self.retries
-                    );
+                    // An attempt that committed chunks moved the copy on: it
+                    // does not use up the retries (and so a link that breaks
+                    // often still lets a chunked copy finish).
+                    if progressed {
+                        log::warn!(
+                            "{p}: {what} retry for {table} from {conn} after committed chunks (not counted, {attempt}/{} used): {e}",
+                            self.retries
+                        );
+                    } else {
+                        attempt += 1;
+                        log::warn!(
+                            "{p}: {what} retry {attempt}/{} for {table} from {conn}: {e}",
+                            self.retries
+                        );
+                    }
                     if self
                         .journal(|j| {
                             j.record_retry(self.batch_id, conn, table, attempt, &e.message)
@@ -152,7 +171,8 @@ impl RunContext<'_> {
                     {
                         return JobEnd::Pending;
                     }
-                    if !self.cancel.sleep(backoff(self.backoff, attempt)) {
+                    let wait = backoff(self.backoff, attempt.max(1), self.backoff_max);
+                    if !self.cancel.sleep(wait) {
                         self.journal(|j| j.reset_progress(self.batch_id, conn, table));
                         return JobEnd::Pending;
                     }
@@ -180,8 +200,19 @@ impl RunContext<'_> {
         }
     }
 
-    /// One attempt: describe, prepare, (watermark), stream in one target transaction.
-    fn copy_once(&self, job: &Job) -> Result<RowCounts, DriverError> {
+    /// The attempt of (conn, table) is making progress: the stall watchdog
+    /// measures from now.
+    pub(super) fn attempt_alive(&self, conn: &str, table: &str) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(started) = attempts.get_mut(&(conn.to_owned(), table.to_owned())) {
+            *started = std::time::Instant::now();
+        }
+    }
+
+    /// One attempt: describe, prepare, (watermark), then stream in one
+    /// target transaction, or in committed chunks into a stage that is
+    /// published at the end (`progressed` says a chunk was committed).
+    fn copy_once(&self, job: &Job, progressed: &mut bool) -> Result<RowCounts, DriverError> {
         let tcfg = job.table(self.config);
         let conn = job.connection.as_str();
         let src_ep = self
@@ -237,6 +268,13 @@ impl RunContext<'_> {
             mode: tcfg.mode,
             cursor: tcfg.cursor.as_deref(),
             branch: tcfg.branch_tagged().then_some((branch_col, conn)),
+            partition_by_branch: self
+                .config
+                .target
+                .as_ref()
+                .and_then(|t| t.partitions)
+                .unwrap_or_default()
+                == Partitions::PerBranch,
         };
         let mut target = self.target.target().map_err(|e| name_server(e, "target"))?;
         let _tgt_reg = self.cancel.register(target.cancel_handle());
@@ -265,6 +303,7 @@ impl RunContext<'_> {
                 (Some(c), Some(w)) if !w.is_null() => Some((c.as_str(), w)),
                 _ => None,
             },
+            range: Default::default(),
         };
         let mut rejects = RejectWriter::new(
             &self.config.storage_dir(),
@@ -296,17 +335,28 @@ impl RunContext<'_> {
             }
             _ => None,
         };
+        let staged = mirrored.is_none() && tcfg.mode == Mode::Full && target.can_stage(&plan)?;
         let outcome: Result<WriteOutcome, DriverError> = match mirrored {
             Some(outcome) => outcome,
+            None if staged => {
+                let job = StagedCopy {
+                    conn,
+                    table: tcfg.target_table(),
+                    plan: &plan,
+                    req: &req,
+                    bar: &bar,
+                };
+                self.staged_copy(
+                    &job,
+                    source.as_mut(),
+                    target.as_mut(),
+                    &mut rejects,
+                    progressed,
+                )
+            }
             None => {
                 let mut feed = |sink: &mut dyn RowSink| {
-                    let mut counting = CountingSink {
-                        key_order: sink.wants_key_order(),
-                        inner: Some(sink),
-                        binary: None,
-                        bar: &bar,
-                        pending: 0,
-                    };
+                    let mut counting = CountingSink::new(sink, &bar);
                     let n = source.read(&req, &mut counting, &mut rejects);
                     counting.flush();
                     n
@@ -333,16 +383,17 @@ impl RunContext<'_> {
     }
 }
 
-/// Exponential backoff with jitter: base·2^(attempt-1) · [0.5, 1.5).
-fn backoff(base: Duration, attempt: u32) -> Duration {
+/// Exponential backoff with jitter: base·2^(attempt-1) · [0.5, 1.5), never
+/// more than `max`.
+fn backoff(base: Duration, attempt: u32, max: Duration) -> Duration {
     let exp = base.saturating_mul(1u32 << (attempt - 1).min(16));
     let jitter: f64 = rand::rng().random_range(0.5..1.5);
-    exp.mul_f64(jitter)
+    exp.mul_f64(jitter).min(max)
 }
 
 /// Counts rows (or, on a raw passthrough, bytes) on their way to the
 /// target, for the progress bar; nothing per row on the raw path.
-struct CountingSink<'s, 'b> {
+pub(super) struct CountingSink<'s, 'b> {
     /// The target's sink; handed over to `binary` when the source streams
     /// a raw format the target took (it then never sends rows).
     inner: Option<&'s mut dyn RowSink>,
@@ -352,8 +403,18 @@ struct CountingSink<'s, 'b> {
     pending: u64,
 }
 
-impl CountingSink<'_, '_> {
-    fn flush(&mut self) {
+impl<'s, 'b> CountingSink<'s, 'b> {
+    pub(super) fn new(sink: &'s mut dyn RowSink, bar: &'b JobBar) -> Self {
+        CountingSink {
+            key_order: sink.wants_key_order(),
+            inner: Some(sink),
+            binary: None,
+            bar,
+            pending: 0,
+        }
+    }
+
+    pub(super) fn flush(&mut self) {
         self.bar.add_rows(self.pending);
         self.pending = 0;
         if let Some(w) = self.binary.as_mut() {

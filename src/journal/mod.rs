@@ -7,6 +7,7 @@
 //! change is its own committed transaction, made *before* the work it describes.
 
 mod batch_id;
+mod chunks;
 mod lock;
 mod mirror;
 pub mod model;
@@ -17,6 +18,7 @@ mod sqlite_version;
 mod writes;
 
 pub use batch_id::{canonical_batch_id, is_batch_id, new_batch_id};
+pub use chunks::ChunkRow;
 pub use lock::{hostname, LockHolder, RunLock};
 pub use mirror::{FleetRunner, MirrorChange, MirrorChanges};
 pub use model::*;
@@ -38,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/2.sql"),
     include_str!("migrations/3.sql"),
     include_str!("migrations/4.sql"),
+    include_str!("migrations/5.sql"),
 ];
 /// Current schema version. Migrations go forward only.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

@@ -263,11 +263,13 @@ impl Journal {
     pub fn delete_batches(&mut self, batch_ids: &[String]) -> Result<usize> {
         self.write(|tx| {
             let mut del_p = tx.prepare("DELETE FROM sync_progress WHERE batch_id = ?1")?;
+            let mut del_c = tx.prepare("DELETE FROM sync_chunks WHERE batch_id = ?1")?;
             let mut del_b =
                 tx.prepare("DELETE FROM sync_batches WHERE batch_id = ?1 AND status <> 'running'")?;
             let mut n = 0;
             for id in batch_ids {
                 del_p.execute(params![id])?;
+                del_c.execute(params![id])?;
                 n += del_b.execute(params![id])?;
             }
             Ok(n)

@@ -1,3 +1,4 @@
+pub mod central;
 pub mod erp;
 pub mod fixture;
 pub mod fleet;

@@ -19,6 +19,7 @@ pub fn target_schema(w: &World, table: &str) -> branchsync::driver::TableSchema 
         pool_size: None,
         schema: None,
         branch_column: None,
+        partitions: None,
     };
     let engine = branchsync::config::EngineConfig::default();
     let endpoint = branchsync::driver::open_endpoint(&server, &engine, 1).unwrap();

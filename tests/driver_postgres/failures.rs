@@ -130,6 +130,7 @@ fn an_error_mid_feed_rolls_the_target_back() {
         columns: &schema.columns,
         key: &key,
         since: None,
+        range: Default::default(),
     };
     for mode in [Mode::Full, Mode::Upsert] {
         let plan = WritePlan {
@@ -140,6 +141,7 @@ fn an_error_mid_feed_rolls_the_target_back() {
             mode,
             cursor: None,
             branch: Some(("branch", "pgsql_lmp")),
+            partition_by_branch: false,
         };
         let mut t = dst.target().unwrap();
         // 1. The whole stream is sent, then the feed fails.
@@ -245,6 +247,7 @@ fn cancel_case(cancel_target: bool) {
         mode: Mode::Full,
         cursor: None,
         branch: Some(("branch", "pgsql_lmp")),
+        partition_by_branch: false,
     };
     let mut t = dst.target().unwrap();
     t.prepare(&plan).unwrap();
@@ -259,6 +262,7 @@ fn cancel_case(cancel_target: bool) {
         columns: &schema.columns,
         key: &key,
         since: None,
+        range: Default::default(),
     };
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1500));
@@ -317,6 +321,7 @@ fn statement_timeout_is_a_timeout() {
         columns: &schema.columns,
         key: &[],
         since: None,
+        range: Default::default(),
     };
     let started = Instant::now();
     let err = s
@@ -414,6 +419,7 @@ fn a_terminated_session_is_a_connection_error() {
         mode: Mode::Full,
         cursor: None,
         branch: Some(("branch", "pgsql_lmp")),
+        partition_by_branch: false,
     };
     let req = ReadRequest {
         schema: None,
@@ -421,6 +427,7 @@ fn a_terminated_session_is_a_connection_error() {
         columns: &schema.columns,
         key: &key,
         since: None,
+        range: Default::default(),
     };
     let mut t = dst.target().unwrap();
     let central_name = central.name.clone();

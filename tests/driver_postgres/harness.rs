@@ -197,6 +197,7 @@ pub fn sync(src: &dyn Endpoint, dst: &dyn Endpoint, job: &Job) -> Result<Run, Dr
         mode: job.mode,
         cursor: job.cursor,
         branch: job.branch.map(|b| ("branch", b)),
+        partition_by_branch: false,
     };
     target.prepare(&plan)?;
     let watermark = match job.mode {
@@ -209,6 +210,7 @@ pub fn sync(src: &dyn Endpoint, dst: &dyn Endpoint, job: &Job) -> Result<Run, Dr
         columns: &schema.columns,
         key: &job.key,
         since: watermark.as_ref().map(|w| (job.cursor.unwrap(), w)),
+        range: Default::default(),
     };
     let mut rejects = Rejects::default();
     let mut binary = false;

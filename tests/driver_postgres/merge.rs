@@ -265,6 +265,7 @@ fn decoded_rows_into_a_merging_target_are_staged() {
         mode: Mode::Upsert,
         cursor: None,
         branch: Some(("branch", "pgsql_lmp")),
+        partition_by_branch: false,
     };
     let req = ReadRequest {
         schema: None,
@@ -272,6 +273,7 @@ fn decoded_rows_into_a_merging_target_are_staged() {
         columns: &schema.columns,
         key: &job.key,
         since: None,
+        range: Default::default(),
     };
     let mut t = dst.target().unwrap();
     let out = t

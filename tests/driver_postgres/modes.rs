@@ -281,6 +281,7 @@ fn values_from_another_dialect_are_written_as_text() {
             mode,
             cursor: None,
             branch: Some(("branch", "sqlite_a")),
+            partition_by_branch: false,
         };
         let mut t = dst.target().unwrap();
         t.prepare(&plan).unwrap();

@@ -202,6 +202,7 @@ fn a_missing_source_table() {
         columns: &columns,
         key: &[],
         since: None,
+        range: Default::default(),
     };
     struct Nothing;
     impl branchsync::driver::RowSink for Nothing {

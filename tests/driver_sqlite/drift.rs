@@ -202,6 +202,7 @@ fn values_from_another_dialect_keep_their_exact_form() {
         mode: Mode::Upsert,
         cursor: None,
         branch: Some(("branch", "pg_hq")),
+        partition_by_branch: false,
     };
     let row = vec![
         Value::Int(1),

@@ -38,6 +38,7 @@ fn product_plan<'a>(columns: &'a [Column], key: &'a [String], mode: Mode) -> Wri
         mode,
         cursor: None,
         branch: Some(("branch", "branch_a")),
+        partition_by_branch: false,
     }
 }
 
@@ -188,6 +189,7 @@ fn missing_and_foreign_files_are_named() {
         columns: &columns,
         key: &[],
         since: None,
+        range: Default::default(),
     };
     let mut rejects = Rejects::default();
     let mut sink = NoSink;

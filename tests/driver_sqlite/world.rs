@@ -126,6 +126,7 @@ impl World {
             mode: job.mode,
             cursor: job.cursor,
             branch: job.branch.then_some(("branch", job.connection)),
+            partition_by_branch: false,
         };
         let mut target = self.endpoint("target").target()?;
         target.prepare(&plan)?;
@@ -139,6 +140,7 @@ impl World {
             columns: &schema.columns,
             key: &key,
             since: job.cursor.zip(watermark.as_ref()),
+            range: Default::default(),
         };
         let mut rejects = Rejects::default();
         let outcome = target.write(&plan, &mut |sink: &mut dyn RowSink| {

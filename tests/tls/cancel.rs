@@ -38,6 +38,7 @@ fn a_cancel_reaches_a_statement_running_over_tls() {
         columns: &schema.columns,
         key: &[],
         since: None,
+        range: Default::default(),
     };
     let err = s
         .read(&req, &mut Rows::default(), &mut NoRejects)
@@ -88,6 +89,7 @@ fn cancelling_a_long_copy_over_tls_leaves_the_target_as_it_was() {
         mode: Mode::Full,
         cursor: None,
         branch: Some(("branch", "pgsql_lmp")),
+        partition_by_branch: false,
     };
     let mut t = dst.target().unwrap();
     t.prepare(&plan).unwrap();
@@ -98,6 +100,7 @@ fn cancelling_a_long_copy_over_tls_leaves_the_target_as_it_was() {
         columns: &schema.columns,
         key: &key,
         since: None,
+        range: Default::default(),
     };
     let canceller = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1500));

@@ -86,6 +86,7 @@ pub struct CopySink<'c> {
     state: State<'c>,
     text: Vec<u8>,
     prefix: Vec<u8>,
+    freeze: bool,
 }
 
 impl<'c> CopySink<'c> {
@@ -110,7 +111,15 @@ impl<'c> CopySink<'c> {
             columns,
             state: State::Idle,
             text: Vec::new(),
+            freeze: false,
         }
+    }
+
+    /// Load with `FREEZE`: rows land frozen, so no later vacuum rewrites
+    /// them. Only for a table created or truncated in this transaction.
+    pub fn freeze(mut self) -> Self {
+        self.freeze = true;
+        self
     }
 
     fn start(&mut self, binary: bool) -> Result<()> {
@@ -121,9 +130,10 @@ impl<'c> CopySink<'c> {
             )));
         };
         let sql = format!(
-            "{} (FORMAT {})",
+            "{} (FORMAT {}{})",
             self.copy,
-            if binary { "binary" } else { "text" }
+            if binary { "binary" } else { "text" },
+            if self.freeze { ", FREEZE" } else { "" }
         );
         let writer = match client.copy_in(sql.as_str()) {
             Ok(w) => w,

@@ -7,6 +7,7 @@
 use super::compat::{accepts, stored_type};
 use super::endpoint::Session;
 use super::ident::{quote_ident, quote_list, quote_table};
+use super::partition;
 use super::schema::{self, DIALECT};
 use crate::config::Mode;
 use crate::driver::{Column, DriverError, Result, WritePlan};
@@ -117,6 +118,7 @@ fn prepare_in_tx(
     let existing = existing.map_err(|e| session.err(&e, doing))?;
     let Some(existing) = existing else {
         create(session, plan, types, table, doing)?;
+        ensure_partition(session, plan, doing)?;
         return watermark_index(session, plan, table, doing);
     };
     if let Some((b, _)) = plan.branch {
@@ -162,7 +164,19 @@ fn prepare_in_tx(
         let sql = format!("ALTER TABLE {table} {}", added.join(", "));
         session.exec(&sql, doing)?;
     }
+    ensure_partition(session, plan, doing)?;
     watermark_index(session, plan, table, doing)
+}
+
+/// A partitioned table gets this branch's partition on its first sync.
+fn ensure_partition(session: &mut Session, plan: &WritePlan, doing: &str) -> Result<()> {
+    let Some((_, branch)) = plan.branch else {
+        return Ok(());
+    };
+    if partition::is_partitioned(session, plan.schema, plan.table, doing)? {
+        partition::ensure(session, plan.schema, plan.table, branch, doing)?;
+    }
+    Ok(())
 }
 
 /// Incremental runs read `max(cursor)` of their branch: an index on
@@ -214,8 +228,14 @@ fn create(
     if !plan.key.is_empty() {
         defs.push(format!("PRIMARY KEY ({})", quote_list(conflict_key(plan))));
     }
+    let partitioned = match plan.branch {
+        Some((b, _)) if plan.partition_by_branch => {
+            format!(" PARTITION BY LIST ({})", quote_ident(b))
+        }
+        _ => String::new(),
+    };
     session.exec(
-        &format!("CREATE TABLE {table} ({})", defs.join(", ")),
+        &format!("CREATE TABLE {table} ({}){partitioned}", defs.join(", ")),
         doing,
     )
 }

@@ -8,6 +8,7 @@ use super::decode::{decode_row, decoded_select};
 use super::endpoint::Session;
 use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_literal, quote_table};
+use super::key_range;
 use super::schema::{self, native_or_kind_type, DEFAULT_SCHEMA};
 use super::upsert::SORT_OFF;
 use crate::driver::checksum::RangeChecksums;
@@ -146,11 +147,14 @@ impl PgSource {
             })
             .map(String::as_str)
             .collect();
-        if !nullable_keys.is_empty() {
+        // A NULL key is in no range: rejects go with the read of all rows
+        // or the first chunk.
+        if !nullable_keys.is_empty() && req.range.lower.is_none() {
             self.send_rejects(req, &nullable_keys, table, since.as_deref(), rejects)?;
         }
         let mut parts = keys_present;
         parts.extend(since);
+        parts.extend(key_range::conditions(req, &req.range)?);
         let filter = where_clause(&parts);
         let order = if sink.wants_key_order() && !req.key.is_empty() {
             // An index on the key gives the order; a sort of a large table
@@ -373,6 +377,32 @@ impl Source for PgSource {
         rejects: &mut dyn RejectSink,
     ) -> Result<Option<Box<dyn RangeChecksums + 's>>> {
         super::source_checksums::open(self, req, dialect, rejects)
+    }
+
+    fn key_bound(
+        &mut self,
+        req: &ReadRequest,
+        after: Option<&[String]>,
+        rows: u64,
+    ) -> Result<Option<Vec<String>>> {
+        if req.key.is_empty() {
+            return Ok(None);
+        }
+        let table = quote_table(req.schema.unwrap_or(DEFAULT_SCHEMA), req.table);
+        let doing = format!("finding the next chunk of {table}");
+        self.session.check_cancelled(&doing)?;
+        let sql = key_range::bound_query(req, &table, after, rows)?;
+        let rows = self.session.client().query(sql.as_str(), &[]);
+        let rows = rows.map_err(|e| self.session.err(&e, &doing))?;
+        // A bound only when a row follows it: else the rest is one chunk.
+        if rows.len() < 2 {
+            return Ok(None);
+        }
+        Ok(Some(
+            (0..req.key.len())
+                .map(|i| rows[0].get::<_, String>(i))
+                .collect(),
+        ))
     }
 
     fn estimate_rows(&mut self, schema: Option<&str>, table: &str) -> Option<u64> {

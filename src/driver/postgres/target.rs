@@ -8,14 +8,17 @@ use super::ddl;
 use super::endpoint::Session;
 use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_table};
+use super::partition;
 use super::range_mirror;
 use super::schema::{self, DIALECT};
+use super::stage;
 use super::upsert::Upsert;
 use crate::config::Mode;
 use crate::driver::checksum::RangeChecksums;
 use crate::driver::mirror::Tuning;
 use crate::driver::{
-    CancelHandle, DriverError, Feed, Result, Target, Value, WriteOutcome, WritePlan,
+    CancelHandle, Chunk, DriverError, Feed, Result, StageState, Target, Value, WriteOutcome,
+    WritePlan,
 };
 
 pub struct PgTarget {
@@ -122,6 +125,40 @@ impl PgTarget {
     }
 }
 
+/// The target's type of each of the plan's columns, and whether the
+/// source's raw binary stream fits them (every type exactly the same).
+pub(super) fn column_types(
+    session: &mut Session,
+    plan: &WritePlan,
+    doing: &str,
+) -> Result<(Vec<String>, bool)> {
+    let named = format!("{}: table {}.{}", session.server, plan.schema, plan.table);
+    let described = schema::describe(session.client(), plan.schema, plan.table);
+    let target = described
+        .map_err(|e| session.err(&e, doing))?
+        .ok_or_else(|| {
+            DriverError::schema(format!(
+                "{named} does not exist at the target (it is created by prepare)"
+            ))
+        })?;
+    let mut types = Vec::with_capacity(plan.columns.len());
+    for c in plan.columns {
+        let t = target.column(&c.name).ok_or_else(|| {
+            DriverError::schema(format!(
+                "{named}: the column {:?} is missing at the target (it is added by prepare)",
+                c.name
+            ))
+        })?;
+        types.push(t.native.name.clone());
+    }
+    let binary_ok = plan
+        .columns
+        .iter()
+        .zip(&types)
+        .all(|(c, t)| c.native.dialect == DIALECT && &c.native.name == t);
+    Ok((types, binary_ok))
+}
+
 impl Target for PgTarget {
     fn prepare(&mut self, plan: &WritePlan) -> Result<()> {
         ddl::prepare(&mut self.session, plan)
@@ -211,5 +248,36 @@ impl Target for PgTarget {
 
     fn cancel_handle(&self) -> CancelHandle {
         self.session.cancel_handle()
+    }
+
+    fn layout_note(
+        &mut self,
+        schema: &str,
+        table: &str,
+        branch_column: &str,
+    ) -> Result<Option<String>> {
+        partition::conversion_note(&mut self.session, schema, table, branch_column)
+    }
+
+    fn can_stage(&mut self, plan: &WritePlan) -> Result<bool> {
+        stage::can_stage(&mut self.session, plan)
+    }
+
+    fn stage_open(&mut self, plan: &WritePlan, run: &str) -> Result<StageState> {
+        stage::open(&mut self.session, plan, run)
+    }
+
+    fn stage_chunk(
+        &mut self,
+        plan: &WritePlan,
+        run: &str,
+        chunk: &Chunk,
+        feed: &mut Feed,
+    ) -> Result<u64> {
+        stage::chunk(&mut self.session, plan, run, chunk, feed)
+    }
+
+    fn stage_publish(&mut self, plan: &WritePlan, run: &str) -> Result<()> {
+        stage::publish(&mut self.session, plan, run)
     }
 }
