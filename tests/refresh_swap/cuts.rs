@@ -4,8 +4,9 @@
 //! cuts every connection every second, the copy still completes.
 //!
 //! Bytes are counted at the in-test proxy (branch → tool). CI copies 200,000
-//! rows through the every-second relay; `BRANCHSYNC_CUT_ROWS=1000000` runs
-//! the 1M-row case the README reports.
+//! rows in chunks of 5,000 through the every-second relay;
+//! `BRANCHSYNC_CUT_ROWS=1000000 BRANCHSYNC_CUT_CHUNK=100000` runs the 1M-row
+//! case the README reports.
 
 use super::common::fixture::{code, Fixture};
 use super::common::proxy::{Dir, Proxy};
@@ -83,7 +84,15 @@ fn a_relay_that_cuts_every_second_still_completes_a_chunked_copy() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
-    let (fx, proxy) = routed(lines, (lines as u64 / 10).max(1));
+    // Small chunks: each must get through between two cuts even on a busy
+    // machine. `BRANCHSYNC_CUT_CHUNK` sets another size.
+    let chunk: u64 = std::env::var("BRANCHSYNC_CUT_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or((lines as u64 / 40).max(1));
+    let (fx, proxy) = routed(lines, chunk);
+    // Attempts that commit nothing (cut while connecting) are counted.
+    fx.rewrite_config(|s| s.replace("retries = 3", "retries = 10"));
     let before = down(&proxy);
     assert_eq!(sync(&fx), 0);
     let clean = down(&proxy) - before;
@@ -108,7 +117,7 @@ fn a_relay_that_cuts_every_second_still_completes_a_chunked_copy() {
     let cuts = cutter.join().unwrap();
     let carried = down(&proxy) - before;
     println!(
-        "{lines} rows, link cut every second: exit {status} in {:.1}s, {cuts} connections cut, {carried} bytes vs {clean} clean ({:.3}x)",
+        "{lines} rows in chunks of {chunk}, link cut every second: exit {status} in {:.1}s, {cuts} connections cut, {carried} bytes vs {clean} clean ({:.3}x)",
         started.elapsed().as_secs_f64(),
         carried as f64 / clean as f64
     );
