@@ -279,10 +279,17 @@ fn spawn_check(
                 return;
             }
         }
+        let mut present = Vec::new();
         let lines = match endpoint.source() {
             Ok(mut source) => expect
                 .iter()
-                .map(|e| describe_line(&server, e, source.describe(e.schema.as_deref(), &e.table)))
+                .map(|e| {
+                    let found = source.describe(e.schema.as_deref(), &e.table);
+                    if matches!(found, Ok(Some(_))) && e.branch_column.is_some() {
+                        present.push(e.clone());
+                    }
+                    describe_line(&server, e, found)
+                })
                 .collect(),
             // A target file or database that does not exist yet is created by the first sync.
             Err(err)
@@ -299,13 +306,14 @@ fn spawn_check(
             )],
         };
         let mut lines: Vec<Line> = lines;
-        lines.extend(layout_notes(endpoint.as_ref(), &server, &expect));
+        lines.extend(layout_notes(endpoint.as_ref(), &server, &present));
         let _ = tx.send(Message::Tables(lines));
     });
     rx
 }
 
-/// What converting existing target tables to another layout would gain.
+/// What converting existing target tables (`expect`, all present) to
+/// another layout would gain.
 fn layout_notes(
     endpoint: &dyn crate::driver::Endpoint,
     server: &ServerConfig,
