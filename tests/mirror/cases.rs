@@ -189,6 +189,7 @@ fn source_side<'s>(
         columns,
         key,
         since: None,
+        range: Default::default(),
     };
     source
         .range_checksums(
@@ -227,6 +228,7 @@ fn a_failure_midway_rolls_back_and_the_rerun_is_exact() {
             mode: branchsync::config::Mode::Mirror,
             cursor: None,
             branch: Some(("branch", crate::harness::BRANCH)),
+            partition_by_branch: false,
         };
         let mut target = t.target().unwrap();
         let mut dying = Dying {

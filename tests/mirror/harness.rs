@@ -54,6 +54,7 @@ pub fn mirror(
         mode: Mode::Mirror,
         cursor: None,
         branch: Some(("branch", BRANCH)),
+        partition_by_branch: false,
     };
     let mut target = t.target()?;
     target.prepare(&plan)?;
@@ -63,6 +64,7 @@ pub fn mirror(
         columns: &schema.columns,
         key: &key,
         since: None,
+        range: Default::default(),
     };
     let mut rejects = Rejects::default();
     let mut side = source
