@@ -33,14 +33,14 @@ const SHAPES: &[Shape] = &[
         table: "m_textline",
         key: &["code"],
         create: "CREATE TABLE m_textline AS SELECT 'INV-' || to_char(c_invoiceline_id, 'FM000000000') AS code, * FROM c_invoiceline; \
-                 ALTER TABLE m_textline ADD PRIMARY KEY (code); VACUUM ANALYZE m_textline",
+                 ALTER TABLE m_textline ADD PRIMARY KEY (code); ANALYZE m_textline",
     },
     Shape {
         name: "composite key",
         table: "m_pairline",
         key: &["c_invoice_id", "line"],
         create: "CREATE TABLE m_pairline AS SELECT * FROM c_invoiceline; \
-                 ALTER TABLE m_pairline ADD PRIMARY KEY (c_invoice_id, line); VACUUM ANALYZE m_pairline",
+                 ALTER TABLE m_pairline ADD PRIMARY KEY (c_invoice_id, line); ANALYZE m_pairline",
     },
 ];
 
