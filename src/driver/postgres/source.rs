@@ -392,7 +392,11 @@ impl Source for PgSource {
         let doing = format!("finding the next chunk of {table}");
         self.session.check_cancelled(&doing)?;
         let sql = key_range::bound_query(req, &table, after, rows)?;
+        // Read-only like every read of a branch: a view may call a function
+        // that writes, and the source is never to be changed.
+        self.session.exec("BEGIN READ ONLY", &doing)?;
         let rows = self.session.client().query(sql.as_str(), &[]);
+        self.session.rollback();
         let rows = rows.map_err(|e| self.session.err(&e, &doing))?;
         // A bound only when a row follows it: else the rest is one chunk.
         if rows.len() < 2 {
