@@ -8,7 +8,7 @@
 use super::checksum::{PgChecksums, Slice, CANONICAL_SETTINGS};
 use super::endpoint::Session;
 use super::ident::{quote_ident, quote_literal};
-use super::schema::native_or_kind_type;
+use super::schema::{comparison_type, native_or_kind_type};
 use super::text_copy::push_row;
 use super::upsert::Upsert;
 use crate::driver::checksum::{
@@ -28,13 +28,14 @@ pub fn check_comparable(
 ) -> Result<()> {
     for (c, t) in plan.columns.iter().zip(types) {
         let src = native_or_kind_type(c);
-        if src == t.as_str() {
+        let read_as = comparison_type(c);
+        if src == t.as_str() || read_as == t.as_str() {
             continue;
         }
-        let sql = format!("SELECT NULL::{t}::{src}");
+        let sql = format!("SELECT NULL::{t}::{read_as}");
         if let Err(e) = session.client().batch_execute(&sql) {
             return Err(DriverError::schema(format!(
-                "{named}: mirror cannot compare column {:?}: the source's type is {src}, the target's is {t}, and the target's values cannot be read as {src} ({}). Make the types match, or use mode = \"upsert\" or \"full\"",
+                "{named}: mirror cannot compare column {:?}: the source's type is {src}, the target's is {t}, and the target's values cannot be read as {read_as} ({}). Make the types match, or use mode = \"upsert\" or \"full\"",
                 c.name,
                 e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned())
             )));

@@ -211,6 +211,17 @@ pub fn kind_type(kind: ColumnKind) -> &'static str {
     }
 }
 
+/// The type a target column is read as when it is compared with the
+/// source's: the type the source's is built on (a domain's base, `text` for
+/// an enum, a composite or an extension's type), which every server has and
+/// whose text is the source type's text; else the source's own type.
+pub fn comparison_type(c: &Column) -> &str {
+    match &c.native.base {
+        Some(b) if c.native.dialect == DIALECT && safe_type_name(b) => b,
+        _ => native_or_kind_type(c),
+    }
+}
+
 /// The column's own PostgreSQL type when it has one that is safe to write
 /// into SQL, else the type for its kind.
 pub fn native_or_kind_type(c: &Column) -> &str {

@@ -4,7 +4,7 @@
 //! keys as a record whose text parts are UTF-8 bytes).
 
 use super::ident::quote_ident;
-use super::schema::native_or_kind_type;
+use super::schema::{comparison_type, native_or_kind_type};
 use crate::driver::checksum::Buckets;
 use crate::driver::{Column, DriverError, Result};
 
@@ -47,7 +47,9 @@ impl Slice {
             let ty = native_or_kind_type(c);
             let col = format!("t.{}", quote_ident(&c.name));
             columns.push(match target_types {
-                Some(tt) if tt[i] != ty => format!("{col}::{ty}"),
+                Some(tt) if tt[i] != ty && tt[i] != comparison_type(c) => {
+                    format!("{col}::{}", comparison_type(c))
+                }
                 _ => col,
             });
         }
