@@ -135,18 +135,7 @@ impl PgSource {
     ) -> Result<u64> {
         let doing = format!("reading {table}");
         let (keys_present, since) = conditions(req)?;
-        // Key columns declared NOT NULL cannot hold a NULL: no query needed.
-        let nullable_keys: Vec<&str> = req
-            .key
-            .iter()
-            .filter(|k| {
-                req.columns
-                    .iter()
-                    .find(|c| &&c.name == k)
-                    .is_none_or(|c| c.nullable)
-            })
-            .map(String::as_str)
-            .collect();
+        let nullable_keys = nullable_keys(req);
         // A NULL key is in no range: rejects go with the read of all rows
         // or the first chunk.
         if !nullable_keys.is_empty() && req.range.lower.is_none() {
@@ -425,4 +414,19 @@ impl Source for PgSource {
         // -1: never vacuumed or analyzed, so unknown.
         (n >= 0.0).then_some(n as u64)
     }
+}
+
+/// The key columns that can hold a NULL (those declared NOT NULL cannot, so
+/// their rows need no reject query).
+pub(super) fn nullable_keys<'r>(req: &'r ReadRequest) -> Vec<&'r str> {
+    req.key
+        .iter()
+        .filter(|k| {
+            req.columns
+                .iter()
+                .find(|c| &&c.name == k)
+                .is_none_or(|c| c.nullable)
+        })
+        .map(String::as_str)
+        .collect()
 }

@@ -6,7 +6,7 @@ use super::checksum::{PgChecksums, CANONICAL_SETTINGS};
 use super::ident::{quote_ident, quote_table};
 use super::schema::DEFAULT_SCHEMA;
 use super::slice::Slice;
-use super::source::PgSource;
+use super::source::{nullable_keys, PgSource};
 use crate::driver::checksum::{BucketSum, Buckets, CanonRow, KeyText, Parent, RangeChecksums};
 use crate::driver::{ChecksumDialect, ReadRequest, RejectSink, Result};
 
@@ -48,17 +48,7 @@ fn open_checksums(
     rejects: &mut dyn RejectSink,
 ) -> Result<Slice> {
     src.session.exec(CANONICAL_SETTINGS, doing)?;
-    let nullable_keys: Vec<&str> = req
-        .key
-        .iter()
-        .filter(|k| {
-            req.columns
-                .iter()
-                .find(|c| &&c.name == k)
-                .is_none_or(|c| c.nullable)
-        })
-        .map(String::as_str)
-        .collect();
+    let nullable_keys = nullable_keys(req);
     if !nullable_keys.is_empty() {
         src.send_rejects(req, &nullable_keys, table, None, rejects)?;
     }
