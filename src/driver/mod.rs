@@ -185,6 +185,28 @@ pub struct ReadRequest<'a> {
     pub range: KeyRange<'a>,
 }
 
+impl ReadRequest<'_> {
+    /// The position of each key column among the columns read (names
+    /// compared without regard to ASCII case); `server` names the source in
+    /// the error when one is not read.
+    pub fn key_positions(&self, server: &str) -> Result<Vec<usize>> {
+        self.key
+            .iter()
+            .map(|k| {
+                self.columns
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(k))
+                    .ok_or_else(|| {
+                        DriverError::schema(format!(
+                            "{server}: table {}: key column {k} is not among the columns read",
+                            self.table
+                        ))
+                    })
+            })
+            .collect()
+    }
+}
+
 /// A range over the key columns, compared as a row value in the key's own
 /// order: `lower < (key…) <= upper`. Bounds are the keys' text forms, one per
 /// key column, as [`Source::key_bound`] returns them.

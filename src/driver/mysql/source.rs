@@ -40,21 +40,7 @@ impl Source for MysqlSource {
         let doing = format!("reading table {table}");
         let s = &mut self.session;
         s.check_cancelled(&doing)?;
-        let key_at = req
-            .key
-            .iter()
-            .map(|k| {
-                req.columns
-                    .iter()
-                    .position(|c| c.name.eq_ignore_ascii_case(k))
-                    .ok_or_else(|| {
-                        DriverError::schema(format!(
-                            "{}: table {table}: key column {k} is not among the columns read",
-                            s.name
-                        ))
-                    })
-            })
-            .collect::<Result<Vec<usize>>>()?;
+        let key_at = req.key_positions(&s.name)?;
         let sql = select_sql(req, sink.wants_key_order())
             .map_err(|m| DriverError::other(format!("{}: table {table}: {m}", s.name)))?;
         s.exec(

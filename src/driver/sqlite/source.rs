@@ -6,7 +6,7 @@ use super::schema;
 use super::session::{quote, Session};
 use super::values::{to_value, Bind};
 use crate::driver::{
-    CancelHandle, DriverError, ReadRequest, RejectSink, Result, RowSink, Source, TableSchema, Value,
+    CancelHandle, ReadRequest, RejectSink, Result, RowSink, Source, TableSchema, Value,
 };
 use rusqlite::{Transaction, TransactionBehavior};
 
@@ -38,21 +38,7 @@ impl Source for SqliteSource {
         let s = &self.session;
         s.check_cancelled()?;
         let table = req.table;
-        let key_at = req
-            .key
-            .iter()
-            .map(|k| {
-                req.columns
-                    .iter()
-                    .position(|c| c.name.eq_ignore_ascii_case(k))
-                    .ok_or_else(|| {
-                        DriverError::schema(format!(
-                            "{}: table {table}: key column {k} is not among the columns read",
-                            s.label
-                        ))
-                    })
-            })
-            .collect::<Result<Vec<usize>>>()?;
+        let key_at = req.key_positions(&s.label)?;
         let sql_err = |e: rusqlite::Error| s.error(e, &format!("reading table {table}"));
         let _wait = s.wait_scope();
         let tx =
