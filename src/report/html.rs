@@ -63,6 +63,14 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--ink); } svg .value { fi
 svg .axis { stroke: var(--line); }
 .b-ok { fill: var(--ok); } .b-warn { fill: var(--warn); } .b-failed { fill: var(--failed); } .b-interrupted { fill: var(--interrupted); }
 .b-duration { fill: #3f6fb5; } .b-records { fill: #00897b; }
+.s-stale { background: var(--failed); } .bad { color: var(--failed); } .good { color: var(--ok); }
+.progress.mini { height: 6px; margin-top: 4px; max-width: 140px; margin-left: auto; }
+.failed-table { color: var(--failed); border-bottom: 1px dotted var(--failed); cursor: help; }
+main.login { max-width: 380px; margin: 80px auto; padding: 24px 28px; border: 1px solid var(--line); border-radius: 8px; }
+main.login form { display: grid; gap: 8px; margin: 16px 0; }
+main.login input[type=password] { font: inherit; padding: 7px 9px; border: 1px solid var(--line); border-radius: 5px; }
+main.login button { font: inherit; font-weight: 600; padding: 7px 9px; border: 0; border-radius: 5px; background: #1565c0; color: #fff; cursor: pointer; }
+.login-error { color: var(--failed); font-weight: 600; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print {
   body { padding: 0; max-width: none; font-size: 11px; } nav, .no-print { display: none; }
@@ -181,7 +189,8 @@ pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String
     document(&format!("Batch {}", b.batch_id), &body, refresh)
 }
 
-fn summary_section(b: &BatchRow, rows: &[ProgressRow]) -> String {
+/// The summary of a batch (`<dl id="summary">` and its progress bar).
+pub fn summary_section(b: &BatchRow, rows: &[ProgressRow]) -> String {
     let records: i64 = rows.iter().map(|r| r.records_processed).sum();
     let skipped: i64 = rows.iter().map(|r| r.records_skipped).sum();
     let mut s = String::from("<h2>Batch Summary</h2>\n<dl class=\"summary\" id=\"summary\">\n");

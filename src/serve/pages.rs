@@ -26,7 +26,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json";
 
 impl Reply {
-    fn html(body: String) -> Reply {
+    pub(super) fn html(body: String) -> Reply {
         Reply {
             status: 200,
             content_type: HTML,
@@ -34,7 +34,7 @@ impl Reply {
         }
     }
 
-    fn json(body: String) -> Reply {
+    pub(super) fn json(body: String) -> Reply {
         Reply {
             status: 200,
             content_type: JSON,
