@@ -32,7 +32,7 @@ fn server(dir: &Path, file: &str) -> (ServerConfig, Config) {
         format!("[journal]\npath = \"j.db\"\n\n[[connection]]\nname = \"b\"\ndriver = \"sqlite\"\nurl = \"{file}\"\n"),
     )
     .unwrap();
-    let config = Config::load(&cfg).unwrap();
+    let config = Config::load(&cfg, &branchsync::driver::registry::Registry).unwrap();
     (config.connections[0].clone(), config)
 }
 

@@ -2,7 +2,10 @@
 //! and line:column (or the entry and key), what was expected and the fix;
 //! secrets never show; relative paths anchor at the config's folder.
 
-use branchsync::config::{lookup_pgpass_in, redact_url, Config, ConfigError, Mode};
+use branchsync::config::{redact_url, Config, ConfigError, Mode};
+use branchsync::driver::postgres::login::password_with;
+use branchsync::driver::postgres::pgpass::lookup_pgpass_in;
+use branchsync::driver::registry::Registry;
 use std::path::{Path, PathBuf};
 
 const JOURNAL: &str = "[journal]\npath = \"storage/journal.db\"\n";
@@ -17,7 +20,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 fn load_err(text: &str) -> (ConfigError, String, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "branchsync.toml", text);
-    let err = Config::load(&path).expect_err("the config was accepted");
+    let err = Config::load(&path, &Registry).expect_err("the config was accepted");
     let shown = err.to_string();
     assert!(
         shown.contains(&path.display().to_string()),
@@ -29,7 +32,7 @@ fn load_err(text: &str) -> (ConfigError, String, PathBuf) {
 fn load_ok(text: &str) -> Config {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "branchsync.toml", text);
-    Config::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    Config::load(&path, &Registry).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The 1-based line of the first occurrence of `needle` in `text`.
@@ -366,7 +369,7 @@ fn duplicate_models_and_target_tables_are_refused() {
 #[test]
 fn an_unreadable_file_says_how_to_point_at_one() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Config::load(&dir.path().join("missing.toml")).unwrap_err();
+    let err = Config::load(&dir.path().join("missing.toml"), &Registry).unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }));
     let shown = err.to_string();
     assert!(
@@ -396,9 +399,7 @@ fn missing_password_env_names_connection_and_variable() {
     let var = "BRANCHSYNC_TEST_NEVER_SET_7F3A";
     let server = server_with(Some(var));
     let dir = tempfile::tempdir().unwrap();
-    let err = server
-        .resolve_password_with(Some(&dir.path().join(".pgpass")))
-        .unwrap_err();
+    let err = password_with(&server, Some(&dir.path().join(".pgpass"))).unwrap_err();
     let shown = err.to_string();
     assert!(matches!(err, ConfigError::Secret { .. }), "{err:?}");
     assert!(
@@ -414,7 +415,7 @@ fn missing_password_env_names_connection_and_variable() {
 
     // Without password_env and without .pgpass there is simply no password.
     let server = server_with(None);
-    assert_eq!(server.resolve_password_with(None).unwrap(), None);
+    assert_eq!(password_with(&server, None).unwrap(), None);
 }
 
 #[test]
@@ -423,7 +424,7 @@ fn password_env_is_read_when_set() {
     std::env::set_var(var, "from-env");
     let server = server_with(Some(var));
     assert_eq!(
-        server.resolve_password_with(None).unwrap().as_deref(),
+        password_with(&server, None).unwrap().as_deref(),
         Some("from-env")
     );
     std::env::remove_var(var);
@@ -442,7 +443,7 @@ fn group_readable_pgpass_is_refused() {
     assert!(!err.contains("s3cr3t"), "{err}");
 
     let server = server_with(None);
-    let err = server.resolve_password_with(Some(&path)).unwrap_err();
+    let err = password_with(&server, Some(&path)).unwrap_err();
     let shown = err.to_string();
     assert!(
         shown.contains("[[connection]] \"pgsql_lmp\"") && shown.contains("chmod 0600"),
@@ -466,18 +467,12 @@ fn pgpass_with_mode_0600_supplies_the_password() {
     // password_env names an unset variable: .pgpass is the fallback.
     let server = server_with(Some("BRANCHSYNC_TEST_NEVER_SET_2B7D"));
     assert_eq!(
-        server
-            .resolve_password_with(Some(&path))
-            .unwrap()
-            .as_deref(),
+        password_with(&server, Some(&path)).unwrap().as_deref(),
         Some("s3cr3t")
     );
     let server = server_with(None);
     assert_eq!(
-        server
-            .resolve_password_with(Some(&path))
-            .unwrap()
-            .as_deref(),
+        password_with(&server, Some(&path)).unwrap().as_deref(),
         Some("s3cr3t")
     );
 }
@@ -492,11 +487,7 @@ fn secrets_never_show_in_debug_or_errors() {
     assert!(!debug.contains("s3cr3t"), "{debug}");
     assert!(debug.contains("postgres://u:***@h/db"), "{debug}");
     assert_eq!(
-        config
-            .target
-            .as_ref()
-            .unwrap()
-            .resolve_password_with(None)
+        password_with(config.target.as_ref().unwrap(), None)
             .unwrap()
             .as_deref(),
         Some("s3cr3t")
@@ -529,7 +520,7 @@ fn relative_paths_resolve_against_the_config_folder() {
         "{JOURNAL}[log]\nfile = \"logs/sync.log\"\n\n[target]\ndriver = \"sqlite\"\nurl = \"sqlite://central.db\"\n\n[[connection]]\nname = \"lmp\"\ndriver = \"sqlite\"\nurl = \"branches/lmp.db\"\n\n[[connection]]\nname = \"abs\"\ndriver = \"sqlite\"\nurl = \"/var/lib/abs.db\"\n"
     );
     let path = write(&sub, "branchsync.toml", &text);
-    let config = Config::load(&path).unwrap();
+    let config = Config::load(&path, &Registry).unwrap();
     assert_eq!(config.path, path);
     assert_eq!(config.journal.path, sub.join("storage/journal.db"));
     assert_eq!(config.storage_dir(), sub.join("storage"));
@@ -552,7 +543,7 @@ fn relative_paths_resolve_against_the_config_folder() {
 #[test]
 fn the_example_config_parses_and_is_complete() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let config = Config::load(&path, &Registry).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.connections.len(), 18);
     for name in [
         "pgsql_lmp",

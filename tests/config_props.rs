@@ -3,6 +3,7 @@
 //! the text it came from.
 
 use branchsync::config::{format_duration, parse_duration, Config, ConfigError};
+use branchsync::driver::registry::Registry;
 use proptest::prelude::*;
 use std::path::Path;
 use std::time::Duration;
@@ -78,7 +79,7 @@ proptest! {
 
     #[test]
     fn config_parse_never_panics_on_arbitrary_text(text in "\\PC{0,400}") {
-        if let Err(err) = Config::parse(&text, Path::new("/etc/branchsync.toml")) {
+        if let Err(err) = Config::parse(&text, Path::new("/etc/branchsync.toml"), &Registry) {
             position_in_bounds(&text, &err)?;
         }
     }
@@ -87,7 +88,7 @@ proptest! {
     fn config_parse_never_panics_on_toml_like_text(
         text in "(\\[{1,2}(journal|engine|target|connection|table|log)\\]{0,2}\n|[a-z_]{1,14} = (\"[^\"\n]{0,20}\"|-?[0-9]{1,5}|true|\\[\"[a-z_]{0,8}\"\\])\n|#[^\n]{0,10}\n|\n){0,20}"
     ) {
-        if let Err(err) = Config::parse(&text, Path::new("b.toml")) {
+        if let Err(err) = Config::parse(&text, Path::new("b.toml"), &Registry) {
             position_in_bounds(&text, &err)?;
         }
     }
@@ -107,7 +108,7 @@ proptest! {
             end -= 1;
         }
         let text = format!("{}{}{}", &EXAMPLE[..cut], insert, &EXAMPLE[end..]);
-        match Config::parse(&text, Path::new("/srv/branchsync.toml")) {
+        match Config::parse(&text, Path::new("/srv/branchsync.toml"), &Registry) {
             Ok(config) => prop_assert!(config.journal.path.is_absolute()),
             Err(err) => {
                 position_in_bounds(&text, &err)?;
@@ -121,5 +122,5 @@ proptest! {
 
 #[test]
 fn the_example_itself_parses() {
-    Config::parse(EXAMPLE, Path::new("/srv/branchsync.toml")).unwrap();
+    Config::parse(EXAMPLE, Path::new("/srv/branchsync.toml"), &Registry).unwrap();
 }

@@ -151,7 +151,11 @@ fn demo_syncs_every_branch_and_runs_again() {
         out.status
     );
     assert!(dir.join("branchsync.toml").is_file());
-    branchsync::config::Config::load(&dir.join("branchsync.toml")).unwrap();
+    branchsync::config::Config::load(
+        &dir.join("branchsync.toml"),
+        &branchsync::driver::registry::Registry,
+    )
+    .unwrap();
     assert_central_equals_branches(&dir);
 
     let first = batches(&dir);

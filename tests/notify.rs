@@ -65,6 +65,7 @@ fn config(dir: &Path, notify: &str) -> Config {
     Config::parse(
         &format!("[journal]\npath = \"journal.db\"\n\n{notify}"),
         &dir.join("branchsync.toml"),
+        &branchsync::driver::registry::Registry,
     )
     .unwrap()
 }

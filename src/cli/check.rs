@@ -417,7 +417,8 @@ fn fmt_secs(d: Duration) -> String {
     crate::config::format_duration(d)
 }
 
-/// Replaces the passwords the config points at with `***` in anything
+/// Replaces the passwords the config points at (wherever each driver finds
+/// them: environment, URL, its password file) with `***` in anything
 /// printed, whatever a driver's message carries.
 struct Scrubber {
     secrets: Vec<String>,
@@ -427,7 +428,10 @@ impl Scrubber {
     fn new<'a>(servers: impl Iterator<Item = &'a ServerConfig>) -> Scrubber {
         Scrubber {
             secrets: servers
-                .filter_map(ServerConfig::password_from_env)
+                .filter_map(|s| {
+                    let driver = crate::driver::registry::find(&s.driver)?;
+                    (driver.password)(s).ok().flatten()
+                })
                 .filter(|s| s.len() >= 4)
                 .collect(),
         }

@@ -106,7 +106,7 @@ impl Global {
     }
 
     pub fn load_config(&self) -> Result<Config, crate::config::ConfigError> {
-        Config::load(&self.config_path())
+        Config::load(&self.config_path(), &crate::driver::registry::Registry)
     }
 }
 

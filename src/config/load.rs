@@ -3,18 +3,19 @@
 //! because cron runs from `/`.
 
 use super::error::parse_error;
-use super::{validate, Config, ConfigError, ServerConfig};
+use super::{validate, Config, ConfigError, DriverRules, ServerConfig};
 use std::path::{Path, PathBuf};
 
 impl Config {
     /// Read, parse and validate `path`; relative paths inside resolve against
-    /// the file's folder.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    /// the file's folder. `drivers` checks what is driver-specific (the
+    /// driver registry: `driver::registry::Registry`).
+    pub fn load(path: &Path, drivers: &dyn DriverRules) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::parse(&text, path)
+        Config::parse(&text, path, drivers)
     }
 
     /// For commands that only read the journal (`sync-status`, `export`,
@@ -37,7 +38,10 @@ impl Config {
         let mut config: Config = match only.try_into() {
             Ok(c) => c,
             // Report it with its position, as the full parse does.
-            Err(_) => return Config::parse(text, path),
+            Err(e) => {
+                let e = toml::from_str::<Config>(text).err().unwrap_or(e);
+                return Err(parse_error(text, path, &e));
+            }
         };
         config.path = path.to_path_buf();
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -50,11 +54,15 @@ impl Config {
 
     /// Parse and validate config text (`path` names it in errors and anchors
     /// relative paths).
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        drivers: &dyn DriverRules,
+    ) -> Result<Config, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut config: Config = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
         config.path = path.to_path_buf();
-        validate::validate(&config, text)?;
+        validate::validate(&config, text, drivers)?;
         super::notify::check(&config.notify, path, text)?;
         if let Some(t) = &mut config.target {
             t.name = "target".into();
@@ -68,10 +76,10 @@ impl Config {
             config.metrics.textfile = Some(resolve(&base, f));
         }
         if let Some(t) = &mut config.target {
-            resolve_server(&base, t);
+            resolve_server(&base, t, drivers);
         }
         for c in &mut config.connections {
-            resolve_server(&base, c);
+            resolve_server(&base, c, drivers);
         }
         Ok(config)
     }
@@ -85,19 +93,10 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
     }
 }
 
-/// A `sqlite` url is a file path (`sqlite://` or `sqlite:` prefix optional);
-/// `:memory:` stays as it is.
-fn resolve_server(base: &Path, s: &mut ServerConfig) {
-    if s.driver == "sqlite" {
-        let raw = s
-            .url
-            .strip_prefix("sqlite://")
-            .or_else(|| s.url.strip_prefix("sqlite:"))
-            .unwrap_or(&s.url);
-        if raw != ":memory:" {
-            s.url = resolve(base, Path::new(raw)).to_string_lossy().into_owned();
-        }
-    }
+/// The driver anchors a url that holds a relative path; `sslrootcert` is a
+/// path of the config.
+fn resolve_server(base: &Path, s: &mut ServerConfig, drivers: &dyn DriverRules) {
+    s.url = drivers.resolve_url(&s.driver, base, &s.url);
     if let Some(cert) = &s.sslrootcert {
         s.sslrootcert = Some(resolve(base, cert));
     }

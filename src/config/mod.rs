@@ -2,23 +2,23 @@
 //! silently); relative paths resolve against the config file's folder (cron
 //! runs from `/`); secrets are resolved late and never printed.
 
+mod drivers;
 mod duration;
 mod error;
 mod load;
 mod notify;
-mod pgpass;
 mod secrets;
 mod spans;
 mod validate;
 
+pub use drivers::DriverRules;
 pub use duration::{format_duration, parse_duration, DurationStr};
 pub(crate) use error::line_col;
 pub use error::ConfigError;
 pub use notify::{
     url_host, EmailConfig, NotifyChannel, NotifyConfig, NotifyEvent, NotifyKind, SmtpTls, UrlSource,
 };
-pub use pgpass::{lookup_pgpass, lookup_pgpass_in, pgpass_path};
-pub use secrets::{redact_url, PgPassKey};
+pub use secrets::{redact_url, EnvPassword};
 
 use serde::Deserialize;
 use std::fmt;
@@ -185,13 +185,6 @@ impl fmt::Debug for ServerConfig {
 impl ServerConfig {
     pub fn branch_column(&self) -> &str {
         self.branch_column.as_deref().unwrap_or("branch")
-    }
-
-    /// The password from `password_env` when set and present.
-    pub fn password_from_env(&self) -> Option<String> {
-        self.password_env
-            .as_deref()
-            .and_then(|name| std::env::var(name).ok())
     }
 }
 

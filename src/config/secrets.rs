@@ -1,61 +1,30 @@
 //! Passwords are never in the config file: they come from the environment
-//! variable named by `password_env`, or from `~/.pgpass`. They are looked up
-//! late (when a connection is opened) and never printed: URLs are redacted
-//! in `Debug` and in every message.
+//! variable named by `password_env`, or from where the driver's own client
+//! keeps them (`~/.pgpass`, `~/.my.cnf`: the driver reads those). They are
+//! looked up late (when a connection is opened) and never printed: URLs are
+//! redacted in `Debug` and in every message.
 
-use super::pgpass::{lookup_pgpass_in, pgpass_path};
 use super::{ConfigError, ServerConfig};
 use std::env::VarError;
-use std::path::Path;
-use std::str::FromStr;
 
-/// What `.pgpass` is matched against, read from a PostgreSQL URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PgPassKey {
-    pub host: String,
-    pub port: u16,
-    pub database: String,
-    pub user: String,
+/// What `password_env` gave.
+#[derive(Clone, PartialEq, Eq)]
+pub enum EnvPassword {
+    /// No `password_env` key.
+    NotAsked,
+    /// The variable's value (never printed).
+    Set(String),
+    /// The variable named is unset or empty: `state` says which.
+    Missing { var: String, state: &'static str },
 }
 
-impl PgPassKey {
-    /// The libpq defaults apply: a Unix socket or no host is `localhost`,
-    /// the port 5432, the user `$USER`, the database the user's name.
-    pub fn from_url(url: &str) -> Option<PgPassKey> {
-        let pg = postgres::Config::from_str(url).ok()?;
-        let host = match pg.get_hosts().first() {
-            Some(postgres::config::Host::Tcp(h)) => h.clone(),
-            _ => "localhost".to_owned(),
-        };
-        let port = pg.get_ports().first().copied().unwrap_or(5432);
-        let user = pg
-            .get_user()
-            .map(str::to_owned)
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("LOGNAME").ok())
-            .unwrap_or_default();
-        let database = pg
-            .get_dbname()
-            .map(str::to_owned)
-            .unwrap_or_else(|| user.clone());
-        Some(PgPassKey {
-            host,
-            port,
-            database,
-            user,
-        })
-    }
-
-    /// `host:port:database:user`, as a `.pgpass` line starts.
-    pub fn pattern(&self) -> String {
-        let esc = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
-        format!(
-            "{}:{}:{}:{}",
-            esc(&self.host),
-            self.port,
-            esc(&self.database),
-            esc(&self.user)
-        )
+impl std::fmt::Debug for EnvPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnvPassword::NotAsked => f.write_str("NotAsked"),
+            EnvPassword::Set(_) => f.write_str("Set(***)"),
+            EnvPassword::Missing { var, state } => write!(f, "Missing({var} {state})"),
+        }
     }
 }
 
@@ -69,82 +38,52 @@ impl ServerConfig {
         }
     }
 
-    /// The password to connect with: the variable named by `password_env`
-    /// when it is set; else one written in the URL; else a `~/.pgpass`
-    /// (`$PGPASSFILE`) match for a `postgres` server. `Ok(None)` when there is
-    /// none and none was asked for (trust or certificate authentication).
-    pub fn resolve_password(&self) -> Result<Option<String>, ConfigError> {
-        self.resolve_password_with(pgpass_path().as_deref())
-    }
-
-    /// [`ServerConfig::resolve_password`] with the password file given
-    /// (`None`: no password file).
-    pub fn resolve_password_with(
-        &self,
-        pgpass: Option<&Path>,
-    ) -> Result<Option<String>, ConfigError> {
-        let secret = |key: &str, message: String| ConfigError::Secret {
+    /// A secret of this server's `key` cannot be had, because `message`.
+    pub fn secret_error(&self, key: &str, message: String) -> ConfigError {
+        ConfigError::Secret {
             entry: format!("{} key {key}", self.entry_label()),
             message,
-        };
-        let env_state = match &self.password_env {
-            None => None,
-            Some(var) => match std::env::var(var) {
-                Ok(v) if !v.is_empty() => return Ok(Some(v)),
-                Ok(_) => Some((var, "is set but empty")),
-                Err(VarError::NotPresent) => Some((var, "is not set")),
-                Err(VarError::NotUnicode(_)) => {
-                    return Err(secret(
-                        "password_env",
-                        format!("the environment variable {var} is not valid UTF-8; set it to the password as plain text"),
-                    ))
-                }
-            },
-        };
-        let key = if self.driver == "postgres" {
-            let pg = postgres::Config::from_str(&self.url).ok();
-            if let Some(pw) = pg.as_ref().and_then(|pg| pg.get_password()) {
-                return Ok(Some(String::from_utf8_lossy(pw).into_owned()));
-            }
-            PgPassKey::from_url(&self.url)
-        } else {
-            None
-        };
-        let mut searched =
-            String::from("it is not a postgres server, so there is no .pgpass to fall back to");
-        if let Some(key) = &key {
-            match pgpass {
-                Some(path) => {
-                    match lookup_pgpass_in(path, &key.host, key.port, &key.database, &key.user) {
-                        Ok(Some(pw)) => return Ok(Some(pw)),
-                        Ok(None) if path.exists() => {
-                            searched =
-                                format!("no line of {} matches {}", path.display(), key.pattern())
-                        }
-                        Ok(None) => searched = format!("{} does not exist", path.display()),
-                        Err(message) => return Err(secret("url", message)),
-                    }
-                }
-                None => searched = "there is no ~/.pgpass (HOME is not set)".into(),
-            }
         }
-        let Some((var, state)) = env_state else {
-            return Ok(None);
+    }
+
+    /// The password of the variable named by `password_env`. A value that
+    /// is not UTF-8 is an error; an unset or empty one is for the driver to
+    /// weigh against its other places ([`ServerConfig::missing_password`]).
+    pub fn env_password(&self) -> Result<EnvPassword, ConfigError> {
+        let Some(var) = &self.password_env else {
+            return Ok(EnvPassword::NotAsked);
         };
-        let pgpass_fix = key
-            .map(|k| {
-                format!(
-                    ", or add the line \"{}:<password>\" to ~/.pgpass (chmod 0600)",
-                    k.pattern()
-                )
-            })
-            .unwrap_or_default();
-        Err(secret(
+        let missing = |state| EnvPassword::Missing {
+            var: var.clone(),
+            state,
+        };
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(EnvPassword::Set(v)),
+            Ok(_) => Ok(missing("is set but empty")),
+            Err(VarError::NotPresent) => Ok(missing("is not set")),
+            Err(VarError::NotUnicode(_)) => Err(self.secret_error(
+                "password_env",
+                format!("the environment variable {var} is not valid UTF-8; set it to the password as plain text"),
+            )),
+        }
+    }
+
+    /// `password_env` named a variable that is `state`, and the driver's
+    /// own places had no password either: `searched` says what was looked
+    /// at, `other_fix` (", or …") the driver's other way to give one.
+    pub fn missing_password(
+        &self,
+        var: &str,
+        state: &str,
+        searched: &str,
+        other_fix: &str,
+    ) -> ConfigError {
+        self.secret_error(
             "password_env",
             format!(
-                "the environment variable {var} {state}, and {searched}. Set {var} where branchsync runs (export {var}=… in the shell, the cron line, or a systemd EnvironmentFile=){pgpass_fix}"
+                "the environment variable {var} {state}, and {searched}. Set {var} where branchsync runs (export {var}=… in the shell, the cron line, or a systemd EnvironmentFile=){other_fix}"
             ),
-        ))
+        )
     }
 }
 
@@ -249,16 +188,5 @@ mod tests {
         for (url, want) in cases {
             assert_eq!(redact_url(url), want, "{url}");
         }
-    }
-
-    #[test]
-    fn pgpass_key_defaults_like_libpq() {
-        let k = PgPassKey::from_url("postgres://reader@10.1.0.5/idempiere").unwrap();
-        assert_eq!(k.pattern(), "10.1.0.5:5432:idempiere:reader");
-        let k = PgPassKey::from_url("host=/run/postgresql port=5433 user=u").unwrap();
-        assert_eq!(
-            (k.host.as_str(), k.port, k.database.as_str()),
-            ("localhost", 5433, "u")
-        );
     }
 }

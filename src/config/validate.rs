@@ -3,15 +3,19 @@
 //! error names the entry and key, points at its line:column, and says the fix.
 
 use super::spans::{Section, Spans};
-use super::{line_col, Config, ConfigError, Mode, ServerConfig, SslMode, TableConfig};
+use super::{line_col, Config, ConfigError, DriverRules, Mode, ServerConfig, SslMode, TableConfig};
 use std::collections::HashSet;
-use std::str::FromStr;
 
-pub(super) fn validate(config: &Config, text: &str) -> Result<(), ConfigError> {
+pub(super) fn validate(
+    config: &Config,
+    text: &str,
+    drivers: &dyn DriverRules,
+) -> Result<(), ConfigError> {
     let check = Checker {
         config,
         text,
         spans: Spans::read(text),
+        drivers,
     };
     check.journal()?;
     check.engine()?;
@@ -33,6 +37,7 @@ struct Checker<'a> {
     config: &'a Config,
     text: &'a str,
     spans: Spans,
+    drivers: &'a dyn DriverRules,
 }
 
 type Check = Result<(), ConfigError>;
@@ -155,7 +160,7 @@ impl Checker<'_> {
     }
 
     fn server(&self, section: Section, s: &ServerConfig) -> Check {
-        let drivers = crate::driver::registry::driver_names();
+        let drivers = self.drivers.names();
         if !drivers.contains(&s.driver.as_str()) {
             return Err(self.fail(
                 section,
@@ -168,24 +173,15 @@ impl Checker<'_> {
             ));
         }
         if s.url.trim().is_empty() {
+            let example = self.drivers.url_example(&s.driver).unwrap_or("a URL");
             return Err(self.fail(
                 section,
                 Some("url"),
-                "is empty; expected \"postgres://user@host:5432/database\" or, for sqlite, a file path".into(),
+                format!("is empty; expected {example}"),
             ));
         }
-        if s.driver == "postgres" {
-            if let Err(e) = postgres::Config::from_str(&s.url) {
-                return Err(self.fail(
-                    section,
-                    Some("url"),
-                    format!(
-                        "{:?} is not a PostgreSQL connection URL ({}); expected \"postgres://user@host:5432/database\"",
-                        super::redact_url(&s.url),
-                        pg_reason(&e)
-                    ),
-                ));
-            }
+        if let Err(message) = self.drivers.check_url(&s.driver, &s.url) {
+            return Err(self.fail(section, Some("url"), message));
         }
         if s.pool_size == Some(0) {
             return Err(self.fail(
@@ -397,16 +393,4 @@ impl Checker<'_> {
         }
         Ok(())
     }
-}
-
-/// Why the postgres crate refused a URL, without any part of the URL (its
-/// messages name options, except "unexpected character … got `x`").
-fn pg_reason(e: &postgres::Error) -> String {
-    let mut reason = e.to_string();
-    if let Some(source) = std::error::Error::source(e) {
-        let s = source.to_string();
-        let s = s.split(" but got").next().unwrap_or(&s);
-        reason = format!("{reason}: {s}");
-    }
-    reason
 }

@@ -145,7 +145,11 @@ fn names_are_connection_names() {
 fn config_loads_and_describes_the_demo() {
     let dir = tempfile::tempdir().unwrap();
     let prepared = prepare(dir.path(), 3, 10).unwrap();
-    let config = Config::load(&prepared.layout.config()).unwrap();
+    let config = Config::load(
+        &prepared.layout.config(),
+        &crate::driver::registry::Registry,
+    )
+    .unwrap();
     assert_eq!(config.connections.len(), 3);
     assert_eq!(
         config.journal.path,

@@ -1,17 +1,43 @@
 //! The driver registry: `driver = "…"` in the config → an [`Endpoint`].
-//! Adding a driver is one module and one line here.
+//! Adding a driver is one module (which describes itself in a [`Driver`])
+//! and one line here.
 
-use super::{DriverError, Endpoint, ErrorKind, Result};
-use crate::config::{EngineConfig, ServerConfig};
+use super::{Capabilities, DriverError, Endpoint, ErrorKind, Result};
+use crate::config::{DriverRules, EngineConfig, ServerConfig};
+use std::path::Path;
 
-type Opener = fn(&ServerConfig, &EngineConfig, u32) -> Result<Box<dyn Endpoint>>;
+/// Everything the rest of the program may know of one driver.
+pub struct Driver {
+    /// The `driver = "…"` name.
+    pub name: &'static str,
+    /// What its `url` looks like, quoted for config errors.
+    pub url_example: &'static str,
+    /// Why a `url` is not one of its URLs (the whole message, no password
+    /// in it); checked when the config is loaded.
+    pub check_url: fn(&str) -> std::result::Result<(), String>,
+    /// The `url` with any relative file path anchored at the config's folder.
+    pub resolve_url: fn(&Path, &str) -> String,
+    /// The password to connect with: `password_env`, the URL, the client's
+    /// own password file, in the driver's order. `Ok(None)`: none.
+    pub password: fn(&ServerConfig) -> Result<Option<String>>,
+    /// What it can do beyond the required trait methods (its endpoints
+    /// answer the same).
+    pub capabilities: Capabilities,
+    /// Its endpoint for a server, with at most this many sessions.
+    pub open: fn(&ServerConfig, &EngineConfig, u32) -> Result<Box<dyn Endpoint>>,
+}
 
-/// (name, opener) of every driver.
-pub const DRIVERS: &[(&str, Opener)] = &[
-    ("postgres", super::postgres::open),
-    ("sqlite", super::sqlite::open),
-    ("mysql", super::mysql::open),
+/// Every driver.
+pub const DRIVERS: &[Driver] = &[
+    super::postgres::DRIVER,
+    super::sqlite::DRIVER,
+    super::mysql::DRIVER,
 ];
+
+/// The driver named `name`.
+pub fn find(name: &str) -> Option<&'static Driver> {
+    DRIVERS.iter().find(|d| d.name == name)
+}
 
 /// Open the endpoint for `server`, with at most `max_sessions` connections.
 pub fn open_endpoint(
@@ -19,8 +45,8 @@ pub fn open_endpoint(
     engine: &EngineConfig,
     max_sessions: u32,
 ) -> Result<Box<dyn Endpoint>> {
-    match DRIVERS.iter().find(|(name, _)| *name == server.driver) {
-        Some((_, open)) => open(server, engine, max_sessions),
+    match find(&server.driver) {
+        Some(d) => (d.open)(server, engine, max_sessions),
         None => Err(DriverError::new(
             ErrorKind::Other,
             format!(
@@ -34,5 +60,32 @@ pub fn open_endpoint(
 }
 
 pub fn driver_names() -> Vec<&'static str> {
-    DRIVERS.iter().map(|(n, _)| *n).collect()
+    DRIVERS.iter().map(|d| d.name).collect()
+}
+
+/// The registry as the config sees it: [`crate::config::Config::load`]
+/// takes `&Registry` to check and anchor what is driver-specific.
+pub struct Registry;
+
+impl DriverRules for Registry {
+    fn names(&self) -> Vec<&'static str> {
+        driver_names()
+    }
+
+    fn url_example(&self, driver: &str) -> Option<&'static str> {
+        find(driver).map(|d| d.url_example)
+    }
+
+    fn check_url(&self, driver: &str, url: &str) -> std::result::Result<(), String> {
+        find(driver).map_or(Ok(()), |d| (d.check_url)(url))
+    }
+
+    fn resolve_url(&self, driver: &str, base: &Path, url: &str) -> String {
+        find(driver).map_or_else(|| url.to_owned(), |d| (d.resolve_url)(base, url))
+    }
+}
+
+/// A driver whose `url` holds no file path: the url as it is.
+pub fn url_as_is(_base: &Path, url: &str) -> String {
+    url.to_owned()
 }

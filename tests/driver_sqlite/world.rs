@@ -43,7 +43,12 @@ driver = "sqlite"
 url = "sqlite://b.db"
 "#
     );
-    let config = Config::parse(&text, &dir.path().join("branchsync.toml")).unwrap();
+    let config = Config::parse(
+        &text,
+        &dir.path().join("branchsync.toml"),
+        &branchsync::driver::registry::Registry,
+    )
+    .unwrap();
     World { dir, config }
 }
 

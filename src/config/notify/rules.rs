@@ -182,14 +182,38 @@ fn is_loopback_host(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Config, ConfigError, NotifyChannel, NotifyEvent, SmtpTls, UrlSource};
+    use crate::config::{
+        Config, ConfigError, DriverRules, NotifyChannel, NotifyEvent, SmtpTls, UrlSource,
+    };
     use std::path::Path;
     use std::time::Duration;
 
     const HEAD: &str = "[journal]\npath = \"j.db\"\n\n";
 
+    /// These configs name no server, so no driver is asked about.
+    struct NoDrivers;
+
+    impl DriverRules for NoDrivers {
+        fn names(&self) -> Vec<&'static str> {
+            Vec::new()
+        }
+        fn url_example(&self, _: &str) -> Option<&'static str> {
+            None
+        }
+        fn check_url(&self, _: &str, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn resolve_url(&self, _: &str, _: &Path, url: &str) -> String {
+            url.to_owned()
+        }
+    }
+
     fn parse(entries: &str) -> Result<Config, ConfigError> {
-        Config::parse(&format!("{HEAD}{entries}"), Path::new("/etc/bs.toml"))
+        Config::parse(
+            &format!("{HEAD}{entries}"),
+            Path::new("/etc/bs.toml"),
+            &NoDrivers,
+        )
     }
 
     #[test]

@@ -119,6 +119,9 @@ pub fn options(server: &ServerConfig, engine: &EngineConfig) -> Result<Opts> {
     Ok(builder.into())
 }
 
+/// What a MySQL `url` looks like.
+pub const URL_EXAMPLE: &str = "\"mysql://user@host:3306/database\"";
+
 /// `mysql://user[:password]@host[:port]/database`, parsed; the error names
 /// the server, never the password.
 pub fn parse_url(name: &str, url: &str) -> Result<Opts> {
@@ -128,6 +131,24 @@ pub fn parse_url(name: &str, url: &str) -> Result<Opts> {
             redact_url(url)
         ))
     })
+}
+
+/// Why `url` is not a MySQL connection URL (checked when the config is
+/// loaded; the message holds the URL redacted).
+pub fn check_url(url: &str) -> std::result::Result<(), String> {
+    match Opts::from_url(url) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "{:?} is not a MySQL connection URL ({e}); expected {URL_EXAMPLE}",
+            redact_url(url)
+        )),
+    }
+}
+
+/// The password for `server`, from its config and `~/.my.cnf`.
+pub fn connect_password(server: &ServerConfig) -> Result<Option<String>> {
+    let url = parse_url(&server.name, &server.url)?;
+    password(server, &url, option_file().as_deref())
 }
 
 /// `sslmode`: unset or `disable` → plain TCP; `require` → TLS without

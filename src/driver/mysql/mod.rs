@@ -61,10 +61,30 @@ mod target;
 mod types;
 mod values;
 
+use super::registry::{url_as_is, Driver};
 use super::{Capabilities, Endpoint, Result, ServerInfo, Source, Target};
 use crate::config::{EngineConfig, ServerConfig};
 use mysql::prelude::Queryable;
 use session::Server;
+
+/// Reads run in `START TRANSACTION WITH CONSISTENT SNAPSHOT`; no raw
+/// format and no server-side range checksums (so `mirror` streams).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    raw_formats: &[],
+    range_checksums: None,
+    snapshot_reads: true,
+};
+
+/// The `mysql` driver, as the registry holds it.
+pub const DRIVER: Driver = Driver {
+    name: "mysql",
+    url_example: login::URL_EXAMPLE,
+    check_url: login::check_url,
+    resolve_url: url_as_is,
+    password: login::connect_password,
+    capabilities: CAPABILITIES,
+    open,
+};
 
 /// Open the endpoint for `server`. Nothing connects until a session is
 /// asked for.
@@ -100,13 +120,8 @@ impl Endpoint for MysqlEndpoint {
         "mysql"
     }
 
-    /// Reads run in `START TRANSACTION WITH CONSISTENT SNAPSHOT`; no raw
-    /// format and no server-side range checksums (so `mirror` streams).
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            snapshot_reads: true,
-            ..Capabilities::default()
-        }
+        CAPABILITIES
     }
 
     fn source(&self) -> Result<Box<dyn Source>> {

@@ -41,13 +41,7 @@ pub fn client_config(
     let mut config = postgres::Config::from_str(&url).map_err(|e| not_a_url(e.to_string()))?;
     let tls = Tls::for_server(server, &in_url, tls::is_local(&config))?;
     config.ssl_mode(tls.pg_ssl_mode());
-    let password = server.resolve_password().map_err(|e| {
-        DriverError::new(
-            ErrorKind::Auth,
-            format!("{name}: no password to connect with: {e}"),
-        )
-    })?;
-    if let Some(pw) = password {
+    if let Some(pw) = super::login::connect_password(server)? {
         config.password(pw);
     }
     let statement_ms = engine.statement_timeout.0.as_millis().min(i32::MAX as u128);

@@ -18,10 +18,12 @@ mod endpoint;
 mod errors;
 pub mod ident;
 mod key_range;
+pub mod login;
 pub mod merge;
 mod merge_sink;
 mod mirror;
 mod partition;
+pub mod pgpass;
 mod range_mirror;
 mod schema;
 mod slice;
@@ -34,6 +36,7 @@ mod tls;
 pub mod tuple_frame;
 mod upsert;
 
+use super::registry::{url_as_is, Driver};
 use super::{
     Capabilities, ChecksumDialect, Endpoint, JournalMirror, RawFormat, Result, ServerInfo, Source,
     Target,
@@ -53,6 +56,24 @@ pub const BINARY_COPY: RawFormat = RawFormat("postgres-binary-copy");
 /// Range checksums over md5 of a row's text, as PostgreSQL prints it with
 /// the session settings of [`checksum::CANONICAL_SETTINGS`].
 pub const MD5_ROW_TEXT: ChecksumDialect = ChecksumDialect("postgres-md5-row-text-v1");
+
+/// Binary COPY passthrough, md5 range checksums, repeatable-read reads.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    raw_formats: &[BINARY_COPY],
+    range_checksums: Some(MD5_ROW_TEXT),
+    snapshot_reads: true,
+};
+
+/// The `postgres` driver, as the registry holds it.
+pub const DRIVER: Driver = Driver {
+    name: "postgres",
+    url_example: login::URL_EXAMPLE,
+    check_url: login::check_url,
+    resolve_url: url_as_is,
+    password: login::connect_password,
+    capabilities: CAPABILITIES,
+    open,
+};
 
 /// A configured PostgreSQL server.
 pub struct PgEndpoint {
@@ -90,11 +111,7 @@ impl Endpoint for PgEndpoint {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            raw_formats: &[BINARY_COPY],
-            range_checksums: Some(MD5_ROW_TEXT),
-            snapshot_reads: true,
-        }
+        CAPABILITIES
     }
 
     fn source(&self) -> Result<Box<dyn Source>> {

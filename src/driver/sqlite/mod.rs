@@ -67,11 +67,44 @@ mod target;
 mod types;
 mod values;
 
+use super::registry::Driver;
 use super::{Capabilities, Endpoint, Result, ServerInfo, Source, Target};
 use crate::config::{EngineConfig, ServerConfig};
 use session::{Access, Session};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Reads run in one deferred transaction: a snapshot of the file.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    raw_formats: &[],
+    range_checksums: None,
+    snapshot_reads: true,
+};
+
+/// The `sqlite` driver, as the registry holds it. A file needs no password.
+pub const DRIVER: Driver = Driver {
+    name: "sqlite",
+    url_example: "a file path like \"branches/lmp.db\"",
+    check_url: |_| Ok(()),
+    resolve_url,
+    password: |_| Ok(None),
+    capabilities: CAPABILITIES,
+    open,
+};
+
+/// A `sqlite` url is a file path (`sqlite://` or `sqlite:` prefix
+/// optional), anchored at `base` when relative; `:memory:` stays as it is.
+pub fn resolve_url(base: &Path, url: &str) -> String {
+    let raw = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if raw == ":memory:" || Path::new(raw).is_absolute() {
+        raw.to_owned()
+    } else {
+        base.join(raw).to_string_lossy().into_owned()
+    }
+}
 
 /// Open the endpoint for `server`, whose `url` is already a file path.
 /// Nothing is touched until a session is asked for.
@@ -112,12 +145,8 @@ impl Endpoint for SqliteEndpoint {
         "sqlite"
     }
 
-    /// Reads run in one deferred transaction: a snapshot of the file.
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            snapshot_reads: true,
-            ..Capabilities::default()
-        }
+        CAPABILITIES
     }
 
     fn source(&self) -> Result<Box<dyn Source>> {
