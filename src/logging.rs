@@ -19,6 +19,31 @@ pub fn set_bars(bars: Option<indicatif::MultiProgress>) {
     }
 }
 
+/// Prints `line` above the bars; false when no bars are on screen.
+pub fn print_above_bars(line: &str) -> bool {
+    match current_bars() {
+        Some(mp) => {
+            let _ = mp.println(line);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Stops drawing the bars for good (on Ctrl+C): they stay on screen as
+/// they were, and nothing is drawn over what is printed below them; later
+/// lines go straight to stderr. (Erasing them is not reliable: the
+/// terminal's echo of `^C` moves the cursor the bars count lines from.)
+pub fn freeze_bars() {
+    let Some(slot) = BARS.get() else {
+        return;
+    };
+    let bars = slot.lock().ok().and_then(|mut b| b.take());
+    if let Some(mp) = bars {
+        mp.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+}
+
 fn current_bars() -> Option<indicatif::MultiProgress> {
     BARS.get()
         .and_then(|s| s.lock().ok().and_then(|b| b.clone()))

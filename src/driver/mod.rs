@@ -281,6 +281,11 @@ pub trait RowSink {
     fn raw(&mut self, _format: RawFormat) -> Option<&mut dyn std::io::Write> {
         None
     }
+    /// On a raw stream: the data written so far carries `rows` rows in all.
+    /// A source that frames its stream anyway says so after each buffer, so
+    /// that progress can count rows without decoding; sinks that do not
+    /// show progress ignore it (wrappers must pass it on).
+    fn raw_rows(&mut self, _rows: u64) {}
     /// Would the sink like the rows sorted by [`ReadRequest::key`]? A
     /// source that can sort cheaply then does (wrappers must pass it on).
     fn wants_key_order(&self) -> bool {

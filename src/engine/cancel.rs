@@ -122,6 +122,7 @@ pub fn install_signal_handler(cancel: Arc<Cancel>) {
                 eprintln!("\nSecond interrupt: exiting now. The batch will show as interrupted; resume it with --resume.");
                 std::process::exit(130);
             }
+            crate::logging::freeze_bars();
             eprintln!("\nInterrupted: stopping, rolling back in-flight tables (Ctrl+C again to exit at once)…");
             start_grace_timer(130, None);
             if let Some(slot) = CURRENT.get() {

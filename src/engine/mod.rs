@@ -5,6 +5,7 @@
 pub mod cancel;
 pub mod plan;
 mod progress;
+mod progress_keys;
 mod rejects;
 mod resume;
 pub mod session;
@@ -87,7 +88,6 @@ pub fn execute(
             let _ = j.finish_batch(&id, status);
         }
     })));
-    let progress = progress::Progress::new(total, already_done);
     let command = journal
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -100,6 +100,21 @@ pub fn execute(
     } else {
         "SyncAll"
     };
+    // The rows each table is expected to bring: its count in the journal's
+    // last completed run (a copy's own estimate replaces it as it starts).
+    let last_counts = journal
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .last_row_counts()?;
+    let planned: Vec<_> = jobs
+        .iter()
+        .map(|j| {
+            let key = (j.connection.clone(), j.table_name.clone());
+            let expected = last_counts.get(&key).copied();
+            (key, expected)
+        })
+        .collect();
+    let progress = progress::Progress::new(total, already_done, &planned, log_prefix);
     let journal_error = Mutex::new(None);
     let attempts = Mutex::new(HashMap::new());
     let ctx = RunContext {
@@ -137,6 +152,12 @@ pub fn execute(
                 batch_id,
             )
         });
+        let beat = scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::park_timeout(std::time::Duration::from_secs(1));
+                progress.heartbeat();
+            }
+        });
         for step in [1, 2] {
             let step_jobs: Vec<&Job> = jobs.iter().filter(|j| j.step == step).collect();
             if step_jobs.is_empty() || cancel.is_cancelled() {
@@ -146,7 +167,8 @@ pub fn execute(
                 step_jobs.par_iter().with_max_len(1).for_each(|job| {
                     let end = ctx.run_job(job);
                     if end != JobEnd::Pending {
-                        progress.table_done(end == JobEnd::Failed);
+                        let key = (job.connection.clone(), job.table_name.clone());
+                        progress.table_done(&key, end == JobEnd::Failed);
                     }
                 })
             });
@@ -154,6 +176,7 @@ pub fn execute(
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         // Wake it now rather than at its next look: the run ends at once.
         dog.thread().unpark();
+        beat.thread().unpark();
     });
     progress.finish();
     cancel::set_on_stuck(None);

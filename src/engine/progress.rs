@@ -1,49 +1,123 @@
-//! Live progress: one overall bar (tables done/total, failed, ETA) and one bar
-//! per running copy (connection.table, rows, rows/s). Without a terminal
-//! (cron) there are no bars; the log lines tell the story instead.
+//! Live progress: one overall bar (tables done/total, rows of the whole run
+//! against the sum of the estimates, %, ETA) and one bar per running copy
+//! (rows against the source's estimate, %, rows/s, ETA). Without a terminal
+//! (cron) there are no bars: the log lines tell the story, with a heartbeat
+//! line per running copy every [`heartbeat_interval`].
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use super::progress_keys::{short_count, style};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A copy, by (connection, journal table name).
+pub type JobKey = (String, String);
+
+/// How often a running copy is logged without a terminal: 30 s, or
+/// `BRANCHSYNC_HEARTBEAT_SECS` (0 turns it off).
+pub fn heartbeat_interval() -> Option<Duration> {
+    let secs = std::env::var("BRANCHSYNC_HEARTBEAT_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(30);
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
 
 pub struct Progress {
     multi: Option<MultiProgress>,
     overall: Option<ProgressBar>,
+    total_tables: u64,
+    done_tables: AtomicU64,
     failed: AtomicU64,
+    jobs: Mutex<HashMap<JobKey, JobState>>,
+    log_prefix: String,
+    heartbeat: Option<Duration>,
 }
 
-/// The bar of one running copy (a no-op without a terminal).
+/// What the overall bar holds for one table of the run.
+struct JobState {
+    /// The part of the overall length that is this table's: its estimate,
+    /// or its rows so far once they are more.
+    in_len: Arc<AtomicU64>,
+    /// Rows of the current attempt (counted in the overall position).
+    rows: Arc<AtomicU64>,
+    /// Set while an attempt runs: its start and the last heartbeat.
+    running: Option<(Instant, Instant)>,
+    estimate: Option<u64>,
+}
+
+/// The bar of one running copy (without a terminal, only its row count).
 pub struct JobBar {
     bar: Option<ProgressBar>,
+    overall: Option<ProgressBar>,
+    rows: Arc<AtomicU64>,
+    /// This copy's part of the overall length (see [`JobState::in_len`]).
+    in_len: Arc<AtomicU64>,
 }
 
 impl Progress {
-    /// Bars only when stderr is a terminal.
-    pub fn new(total: u64, already_done: u64) -> Progress {
+    /// Bars only when stderr is a terminal. `planned` holds each table the
+    /// run will copy, with the rows expected when known (the journal's
+    /// count of its last run); a copy's own estimate replaces it when the
+    /// copy starts.
+    pub fn new(
+        total: u64,
+        already_done: u64,
+        planned: &[(JobKey, Option<u64>)],
+        log_prefix: &str,
+    ) -> Progress {
+        let jobs: HashMap<JobKey, JobState> = planned
+            .iter()
+            .map(|(k, est)| {
+                let state = JobState {
+                    in_len: Arc::new(AtomicU64::new(est.unwrap_or(0))),
+                    rows: Arc::default(),
+                    running: None,
+                    estimate: *est,
+                };
+                (k.clone(), state)
+            })
+            .collect();
+        let mut progress = Progress {
+            multi: None,
+            overall: None,
+            total_tables: total,
+            done_tables: AtomicU64::new(already_done),
+            failed: AtomicU64::new(0),
+            log_prefix: log_prefix.to_owned(),
+            heartbeat: heartbeat_interval(),
+            jobs: Mutex::new(HashMap::new()),
+        };
+        let expected: u64 = jobs
+            .values()
+            .map(|j| j.in_len.load(Ordering::Relaxed))
+            .sum();
+        progress.jobs = Mutex::new(jobs);
         if !std::io::stderr().is_terminal() {
-            return Progress {
-                multi: None,
-                overall: None,
-                failed: AtomicU64::new(0),
-            };
+            return progress;
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
-        let overall = multi.add(ProgressBar::new(total));
-        overall.set_style(
-            ProgressStyle::with_template(
-                "{prefix:.bold} [{bar:30.green/white}] {pos}/{len} tables {msg} (ETA {eta})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        overall.set_prefix("Overall");
-        overall.set_position(already_done);
-        crate::logging::set_bars(Some(multi.clone()));
-        Progress {
-            multi: Some(multi),
-            overall: Some(overall),
-            failed: AtomicU64::new(0),
+        // Hidden until added, and styled before: a bar of its own draws on
+        // stderr at once, in the default style.
+        let overall = ProgressBar::with_draw_target(Some(expected), ProgressDrawTarget::hidden());
+        if expected == 0 {
+            // A length of 0 draws a full bar.
+            overall.unset_length();
         }
+        overall.set_style(style(
+            "{prefix:.bold} [{bar:16.green/white}] {msg} {rows} {pct} {eta_}",
+        ));
+        overall.set_prefix("Overall");
+        overall.set_message(tables_msg(already_done, 0, total));
+        let overall = multi.add(overall);
+        // On screen at once, before the first copy has a row.
+        overall.tick();
+        progress.multi = Some(multi.clone());
+        progress.overall = Some(overall);
+        crate::logging::set_bars(Some(multi));
+        progress
     }
 
     /// Whether bars are drawn (stderr is a terminal).
@@ -51,55 +125,158 @@ impl Progress {
         self.multi.is_some()
     }
 
-    pub fn start_job(&self, label: &str, estimate: Option<u64>) -> JobBar {
+    fn jobs(&self) -> std::sync::MutexGuard<'_, HashMap<JobKey, JobState>> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tables_message(&self) {
+        if let Some(o) = &self.overall {
+            let done = self.done_tables.load(Ordering::Relaxed);
+            let failed = self.failed.load(Ordering::Relaxed);
+            o.set_message(tables_msg(done, failed, self.total_tables));
+        }
+    }
+
+    /// An attempt of the copy `key` starts; `estimate` is its expected row
+    /// count (the source's estimate, or the journal's count of its last
+    /// run). Rows of an earlier attempt leave the overall count.
+    pub fn start_job(&self, key: &JobKey, label: &str, estimate: Option<u64>) -> JobBar {
+        let rows = Arc::new(AtomicU64::new(0));
+        let now = Instant::now();
+        let mut jobs = self.jobs();
+        let state = jobs.entry(key.clone()).or_insert_with(|| JobState {
+            in_len: Arc::default(),
+            rows: Arc::default(),
+            running: None,
+            estimate: None,
+        });
+        let earlier = state.rows.swap(0, Ordering::Relaxed);
+        state.rows = rows.clone();
+        state.running = Some((now, now));
+        let estimate = estimate.or(state.estimate);
+        state.estimate = estimate;
+        if let Some(o) = &self.overall {
+            o.set_position(o.position().saturating_sub(earlier));
+            let had = state.in_len.load(Ordering::Relaxed);
+            if let Some(e) = estimate.filter(|e| *e != had) {
+                set_len(o, o.length().unwrap_or(0).saturating_sub(had) + e);
+                state.in_len.store(e, Ordering::Relaxed);
+            }
+        }
+        let in_len = state.in_len.clone();
+        drop(jobs);
         let Some(multi) = &self.multi else {
-            return JobBar { bar: None };
+            return JobBar {
+                bar: None,
+                overall: None,
+                rows,
+                in_len,
+            };
         };
         let bar = match estimate {
             Some(n) if n > 0 => {
-                let b = ProgressBar::new(n);
-                b.set_style(
-                    ProgressStyle::with_template("  {prefix:24} [{bar:16.yellow/white}] {human_pos}/~{human_len} rows {rate}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .with_key("rate", rows_per_sec)
-                        .progress_chars("=> "),
-                );
+                let b = ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::hidden());
+                b.set_style(style(
+                    "  {prefix:20!} [{bar:10.yellow/white}] {rows} {pct} {rate} {eta_}",
+                ));
                 b
             }
             _ => {
-                let b = ProgressBar::new_spinner();
-                b.set_style(
-                    ProgressStyle::with_template("  {prefix:24} {spinner} {human_pos} rows {rate}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner())
-                        .with_key("rate", rows_per_sec),
-                );
+                let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+                b.set_style(style("  {prefix:20!} {spinner} {rows} {rate}"));
                 b
             }
         };
-        let bar = multi.add(bar);
         bar.set_prefix(label.to_owned());
-        JobBar { bar: Some(bar) }
+        let bar = multi.add(bar);
+        bar.tick();
+        JobBar {
+            bar: Some(bar),
+            overall: self.overall.clone(),
+            rows,
+            in_len,
+        }
     }
 
     /// A line that stays above the bars once they are gone (one per
     /// finished table); nothing without a terminal, where the log says it.
     pub fn table_line(&self, line: &str) {
-        if let Some(m) = &self.multi {
-            let _ = m.println(line);
+        if self.multi.is_none() {
+            return;
+        }
+        if !crate::logging::print_above_bars(line) {
+            // The bars were taken down (Ctrl+C): plain lines from here on.
+            eprintln!("{line}");
         }
     }
 
-    /// A table finished (completed, failed or skipped).
-    pub fn table_done(&self, failed: bool) {
+    /// A table finished (completed, failed or skipped): the overall length
+    /// trades its estimate for the rows copied (none when it failed).
+    pub fn table_done(&self, key: &JobKey, failed: bool) {
         if failed {
             self.failed.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(o) = &self.overall {
-            o.inc(1);
-            let f = self.failed.load(Ordering::Relaxed);
-            if f > 0 {
-                o.set_message(format!("({f} failed)"));
+        self.done_tables.fetch_add(1, Ordering::Relaxed);
+        let state = self.jobs().remove(key);
+        if let (Some(o), Some(s)) = (&self.overall, state) {
+            let rows = s.rows.load(Ordering::Relaxed);
+            let len = o
+                .length()
+                .unwrap_or(0)
+                .saturating_sub(s.in_len.load(Ordering::Relaxed));
+            if failed {
+                o.set_position(o.position().saturating_sub(rows));
+                set_len(o, len);
+            } else {
+                set_len(o, len + rows);
             }
+        }
+        self.tables_message();
+    }
+
+    /// Logs each copy that has run for a heartbeat interval since it started
+    /// or was last logged: rows so far, of how many, and the rate. The run
+    /// calls this about once a second.
+    pub fn heartbeat(&self) {
+        let Some(every) = self.heartbeat else {
+            return;
+        };
+        let now = Instant::now();
+        let p = &self.log_prefix;
+        for ((conn, table), s) in self.jobs().iter_mut() {
+            let Some((started, last)) = s.running.as_mut() else {
+                continue;
+            };
+            if now.duration_since(*last) < every {
+                continue;
+            }
+            *last = now;
+            let rows = s.rows.load(Ordering::Relaxed);
+            let secs = now.duration_since(*started).as_secs_f64().max(0.001);
+            let of = s
+                .estimate
+                .filter(|e| *e > 0)
+                .map(|e| {
+                    format!(
+                        " of ~{} ({:.0}%)",
+                        short_count(e),
+                        (rows as f64 * 100.0 / e as f64).min(100.0)
+                    )
+                })
+                .unwrap_or_default();
+            log::info!(
+                "{p}: Copying {table} from {conn}: {} records so far{of}, {}/s, {}s in",
+                crate::report::format::thousands(rows as i64),
+                short_count((rows as f64 / secs).round() as u64),
+                now.duration_since(*started).as_secs()
+            );
+        }
+    }
+
+    /// The attempt of `key` ended (its bar goes; the heartbeat stops).
+    fn job_stopped(&self, key: &JobKey) {
+        if let Some(s) = self.jobs().get_mut(key) {
+            s.running = None;
         }
     }
 
@@ -114,48 +291,52 @@ impl Progress {
     }
 }
 
-impl JobBar {
-    pub fn add_rows(&self, n: u64) {
-        if let Some(b) = &self.bar {
-            b.inc(n);
-        }
-    }
-
-    /// The copy streams PostgreSQL binary data: show bytes, not rows.
-    pub fn bytes_mode(&self) {
-        if let Some(b) = &self.bar {
-            b.set_style(
-                ProgressStyle::with_template(
-                    "  {prefix:24} {spinner} {binary_bytes} ({binary_bytes_per_sec})",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            b.unset_length();
-            b.set_position(0);
-        }
-    }
-
-    pub fn add_bytes(&self, n: u64) {
-        if let Some(b) = &self.bar {
-            b.inc(n);
-        }
-    }
-
-    pub fn finish(self) {
-        if let Some(b) = self.bar {
-            b.finish_and_clear();
-        }
+/// `3/16 tables,` or `3/16 tables (1 failed),`.
+fn tables_msg(done: u64, failed: u64, total: u64) -> String {
+    if failed > 0 {
+        format!("{done}/{total} tables ({failed} failed),")
+    } else {
+        format!("{done}/{total} tables,")
     }
 }
 
-/// `12,345 rows/s`: whole rows, grouped like every other count (indicatif's
-/// `{per_sec}` prints `113,926.8255/s`, which also wraps at 80 columns).
-fn rows_per_sec(state: &ProgressState, w: &mut dyn std::fmt::Write) {
-    let rate = state.per_sec();
-    let rate = if rate.is_finite() {
-        rate.round() as i64
+/// A length of 0 would draw a full bar: none (an empty bar) instead.
+fn set_len(bar: &ProgressBar, len: u64) {
+    if len == 0 {
+        bar.unset_length();
     } else {
-        0
-    };
-    let _ = write!(w, "{}/s", crate::report::format::thousands(rate));
+        bar.set_length(len);
+    }
+}
+
+impl JobBar {
+    pub fn add_rows(&self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let rows = self.rows.fetch_add(n, Ordering::Relaxed) + n;
+        if let Some(b) = &self.bar {
+            b.inc(n);
+            // An estimate is a guess: never show more than 100%.
+            if b.length().is_some_and(|len| len > 0 && b.position() > len) {
+                b.set_length(b.position());
+            }
+        }
+        if let Some(o) = &self.overall {
+            o.inc(n);
+            // More rows than expected: the overall length grows by as many.
+            let part = self.in_len.load(Ordering::Relaxed);
+            if rows > part {
+                set_len(o, o.length().unwrap_or(0) + rows - part);
+                self.in_len.store(rows, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn finish(self, progress: &Progress, key: &JobKey) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+        progress.job_stopped(key);
+    }
 }

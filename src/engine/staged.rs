@@ -47,6 +47,7 @@ impl RunContext<'_> {
                 state.chunks,
                 state.rows
             );
+            job.bar.add_rows(state.rows);
         }
         while !state.loaded {
             let lower = state.last.clone();

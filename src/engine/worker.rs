@@ -284,16 +284,19 @@ impl RunContext<'_> {
         } else {
             None
         };
-        // The estimate only sizes a bar; without bars (cron) it is not asked
-        // for (for SQLite it may read the whole table).
-        let estimate = if self.progress.has_bars() {
+        // The estimate only sizes the bars; without bars (cron) it is not
+        // asked for (for SQLite it may read the whole table). An
+        // incremental copy reads only what changed: the journal's count of
+        // its last run says more than the size of the table.
+        let estimate = if self.progress.has_bars() && tcfg.mode != Mode::Incremental {
             source.estimate_rows(tcfg.source_schema(), tcfg.source_table())
         } else {
             None
         };
-        let bar = self
-            .progress
-            .start_job(&format!("{conn}.{}", tcfg.target_table()), estimate);
+        let key = (conn.to_owned(), job.table_name.clone());
+        let bar =
+            self.progress
+                .start_job(&key, &format!("{conn}.{}", tcfg.target_table()), estimate);
         let req = ReadRequest {
             schema: tcfg.source_schema(),
             table: tcfg.source_table(),
@@ -364,7 +367,7 @@ impl RunContext<'_> {
                 target.write(&plan, &mut feed)
             }
         };
-        bar.finish();
+        bar.finish(self.progress, &key);
         rejects.finish()?;
         let outcome = outcome?;
         if rejects.count > 0 {
@@ -391,13 +394,15 @@ fn backoff(base: Duration, attempt: u32, max: Duration) -> Duration {
     exp.mul_f64(jitter).min(max)
 }
 
-/// Counts rows (or, on a raw passthrough, bytes) on their way to the
-/// target, for the progress bar; nothing per row on the raw path.
+/// Counts rows on their way to the target, for the progress bar; on a raw
+/// passthrough the source tells the rows it has framed (nothing per row).
 pub(super) struct CountingSink<'s, 'b> {
     /// The target's sink; handed over to `binary` when the source streams
     /// a raw format the target took (it then never sends rows).
     inner: Option<&'s mut dyn RowSink>,
-    binary: Option<CountingWriter<'s, 'b>>,
+    binary: Option<&'s mut dyn std::io::Write>,
+    /// Rows the source said its raw stream carried so far.
+    raw_rows: u64,
     key_order: bool,
     bar: &'b JobBar,
     pending: u64,
@@ -409,6 +414,7 @@ impl<'s, 'b> CountingSink<'s, 'b> {
             key_order: sink.wants_key_order(),
             inner: Some(sink),
             binary: None,
+            raw_rows: 0,
             bar,
             pending: 0,
         }
@@ -417,9 +423,6 @@ impl<'s, 'b> CountingSink<'s, 'b> {
     pub(super) fn flush(&mut self) {
         self.bar.add_rows(self.pending);
         self.pending = 0;
-        if let Some(w) = self.binary.as_mut() {
-            w.report();
-        }
     }
 }
 
@@ -443,57 +446,20 @@ impl RowSink for CountingSink<'_, '_> {
             // briefly, then hand the sink over for the whole stream.
             self.inner.as_mut()?.raw(format)?;
             let inner = self.inner.take()?;
-            let writer = inner.raw(format)?;
-            self.bar.bytes_mode();
-            self.binary = Some(CountingWriter {
-                inner: writer,
-                bar: self.bar,
-                pending: 0,
-            });
+            self.binary = Some(inner.raw(format)?);
         }
-        self.binary.as_mut().map(|w| w as &mut dyn std::io::Write)
+        self.binary
+            .as_mut()
+            .map(|w| &mut **w as &mut dyn std::io::Write)
+    }
+
+    fn raw_rows(&mut self, rows: u64) {
+        self.bar.add_rows(rows.saturating_sub(self.raw_rows));
+        self.raw_rows = self.raw_rows.max(rows);
     }
 
     fn wants_key_order(&self) -> bool {
         self.key_order
-    }
-}
-
-/// Counts the bytes of a raw stream for the progress bar.
-struct CountingWriter<'s, 'b> {
-    inner: &'s mut dyn std::io::Write,
-    bar: &'b JobBar,
-    pending: u64,
-}
-
-impl CountingWriter<'_, '_> {
-    fn report(&mut self) {
-        self.bar.add_bytes(self.pending);
-        self.pending = 0;
-    }
-}
-
-impl std::io::Write for CountingWriter<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.pending += n as u64;
-        if self.pending >= 1 << 20 {
-            self.report();
-        }
-        Ok(n)
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.inner.write_all(buf)?;
-        self.pending += buf.len() as u64;
-        if self.pending >= 1 << 20 {
-            self.report();
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
 

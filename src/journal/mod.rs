@@ -8,6 +8,7 @@
 
 mod batch_id;
 mod chunks;
+mod estimates;
 mod lock;
 mod mirror;
 pub mod model;

@@ -17,7 +17,7 @@ use crate::driver::{
     Result, RowSink, Source, TableSchema, Value,
 };
 use postgres::fallible_iterator::FallibleIterator;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 
 /// Rows between looks at the cancelled flag on the decoded path.
 const CANCEL_CHECK_ROWS: u64 = 4096;
@@ -156,12 +156,12 @@ impl PgSource {
         } else {
             String::new()
         };
-        if let Some(writer) = sink.raw(super::BINARY_COPY) {
+        if sink.raw(super::BINARY_COPY).is_some() {
             let cols = quote_list(req.columns.iter().map(|c| c.name.as_str()));
             let sql = format!(
                 "COPY (SELECT {cols} FROM {table}{filter}{order}) TO STDOUT (FORMAT binary)"
             );
-            return self.copy_binary(&sql, writer, &doing);
+            return self.copy_binary(&sql, sink, &doing);
         }
         let sql = format!(
             "SELECT {} FROM {table}{filter}",
@@ -212,9 +212,15 @@ impl PgSource {
         Err(failed)
     }
 
-    /// Streams a `COPY … TO STDOUT (FORMAT binary)` into `writer` in large
-    /// buffers, counting tuples on the way. Returns the tuple count.
-    fn copy_binary(&mut self, sql: &str, writer: &mut dyn Write, doing: &str) -> Result<u64> {
+    /// Streams a `COPY … TO STDOUT (FORMAT binary)` into the raw writer of
+    /// `sink` (which took [`super::BINARY_COPY`]) in large buffers, counting
+    /// tuples on the way (each starts with its field count, which the
+    /// framing reads anyway) and telling the sink after each buffer.
+    /// Returns the tuple count.
+    fn copy_binary(&mut self, sql: &str, sink: &mut dyn RowSink, doing: &str) -> Result<u64> {
+        let into_target = format!("{doing} into the target");
+        let lost =
+            || DriverError::other(format!("{doing}: the target let go of the binary stream"));
         let ctx = self.session.ctx();
         let mut reader = self
             .session
@@ -250,9 +256,13 @@ impl PgSource {
             if let Err(e) = counter.scan(&buf[..filled]) {
                 break Some(ctx.io(e, doing));
             }
+            let Some(writer) = sink.raw(super::BINARY_COPY) else {
+                break Some(lost());
+            };
             if let Err(e) = writer.write_all(&buf[..filled]) {
-                break Some(ctx.io(e, &format!("{doing} into the target")));
+                break Some(ctx.io(e, &into_target));
             }
+            sink.raw_rows(counter.tuples());
         };
         if let Some(e) = failed {
             ctx.abort_statement();
@@ -262,9 +272,10 @@ impl PgSource {
         }
         drop(reader);
         let n = counter.finish().map_err(|e| ctx.io(e, doing))?;
-        writer
+        sink.raw(super::BINARY_COPY)
+            .ok_or_else(lost)?
             .flush()
-            .map_err(|e| ctx.io(e, &format!("{doing} into the target")))?;
+            .map_err(|e| ctx.io(e, &into_target))?;
         Ok(n)
     }
 
