@@ -263,3 +263,75 @@ fn an_unchanged_resync_shows_its_rows_skipped_and_sync_table_logs_as_sync_table(
     let line = status.lines().find(|l| l.contains("sqlite_a")).unwrap();
     assert!(line.ends_with("┆       0 ┆      30 │"), "{line}");
 }
+
+#[test]
+fn cron_resume_takes_connections_threads_and_a_dry_run_like_sync_all() {
+    let site = Site::new();
+    site.config(&TABLE.replace("\"m_product\"", "\"m_prodcut\""), "b.db");
+    let (code, _, _) = site.run(&["sync-all"]);
+    assert_eq!(code, 1);
+    let id = site.latest();
+    site.config(TABLE, "b.db");
+    let journal_before = std::fs::read(site.path("journal.db")).unwrap();
+
+    // --dry-run: what would run, nothing written.
+    let (code, out, _) = site.run(&["sync-resume-interrupted", "--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Dry run: 1 batch to resume"), "{out}");
+    assert!(
+        out.contains(&format!("  {id} (failed, 0/2 tables done)")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("sqlite_b") && l.contains("would run as m_product")),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(site.path("journal.db")).unwrap(),
+        journal_before
+    );
+    assert!(!site.path("central.db").exists() || site.central_rows() == 0);
+
+    // --connection: only that branch runs; the batch is not finished yet.
+    let (code, out, _) = site.run(&[
+        "sync-resume-interrupted",
+        "--connection",
+        "sqlite_a",
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(site.central_rows(), 30);
+    let (_, out, _) = site.run(&[
+        "sync-resume-interrupted",
+        "--dry-run",
+        "--connection",
+        "sqlite_a",
+    ]);
+    assert!(out.contains("Dry run: nothing to resume"), "{out}");
+    let (_, out, _) = site.run(&[
+        "sync-resume-interrupted",
+        "--dry-run",
+        "--connection",
+        "sqlite_b",
+    ]);
+    assert!(
+        out.contains(&format!("  {id} (failed, 1/2 tables done)")),
+        "{out}"
+    );
+
+    // The same checks as sync-all.
+    let (code, _, err) = site.run(&["sync-resume-interrupted", "--connection", "nope"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown connection \"nope\""), "{err}");
+    let (code, _, err) = site.run(&["sync-resume-interrupted", "--threads", "0"]);
+    assert_eq!(code, 2, "{err}");
+
+    // Without a filter the rest runs and the batch completes.
+    let (code, out, _) = site.run(&["sync-resume-interrupted"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(site.central_rows(), 70);
+    let (_, status, _) = site.run(&["sync-status", &id]);
+    assert!(status.contains("  Status: completed"), "{status}");
+}

@@ -13,6 +13,10 @@ use clap_complete::Shell;
 pub struct Args {
     /// bash, zsh, fish, elvish or powershell
     pub shell: Shell,
+    /// Reads no config: this hides the global `--config` from this
+    /// command's help (it is accepted and ignored, as before).
+    #[arg(long = "config", id = "config", hide = true, value_name = "PATH")]
+    pub _config: Option<std::path::PathBuf>,
 }
 
 impl Args {

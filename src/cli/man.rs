@@ -14,6 +14,10 @@ pub struct Args {
     /// Write branchsync.1 and one page per command into this folder instead
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Reads no config: this hides the global `--config` from this
+    /// command's help (it is accepted and ignored, as before).
+    #[arg(long = "config", id = "config", hide = true, value_name = "PATH")]
+    pub _config: Option<std::path::PathBuf>,
 }
 
 impl Args {

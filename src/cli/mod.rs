@@ -9,6 +9,7 @@ mod export;
 mod man;
 mod prune;
 mod resume_interrupted;
+mod resume_plan;
 mod serve;
 mod stats;
 mod status;

@@ -48,7 +48,13 @@ impl Args {
         }
         let mut session = SyncSession::open(&config)?;
         match self.resume {
-            Some(id) => session.resume(&id, self.threads),
+            Some(id) => {
+                let how = crate::engine::ResumeOptions {
+                    threads: self.threads,
+                    connections: Vec::new(),
+                };
+                session.resume(&id, &how)
+            }
             None => session.run_new(&opts),
         }
     }

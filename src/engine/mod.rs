@@ -13,7 +13,7 @@ mod staged;
 mod worker;
 
 pub use plan::{Job, SyncOptions};
-pub use session::SyncSession;
+pub use session::{ResumeOptions, SyncSession};
 
 use crate::config::Config;
 use crate::driver::{open_endpoint, Endpoint};

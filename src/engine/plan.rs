@@ -64,19 +64,7 @@ pub enum PlanError {
 /// (every other table from every selected connection), connections
 /// interleaved so parallel copies spread over the branches.
 pub fn plan(config: &Config, opts: &SyncOptions) -> Result<Vec<Job>, PlanError> {
-    for name in &opts.connections {
-        if config.connection(name).is_none() {
-            return Err(PlanError::UnknownConnection {
-                name: name.clone(),
-                known: config
-                    .connections
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
-    }
+    check_connections(config, &opts.connections)?;
     let mut selected_tables = Vec::new();
     for name in &opts.tables {
         match config.tables.iter().position(|t| {
@@ -140,6 +128,24 @@ pub fn plan(config: &Config, opts: &SyncOptions) -> Result<Vec<Job>, PlanError> 
         return Err(PlanError::Empty);
     }
     Ok(jobs)
+}
+
+/// Every name given to `--connection` is a configured connection.
+pub fn check_connections(config: &Config, names: &[String]) -> Result<(), PlanError> {
+    for name in names {
+        if config.connection(name).is_none() {
+            return Err(PlanError::UnknownConnection {
+                name: name.clone(),
+                known: config
+                    .connections
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The job for an existing progress row of a resumed batch; `None` when the

@@ -56,9 +56,12 @@ impl<'c> SyncSession<'c> {
 
     /// Resume `batch_id` (ours or the seed's form): completed rows are
     /// skipped, the others run again with the batch's stored options
-    /// (`threads` overrides its thread count) against the current config
+    /// (`how.threads` overrides its thread count) against the current config
     /// (see `engine::resume` for rows the config or a newer batch changed).
-    pub fn resume(&mut self, batch_id: &str, threads: Option<usize>) -> anyhow::Result<Outcome> {
+    /// With `how.connections`, only the rows of those connections run; the
+    /// others stay as they are, and so does the batch's end (interrupted or
+    /// failed) until a resume runs them.
+    pub fn resume(&mut self, batch_id: &str, how: &ResumeOptions) -> anyhow::Result<Outcome> {
         let batch = self
             .journal()
             .batch(batch_id)?
@@ -89,6 +92,9 @@ impl<'c> SyncSession<'c> {
                 super::resume::skip_line(r, "already completed");
                 continue;
             }
+            if !how.takes(&r.connection_name) {
+                continue;
+            }
             let mut j = self.journal();
             if let Some(job) = super::resume::job_for_unfinished(self.config, &mut j, &batch, r)? {
                 jobs.push(job);
@@ -101,10 +107,12 @@ impl<'c> SyncSession<'c> {
             .iter()
             .filter(|r| r.status.is_done())
             .count();
-        let threads = threads
+        let threads = how
+            .threads
             .or(opts.threads)
             .unwrap_or(self.config.engine.threads);
-        self.execute(batch_id, &jobs, threads, done as u64, rows.len() as u64)
+        let total = (done + jobs.len()) as u64;
+        self.execute(batch_id, &jobs, threads, done as u64, total)
     }
 
     /// Run `jobs` inside the existing batch `batch_id` (adding their rows).
@@ -201,12 +209,38 @@ impl<'c> SyncSession<'c> {
     }
 }
 
-/// All batches a cron job should finish: `interrupted` or `failed` and not
-/// abandoned, oldest first.
-pub fn resumable_batches(journal: &Journal) -> Result<Vec<String>, JournalError> {
+/// What a resume runs: its thread count and connections (empty: all).
+#[derive(Debug, Clone, Default)]
+pub struct ResumeOptions {
+    pub threads: Option<usize>,
+    pub connections: Vec<String>,
+}
+
+impl ResumeOptions {
+    /// Does a row of connection `conn` run?
+    pub fn takes(&self, conn: &str) -> bool {
+        self.connections.is_empty() || self.connections.iter().any(|c| c == conn)
+    }
+}
+
+/// All batches a cron job should finish: `interrupted` or `failed`, not
+/// abandoned, and (with `how.connections`) holding an unfinished row of one
+/// of those connections; oldest first.
+pub fn resumable_batches(
+    journal: &Journal,
+    how: &ResumeOptions,
+) -> Result<Vec<String>, JournalError> {
     let mut ids = Vec::new();
     for b in journal.batches_with_status(&[BatchStatus::Interrupted, BatchStatus::Failed])? {
-        if journal.abandoned(&b.batch_id)?.is_none() {
+        if journal.abandoned(&b.batch_id)?.is_some() {
+            continue;
+        }
+        let wanted = how.connections.is_empty()
+            || journal
+                .progress_rows(&b.batch_id, false)?
+                .iter()
+                .any(|r| !r.status.is_done() && how.takes(&r.connection_name));
+        if wanted {
             ids.push(b.batch_id);
         }
     }
@@ -214,16 +248,18 @@ pub fn resumable_batches(journal: &Journal) -> Result<Vec<String>, JournalError>
 }
 
 impl SyncSession<'_> {
-    /// Resume every interrupted or failed batch, oldest first; the worst outcome wins.
-    pub fn resume_all(&mut self) -> anyhow::Result<Outcome> {
-        let ids = resumable_batches(&self.journal())?;
+    /// Resume every interrupted or failed batch, oldest first (with
+    /// `how.connections`, those that have unfinished rows of them); the
+    /// worst outcome wins.
+    pub fn resume_all(&mut self, how: &ResumeOptions) -> anyhow::Result<Outcome> {
+        let ids = resumable_batches(&self.journal(), how)?;
         if ids.is_empty() {
             crate::say!("Nothing to resume.");
             return Ok(Outcome::Success);
         }
         let mut worst = Outcome::Success;
         for id in ids {
-            let o = self.resume(&id, None)?;
+            let o = self.resume(&id, how)?;
             if o == Outcome::Interrupted {
                 return Ok(o);
             }
