@@ -3,6 +3,7 @@
 //! journal written before each step, and live progress.
 
 pub mod cancel;
+pub mod live;
 pub mod plan;
 mod progress;
 mod progress_keys;
@@ -33,6 +34,9 @@ pub enum EngineError {
     #[error("cannot start the worker pool: {0}")]
     Pool(String),
 }
+
+/// How often the live figures of the copies in flight are written.
+const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Run `jobs` of batch `batch_id` to their end and close the batch.
 /// `already_done` is how many of the batch's tables were finished before.
@@ -117,6 +121,10 @@ pub fn execute(
     let progress = progress::Progress::new(total, already_done, &planned, log_prefix);
     let journal_error = Mutex::new(None);
     let attempts = Mutex::new(HashMap::new());
+    let live = live::LiveBoard::new(
+        journal_path.parent().unwrap_or(std::path::Path::new(".")),
+        batch_id,
+    );
     let ctx = RunContext {
         config,
         batch_id,
@@ -132,6 +140,7 @@ pub fn execute(
         journal_error: &journal_error,
         attempts: &attempts,
         log_prefix,
+        live: &live,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -158,6 +167,12 @@ pub fn execute(
                 progress.heartbeat();
             }
         });
+        let writer = scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::park_timeout(LIVE_EVERY);
+                live.write();
+            }
+        });
         for step in [1, 2] {
             let step_jobs: Vec<&Job> = jobs.iter().filter(|j| j.step == step).collect();
             if step_jobs.is_empty() || cancel.is_cancelled() {
@@ -177,7 +192,9 @@ pub fn execute(
         // Wake it now rather than at its next look: the run ends at once.
         dog.thread().unpark();
         beat.thread().unpark();
+        writer.thread().unpark();
     });
+    live.remove();
     progress.finish();
     cancel::set_on_stuck(None);
 

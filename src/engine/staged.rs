@@ -10,6 +10,7 @@
 //! chunked copy of a table that changes while it is read is consistent per
 //! chunk, not as a whole (a resumed copy could never be otherwise).
 
+use super::live::LiveTable;
 use super::progress::JobBar;
 use super::worker::{CountingSink, RunContext};
 use crate::driver::{
@@ -24,6 +25,7 @@ pub struct StagedCopy<'a, 'r> {
     pub plan: &'a WritePlan<'a>,
     pub req: &'a ReadRequest<'r>,
     pub bar: &'a JobBar,
+    pub live: &'a LiveTable,
 }
 
 impl RunContext<'_> {
@@ -66,7 +68,7 @@ impl RunContext<'_> {
             };
             let rows = {
                 let mut feed = |sink: &mut dyn RowSink| {
-                    let mut counting = CountingSink::new(sink, job.bar);
+                    let mut counting = CountingSink::new(sink, job.bar, job.live);
                     let n = source.read(&req, &mut counting, rejects);
                     counting.flush();
                     n

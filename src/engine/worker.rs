@@ -3,6 +3,7 @@
 //! cancelled copy goes back to `pending`.
 
 use super::cancel::Cancel;
+use super::live::{LiveBoard, LiveTable};
 use super::plan::Job;
 use super::progress::{JobBar, Progress};
 use super::rejects::RejectWriter;
@@ -41,6 +42,8 @@ pub struct RunContext<'a> {
     /// The seed's log-line prefix of the command that made the batch:
     /// `SyncAll` or `SyncTable`.
     pub log_prefix: &'a str,
+    /// Rows so far of the copies in flight (the dashboard's live figures).
+    pub live: &'a LiveBoard,
 }
 
 /// How a job ended.
@@ -97,6 +100,7 @@ impl RunContext<'_> {
                 .insert(key.clone(), std::time::Instant::now());
             let mut progressed = false;
             let result = self.copy_once(job, &mut progressed);
+            self.live.end(conn, table);
             self.attempts
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -297,6 +301,7 @@ impl RunContext<'_> {
         let bar =
             self.progress
                 .start_job(&key, &format!("{conn}.{}", tcfg.target_table()), estimate);
+        let live = self.live.start(conn, &job.table_name);
         let req = ReadRequest {
             schema: tcfg.source_schema(),
             table: tcfg.source_table(),
@@ -329,6 +334,7 @@ impl RunContext<'_> {
                         let r = target.mirror(&plan, &mut *side, &tuning);
                         if let Ok(o) = &r {
                             bar.add_rows(o.processed);
+                            live.add_rows(o.processed);
                         }
                         Some(r)
                     }
@@ -348,6 +354,7 @@ impl RunContext<'_> {
                     plan: &plan,
                     req: &req,
                     bar: &bar,
+                    live: &live,
                 };
                 self.staged_copy(
                     &job,
@@ -359,7 +366,7 @@ impl RunContext<'_> {
             }
             None => {
                 let mut feed = |sink: &mut dyn RowSink| {
-                    let mut counting = CountingSink::new(sink, &bar);
+                    let mut counting = CountingSink::new(sink, &bar, &live);
                     let n = source.read(&req, &mut counting, &mut rejects);
                     counting.flush();
                     n
@@ -394,8 +401,9 @@ fn backoff(base: Duration, attempt: u32, max: Duration) -> Duration {
     exp.mul_f64(jitter).min(max)
 }
 
-/// Counts rows on their way to the target, for the progress bar; on a raw
-/// passthrough the source tells the rows it has framed (nothing per row).
+/// Counts rows on their way to the target, for the progress bar and the
+/// live figures; on a raw passthrough the source tells the rows it has
+/// framed (nothing per row).
 pub(super) struct CountingSink<'s, 'b> {
     /// The target's sink; handed over to `binary` when the source streams
     /// a raw format the target took (it then never sends rows).
@@ -405,23 +413,26 @@ pub(super) struct CountingSink<'s, 'b> {
     raw_rows: u64,
     key_order: bool,
     bar: &'b JobBar,
+    live: &'b LiveTable,
     pending: u64,
 }
 
 impl<'s, 'b> CountingSink<'s, 'b> {
-    pub(super) fn new(sink: &'s mut dyn RowSink, bar: &'b JobBar) -> Self {
+    pub(super) fn new(sink: &'s mut dyn RowSink, bar: &'b JobBar, live: &'b LiveTable) -> Self {
         CountingSink {
             key_order: sink.wants_key_order(),
             inner: Some(sink),
             binary: None,
             raw_rows: 0,
             bar,
+            live,
             pending: 0,
         }
     }
 
     pub(super) fn flush(&mut self) {
         self.bar.add_rows(self.pending);
+        self.live.add_rows(self.pending);
         self.pending = 0;
     }
 }
@@ -455,6 +466,7 @@ impl RowSink for CountingSink<'_, '_> {
 
     fn raw_rows(&mut self, rows: u64) {
         self.bar.add_rows(rows.saturating_sub(self.raw_rows));
+        self.live.add_rows(rows.saturating_sub(self.raw_rows));
         self.raw_rows = self.raw_rows.max(rows);
     }
 

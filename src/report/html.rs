@@ -5,10 +5,12 @@
 //! the browser is the PDF export).
 
 use super::charts;
-use super::format::{count_of, cut, local_time, percent, thousands, NOT_AVAILABLE};
+use super::format::{count_of, cut, hms, local_time, percent, thousands, NOT_AVAILABLE, RUNNING};
 use super::status::{batch_duration, duration_cell, records_cell};
+use crate::engine::live::{self, LiveFigures};
 use crate::journal::{
-    BatchRow, BatchStatus, Journal, JournalError, NotificationRow, ProgressRow, TableStats,
+    parse_ts, BatchRow, BatchStatus, Journal, JournalError, NotificationRow, ProgressRow,
+    ProgressStatus, TableStats,
 };
 use std::fmt::Write;
 
@@ -131,6 +133,8 @@ pub struct ReportData {
     /// Per-table figures over the recent batches (the success-rate chart).
     pub success: Vec<TableStats>,
     pub notifications: Vec<NotificationRow>,
+    /// Rows so far of the tables being copied (a running batch).
+    pub live: LiveFigures,
 }
 
 impl ReportData {
@@ -143,6 +147,14 @@ impl ReportData {
             history: journal.batches_up_to(&batch.batch_id, HISTORY_BATCHES)?,
             success: journal.table_stats_last_batches(HISTORY_BATCHES)?,
             notifications: journal.notifications(&batch.batch_id)?,
+            live: if batch.status == BatchStatus::Running {
+                live::read(
+                    journal.path().parent().unwrap_or(std::path::Path::new(".")),
+                    &batch.batch_id,
+                )
+            } else {
+                LiveFigures::default()
+            },
             batch,
         })
     }
@@ -172,7 +184,7 @@ pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String
     body.push_str(&charts::batch_duration_history(&data.history));
     body.push_str("</div>\n");
     let _ = writeln!(body, "<h2>Table Progress ({})</h2>", data.rows.len());
-    body.push_str(&progress_table(&data.rows));
+    body.push_str(&progress_table(&data.rows, &data.live));
     if !data.notifications.is_empty() {
         body.push_str(&notifications_section(&data.notifications));
     }
@@ -244,8 +256,46 @@ pub fn summary_section(b: &BatchRow, rows: &[ProgressRow]) -> String {
     s
 }
 
-/// The progress rows as a sortable table (`<table id="progress">`).
-pub fn progress_table(rows: &[ProgressRow]) -> String {
+/// Records and duration of a row: for a table being copied, its rows so far
+/// and rate (from the live figures) and the time since it started; else
+/// the journal's figures. Also the sort keys (rows, seconds).
+fn figures(r: &ProgressRow, live: &LiveFigures) -> (String, String, i64, f64) {
+    if r.status != ProgressStatus::InProgress {
+        return (
+            records_cell(r),
+            duration_cell(r),
+            r.records_processed,
+            r.duration_seconds.unwrap_or(0.0),
+        );
+    }
+    let now = chrono::Utc::now();
+    let since =
+        |ts: &str| parse_ts(ts).map(|t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0));
+    let Some(f) = live.get(&r.connection_name, &r.table_name) else {
+        let secs = r.started_at.as_deref().and_then(since);
+        return (
+            NOT_AVAILABLE.to_owned(),
+            secs.map_or_else(|| RUNNING.to_owned(), |s| format!("{} so far", hms(s))),
+            0,
+            secs.unwrap_or(0.0),
+        );
+    };
+    let secs = since(&f.started_at).unwrap_or(0.0);
+    let per_sec = |n: u64| if secs >= 1.0 { n as f64 / secs } else { 0.0 };
+    let records = format!("{} so far", thousands(f.rows as i64));
+    let rate = format!("{} rows/s", thousands(per_sec(f.rows).round() as i64));
+    let total = r.started_at.as_deref().and_then(since).unwrap_or(secs);
+    (
+        records,
+        format!("{} · {rate}", hms(total)),
+        f.rows as i64,
+        total,
+    )
+}
+
+/// The progress rows as a sortable table (`<table id="progress">`); a table
+/// being copied shows its `live` figures.
+pub fn progress_table(rows: &[ProgressRow], live: &LiveFigures) -> String {
     if rows.is_empty() {
         return "<p class=\"empty\">No tables in this batch.</p>\n".into();
     }
@@ -253,6 +303,7 @@ pub fn progress_table(rows: &[ProgressRow]) -> String {
         "<table class=\"sortable\" id=\"progress\">\n<thead><tr><th>Connection</th><th>Table</th><th>Model</th><th>Status</th><th class=\"num\">Records</th><th class=\"num\">Skipped</th><th class=\"num\">Retries</th><th class=\"num\">Duration</th><th>Started</th><th>Error</th></tr></thead>\n<tbody>\n",
     );
     for r in rows {
+        let (records, duration, sort_rows, sort_secs) = figures(r, live);
         let error = match r.error_message.as_deref() {
             None => String::new(),
             Some(e) if e.chars().count() <= ERROR_SHOWN => escape(e),
@@ -270,13 +321,13 @@ pub fn progress_table(rows: &[ProgressRow]) -> String {
             table = escape(&r.table_name),
             model = escape(&r.model_name),
             badge = badge(r.status.as_str()),
-            rec = r.records_processed,
-            records = escape(&records_cell(r)),
+            rec = sort_rows,
+            records = escape(&records),
             skip = r.records_skipped,
             skipped = thousands(r.records_skipped),
             retries = r.retry_count,
-            secs = r.duration_seconds.unwrap_or(0.0),
-            duration = escape(&duration_cell(r)),
+            secs = sort_secs,
+            duration = escape(&duration),
             started = escape(&r.started_at.as_deref().map_or_else(String::new, local_time)),
         );
     }
@@ -343,7 +394,7 @@ pub fn batch_table(batches: &[BatchRow], link_prefix: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::ProgressStatus;
+
     use crate::report::test_rows::{batch, row};
 
     #[test]
@@ -371,6 +422,7 @@ mod tests {
             rows: vec![ok, bad],
             success: vec![],
             notifications: vec![],
+            live: LiveFigures::default(),
         };
         let page = report_page(&data, false, None);
         assert!(page.starts_with("<!DOCTYPE html>"));

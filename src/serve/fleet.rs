@@ -130,7 +130,8 @@ impl FleetView {
         body.push_str(&charts::records_per_table(&rows));
         body.push_str("</div>\n");
         let _ = writeln!(body, "<h2>Table Progress ({})</h2>", rows.len());
-        body.push_str(&html::progress_table(&rows));
+        // The mirror carries no live figures: a running table shows its time so far.
+        body.push_str(&html::progress_table(&rows, &Default::default()));
         let live = (batch.status == BatchStatus::Running).then_some(super::pages::LIVE_REFRESH);
         Reply::html(html::document(
             &format!("{runner} — {}", batch.batch_id),
