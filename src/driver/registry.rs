@@ -25,6 +25,11 @@ pub struct Driver {
     pub capabilities: Capabilities,
     /// Its endpoint for a server, with at most this many sessions.
     pub open: fn(&ServerConfig, &EngineConfig, u32) -> Result<Box<dyn Endpoint>>,
+    /// The cause in an error message it wrote (as the journal stores it):
+    /// the server's or the system's own words, without the context before
+    /// them and the advice after; `None` when the message is not one of its
+    /// own or has no such part.
+    pub cause: fn(&str) -> Option<&str>,
 }
 
 /// Every driver.
@@ -33,6 +38,16 @@ pub const DRIVERS: &[Driver] = &[
     super::sqlite::DRIVER,
     super::mysql::DRIVER,
 ];
+
+/// The cause in a stored error message, as the driver that wrote it
+/// finds it (see [`Driver::cause`]).
+pub fn cause_of(message: &str) -> Option<&str> {
+    DRIVERS
+        .iter()
+        .find_map(|d| (d.cause)(message))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+}
 
 /// The driver named `name`.
 pub fn find(name: &str) -> Option<&'static Driver> {

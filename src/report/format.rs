@@ -89,6 +89,26 @@ pub fn error_for<'a>(message: &'a str, connection: &str) -> &'a str {
         .unwrap_or(message)
 }
 
+/// What a table shows of an error message: the cause, as the driver that
+/// wrote the message finds it (`database "x" does not exist`, not
+/// `connecting to root@…: FATAL 3D000: …`), else the message without its
+/// connection's name and without the advice after `; `. Screens that show
+/// it print the whole message too (see [`error_shortened`]).
+pub fn cause_for<'a>(message: &'a str, connection: &str) -> &'a str {
+    let message = error_for(message, connection);
+    if let Some(cause) = crate::driver::registry::cause_of(message) {
+        return cause;
+    }
+    let end = message.find("; ").unwrap_or(message.len());
+    message[..end].trim()
+}
+
+/// Is the cell of `message` (its cause, cut to `width`) less than the
+/// whole message? Then the whole is printed under the table.
+pub fn error_shortened(message: &str, connection: &str, width: usize) -> bool {
+    cut(cause_for(message, connection), width) != error_for(message, connection)
+}
+
 /// One line of at most `max` characters: line breaks become spaces, and a
 /// longer text is cut and ends with `…`.
 pub fn cut(text: &str, max: usize) -> String {
@@ -141,6 +161,37 @@ mod tests {
         assert_eq!(count_of(0, "table"), "0 tables");
         assert_eq!(count_of(1, "table"), "1 table");
         assert_eq!(count_of(2, "table"), "2 tables");
+    }
+
+    #[test]
+    fn a_table_shows_the_cause_of_each_drivers_errors() {
+        let pg = "pgsql_lmp: connecting to root@10.0.0.5:5432/ux_lmpx: FATAL 3D000: database \"ux_lmpx\" does not exist; this database does not exist on that server: fix the database name";
+        assert_eq!(
+            cause_for(pg, "pgsql_lmp"),
+            "database \"ux_lmpx\" does not exist"
+        );
+        let pg =
+            "b1: reading t: ERROR 22P02: invalid input syntax for type integer: \"x\" (detail: d)";
+        assert_eq!(
+            cause_for(pg, "b1"),
+            "invalid input syntax for type integer: \"x\""
+        );
+        let refused = "b1: connecting to root@10.0.0.5:5432/erp: error connecting to server: Connection refused (os error 111); the server is unreachable";
+        assert_eq!(
+            cause_for(refused, "b1"),
+            "Connection refused (os error 111)"
+        );
+        let my = "my_shop: connecting: MySqlError { ERROR 1049 (42000): Unknown database 'shop' }; check the database in the url";
+        assert_eq!(cause_for(my, "my_shop"), "Unknown database 'shop'");
+        let lite = "sq (SQLite file branches/x.db): the file does not exist. Check the url of [[connection]] sq in the config";
+        assert_eq!(cause_for(lite, "sq"), "the file does not exist");
+        // Not a driver's: the message without the name and the advice.
+        assert_eq!(
+            cause_for("b1: no answer for 30s; check the network", "b1"),
+            "no answer for 30s"
+        );
+        assert!(error_shortened(pg, "b1", 50));
+        assert!(!error_shortened("b1: timeout", "b1", 50));
     }
 
     #[test]

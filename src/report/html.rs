@@ -5,7 +5,10 @@
 //! the browser is the PDF export).
 
 use super::charts;
-use super::format::{count_of, cut, hms, local_time, percent, thousands, NOT_AVAILABLE, RUNNING};
+use super::format::{
+    cause_for, count_of, cut, error_for, error_shortened, hms, local_time, percent, thousands,
+    NOT_AVAILABLE, RUNNING,
+};
 use super::status::{batch_duration, duration_cell, records_cell};
 use crate::engine::live::{self, LiveFigures};
 use crate::journal::{
@@ -306,10 +309,12 @@ pub fn progress_table(rows: &[ProgressRow], live: &LiveFigures) -> String {
         let (records, duration, sort_rows, sort_secs) = figures(r, live);
         let error = match r.error_message.as_deref() {
             None => String::new(),
-            Some(e) if e.chars().count() <= ERROR_SHOWN => escape(e),
+            Some(e) if !error_shortened(e, &r.connection_name, ERROR_SHOWN) => {
+                escape(error_for(e, &r.connection_name))
+            }
             Some(e) => format!(
                 "<details><summary>{}</summary>{}</details>",
-                escape(&cut(e, ERROR_SHOWN)),
+                escape(&cut(cause_for(e, &r.connection_name), ERROR_SHOWN)),
                 escape(e)
             ),
         };

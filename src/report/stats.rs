@@ -3,7 +3,9 @@
 //! how many records it moves, and how often it succeeds.
 
 use super::colour::{Paint, Tint};
-use super::format::{count_of, cut, hms, local_time, thousands, NOT_AVAILABLE};
+use super::format::{
+    cause_for, count_of, cut, error_for, error_shortened, hms, local_time, thousands, NOT_AVAILABLE,
+};
 use crate::journal::{FailingTable, TableStats};
 use comfy_table::{Cell, CellAlignment};
 use serde::Serialize;
@@ -22,6 +24,26 @@ pub struct StatsReport<'a> {
 
 fn ratio(v: f64) -> String {
     format!("{v:.2}")
+}
+
+/// The last errors the table shortened to their cause, whole, under it
+/// (as `sync-status` does).
+fn full_errors(out: &mut String, failing: &[FailingTable]) {
+    let long: Vec<_> = failing
+        .iter()
+        .filter_map(|f| {
+            let m = f.last_error.as_deref()?;
+            error_shortened(m, &f.connection_name, ERROR_WIDTH)
+                .then(|| (f, error_for(m, &f.connection_name)))
+        })
+        .collect();
+    if long.is_empty() {
+        return;
+    }
+    out.push_str("\nLast errors in full:\n");
+    for (f, e) in long {
+        let _ = writeln!(out, "  {} / {}: {e}", f.connection_name, f.table_name);
+    }
 }
 
 /// The stats as box tables. `period` names what was looked at ("last 7 days").
@@ -54,11 +76,15 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
                 paint.cell(&thousands(f.failures), Tint::Red),
                 Cell::new(ratio(f.avg_retries)),
                 Cell::new(local_time(&f.last_failed_at)),
-                Cell::new(cut(f.last_error.as_deref().unwrap_or(""), ERROR_WIDTH)),
+                Cell::new(cut(
+                    cause_for(f.last_error.as_deref().unwrap_or(""), &f.connection_name),
+                    ERROR_WIDTH,
+                )),
             ]);
         }
         align_right(&mut t, &[2, 3]);
         let _ = writeln!(out, "{t}");
+        full_errors(&mut out, report.failing);
     }
 
     out.push_str("\nPer table:\n");

@@ -4,7 +4,8 @@
 
 use super::colour::{Paint, Tint};
 use super::format::{
-    count_of, cut, error_for, hms, local_time, percent, thousands, NOT_AVAILABLE, RUNNING,
+    cause_for, count_of, cut, error_for, error_shortened, hms, local_time, percent, thousands,
+    NOT_AVAILABLE, RUNNING,
 };
 use crate::journal::{Abandoned, BatchRow, BatchStatus, ProgressRow, ProgressStatus, Segment};
 use comfy_table::CellAlignment;
@@ -138,14 +139,15 @@ fn render_summary(out: &mut String, batch: &BatchRow, history: RunHistory, paint
     let _ = writeln!(out, "  Failed: {}", count_of(batch.failed_tables, "table"));
 }
 
-/// The errors the table had to cut, whole, under it: the cause usually sits
-/// at the end of a driver's message.
+/// The errors the table shortened to their cause, whole, under it: the
+/// context and the advice are there.
 fn full_errors(out: &mut String, rows: &[ProgressRow]) {
     let long: Vec<_> = rows
         .iter()
         .filter_map(|r| {
-            let e = error_for(r.error_message.as_deref()?, &r.connection_name);
-            (cut(e, ERROR_WIDTH) != e).then_some((r, e))
+            let m = r.error_message.as_deref()?;
+            error_shortened(m, &r.connection_name, ERROR_WIDTH)
+                .then(|| (r, error_for(m, &r.connection_name)))
         })
         .collect();
     if long.is_empty() {
@@ -206,7 +208,7 @@ fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
             comfy_table::Cell::new(
                 row.error_message
                     .as_deref()
-                    .map(|e| cut(error_for(e, &row.connection_name), ERROR_WIDTH))
+                    .map(|e| cut(cause_for(e, &row.connection_name), ERROR_WIDTH))
                     .unwrap_or_default(),
             ),
             comfy_table::Cell::new(written_cell(row, |r| {

@@ -84,6 +84,7 @@ pub const DRIVER: Driver = Driver {
     password: login::connect_password,
     capabilities: CAPABILITIES,
     open,
+    cause: session::cause,
 };
 
 /// Open the endpoint for `server`. Nothing connects until a session is

@@ -238,3 +238,25 @@ pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) ->
     };
     DriverError::new(kind, format!("{name}: {doing}: {e}{fix}"))
 }
+
+/// The cause in a message this driver wrote: the client's error inside
+/// `MySqlError { ERROR 1049 (42000): Unknown database 'x' }` (without the
+/// code), `IoError { … }`, `DriverError { … }` or `TlsError { … }`.
+pub fn cause(message: &str) -> Option<&str> {
+    let (at, open) = [
+        "MySqlError { ",
+        "IoError { ",
+        "DriverError { ",
+        "TlsError { ",
+    ]
+    .iter()
+    .find_map(|o| message.find(o).map(|i| (i, o.len())))?;
+    let inner = &message[at + open..];
+    let inner = &inner[..inner.rfind(" }").unwrap_or(inner.len())];
+    // `ERROR 1049 (42000): ` is the server's numbering, not its words.
+    let words = inner
+        .strip_prefix("ERROR ")
+        .and_then(|r| r.split_once("): ").map(|(_, w)| w))
+        .unwrap_or(inner);
+    Some(words)
+}

@@ -88,6 +88,38 @@ pub fn describe(e: &postgres::Error) -> String {
     s
 }
 
+/// The server's own words in a message this driver wrote: what follows
+/// `ERROR 42P01: ` (or `FATAL`/`PANIC` and any SQLSTATE) up to the detail,
+/// hint or advice after it; or the reason the client could not connect.
+pub fn cause(message: &str) -> Option<&str> {
+    let until_advice = |rest: &'_ str| -> usize {
+        [" (detail: ", " (hint: ", " (at ", "; "]
+            .iter()
+            .filter_map(|m| rest.find(m))
+            .min()
+            .unwrap_or(rest.len())
+    };
+    for severity in ["FATAL ", "ERROR ", "PANIC "] {
+        for (i, _) in message.match_indices(severity) {
+            let at = i + severity.len();
+            let Some(code) = message.get(at..at + 5) else {
+                continue;
+            };
+            let sqlstate = code
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+            if sqlstate && message[at + 5..].starts_with(": ") {
+                let rest = &message[at + 7..];
+                return Some(&rest[..until_advice(rest)]);
+            }
+        }
+    }
+    let marker = "error connecting to server: ";
+    let at = message.find(marker)? + marker.len();
+    let rest = &message[at..];
+    Some(&rest[..until_advice(rest)])
+}
+
 /// What to do about a failure of `kind`, appended to its message.
 fn advice(kind: ErrorKind) -> &'static str {
     match kind {

@@ -73,6 +73,7 @@ pub const DRIVER: Driver = Driver {
     password: login::connect_password,
     capabilities: CAPABILITIES,
     open,
+    cause: errors::cause,
 };
 
 /// A configured PostgreSQL server.

@@ -90,6 +90,7 @@ pub const DRIVER: Driver = Driver {
     password: |_| Ok(None),
     capabilities: CAPABILITIES,
     open,
+    cause: session::cause,
 };
 
 /// A `sqlite` url is a file path (`sqlite://` or `sqlite:` prefix

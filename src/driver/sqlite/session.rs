@@ -284,3 +284,17 @@ fn wait_for_lock(count: i32) -> bool {
     }
     go_on
 }
+
+/// The cause in a message this driver wrote (`name (SQLite file path): …`):
+/// what follows the label, without the advice (`. Check …`, `. Create …`).
+pub fn cause(message: &str) -> Option<&str> {
+    let start = message.find(" (SQLite file ")?;
+    let rest = &message[start..];
+    let rest = &rest[rest.find("): ")? + 3..];
+    let end = [". Check ", ". Create ", ". Point ", ". Either "]
+        .iter()
+        .filter_map(|m| rest.find(m))
+        .min()
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
+}
