@@ -100,9 +100,75 @@ pub fn password(
     }
 }
 
-/// Connection options for `server`: URL, password, TLS and timeouts.
-pub fn options(server: &ServerConfig, engine: &EngineConfig) -> Result<Opts> {
+/// The `sslmode` in force for a server, and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsChoice {
+    pub mode: SslMode,
+    /// Not set in the config: the default for the host applies.
+    pub defaulted: bool,
+    /// The host is loopback (`localhost`, `127.0.0.0/8`, `::1`) or a socket.
+    pub local: bool,
+}
+
+impl TlsChoice {
+    /// The config's `sslmode`, else `disable` for a loopback host or a
+    /// socket and `verify-full` for any other (secure by default on the
+    /// WAN, as for PostgreSQL). The host is read literally, never resolved,
+    /// so a spoofed DNS answer cannot turn TLS off.
+    pub fn for_server(server: &ServerConfig, url: &Opts) -> TlsChoice {
+        let host = url.get_ip_or_hostname();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let local = url.get_socket().is_some()
+            || host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        let mode = match server.sslmode {
+            Some(mode) => mode,
+            None if local => SslMode::Disable,
+            None => SslMode::VerifyFull,
+        };
+        TlsChoice {
+            mode,
+            defaulted: server.sslmode.is_none(),
+            local,
+        }
+    }
+
+    /// The config's spelling of the mode.
+    pub fn label(&self) -> &'static str {
+        match self.mode {
+            SslMode::Disable => "disable",
+            SslMode::Require => "require",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    /// What to change when the WAN default cannot connect over TLS.
+    pub fn default_fix(&self) -> &'static str {
+        if self.defaulted && self.mode == SslMode::VerifyFull {
+            ". sslmode is not set, and a host that is not loopback defaults to verify-full: \
+             set sslrootcert to the CA that signed the server's certificate, or sslmode = \"require\" \
+             (encrypted, certificate not checked), or sslmode = \"disable\" explicitly if the network is trusted"
+        } else {
+            ""
+        }
+    }
+
+    /// For `check`: plaintext chosen explicitly for a host that is not
+    /// loopback.
+    pub fn plaintext_warning(&self) -> Option<String> {
+        (self.mode == SslMode::Disable && !self.local).then(|| {
+            "sslmode = \"disable\" over a non-loopback host: rows (and the password) cross the network in clear; set sslmode = \"verify-full\", or \"require\" at least".to_owned()
+        })
+    }
+}
+
+/// Connection options for `server`: URL, password, TLS and timeouts, and
+/// the TLS mode they use.
+pub fn options(server: &ServerConfig, engine: &EngineConfig) -> Result<(Opts, TlsChoice)> {
     let url = parse_url(&server.name, &server.url)?;
+    let tls = TlsChoice::for_server(server, &url);
     let pass = password(server, &url, option_file().as_deref())?;
     let statement = engine.statement_timeout.0;
     let builder = OptsBuilder::from_opts(url)
@@ -115,8 +181,8 @@ pub fn options(server: &ServerConfig, engine: &EngineConfig) -> Result<Opts> {
         .tcp_keepalive_time_ms(Some(60_000))
         .tcp_nodelay(true)
         .prefer_socket(false)
-        .ssl_opts(ssl_opts(server));
-    Ok(builder.into())
+        .ssl_opts(ssl_opts(server, tls.mode));
+    Ok((builder.into(), tls))
 }
 
 /// What a MySQL `url` looks like.
@@ -151,11 +217,11 @@ pub fn connect_password(server: &ServerConfig) -> Result<Option<String>> {
     password(server, &url, option_file().as_deref())
 }
 
-/// `sslmode`: unset or `disable` → plain TCP; `require` → TLS without
-/// checking the certificate; `verify-full` → TLS, certificate chain (the
-/// system's roots, or `sslrootcert`) and host name checked.
-fn ssl_opts(server: &ServerConfig) -> Option<SslOpts> {
-    match server.sslmode? {
+/// `disable` → plain TCP; `require` → TLS without checking the
+/// certificate; `verify-full` → TLS, certificate chain (the system's roots,
+/// or `sslrootcert`) and host name checked.
+fn ssl_opts(server: &ServerConfig, mode: SslMode) -> Option<SslOpts> {
+    match mode {
         SslMode::Disable => None,
         SslMode::Require => Some(
             SslOpts::default()
@@ -172,6 +238,51 @@ fn ssl_opts(server: &ServerConfig) -> Option<SslOpts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn server(url: &str, extra: &str) -> ServerConfig {
+        let text =
+            format!("[[connection]]\nname = \"b\"\ndriver = \"mysql\"\nurl = \"{url}\"\n{extra}");
+        #[derive(serde::Deserialize)]
+        struct C {
+            connection: Vec<ServerConfig>,
+        }
+        let c: C = toml::from_str(&text).unwrap();
+        c.connection.into_iter().next().unwrap()
+    }
+
+    fn choice(url: &str, extra: &str) -> TlsChoice {
+        let s = server(url, extra);
+        TlsChoice::for_server(&s, &parse_url("b", url).unwrap())
+    }
+
+    #[test]
+    fn unset_sslmode_is_disable_on_loopback_and_verify_full_elsewhere() {
+        for url in [
+            "mysql://u@localhost:3306/shop",
+            "mysql://u@127.0.0.1:3306/shop",
+            "mysql://u@127.0.0.2/shop",
+            "mysql://u@[::1]:3306/shop",
+            "mysql://u@db.example/shop?socket=/run/mysqld/mysqld.sock",
+        ] {
+            let c = choice(url, "");
+            assert_eq!(c.mode, SslMode::Disable, "{url}");
+            assert!(c.plaintext_warning().is_none(), "{url}");
+        }
+        for url in [
+            "mysql://u@10.1.0.30:3306/shop",
+            "mysql://u@db.example/shop",
+            "mysql://u@[fd00::2]:3306/shop",
+        ] {
+            let c = choice(url, "");
+            assert_eq!(c.mode, SslMode::VerifyFull, "{url}");
+            assert!(c.default_fix().contains("defaults to verify-full"), "{url}");
+        }
+        let explicit = choice("mysql://u@10.1.0.30/shop", "sslmode = \"disable\"\n");
+        assert_eq!(explicit.mode, SslMode::Disable);
+        assert!(explicit.plaintext_warning().is_some());
+        let explicit = choice("mysql://u@10.1.0.30/shop", "sslmode = \"verify-full\"\n");
+        assert_eq!(explicit.default_fix(), "");
+    }
 
     #[test]
     fn option_file_reads_the_client_group_only() {

@@ -4,9 +4,10 @@
 //!
 //! `url = "mysql://user@host:3306/database"`. The password comes from the
 //! variable named by `password_env`, else the URL, else `[client] password`
-//! in `~/.my.cnf` (as the `mysql` client reads it). `sslmode`: `disable`
-//! (default), `require`, `verify-full` (with `sslrootcert` or the system's
-//! roots). `[engine] connect_timeout` bounds connecting; `statement_timeout`
+//! in `~/.my.cnf` (as the `mysql` client reads it). `sslmode`: `disable`,
+//! `require`, `verify-full` (with `sslrootcert` or the system's roots);
+//! unset, it is `disable` for a loopback host or a socket and `verify-full`
+//! for any other, as for PostgreSQL. `[engine] connect_timeout` bounds connecting; `statement_timeout`
 //! becomes the session's `max_statement_time` (MariaDB) or
 //! `max_execution_time` (MySQL). A cancel sends `KILL QUERY` from a side
 //! connection, and the killed connection leaves the pool.
@@ -94,11 +95,12 @@ pub fn open(
     engine: &EngineConfig,
     max_sessions: u32,
 ) -> Result<Box<dyn Endpoint>> {
-    let opts = login::options(server, engine)?;
+    let (opts, tls) = login::options(server, engine)?;
     let max = server.pool_size.unwrap_or(max_sessions);
     let srv = Server::new(
         &server.name,
         opts,
+        tls,
         max,
         engine.connect_timeout.0,
         engine.statement_timeout.0,
@@ -150,10 +152,14 @@ impl Endpoint for MysqlEndpoint {
         } else {
             "MySQL"
         };
+        let tls = &self.server.tls;
         Ok(ServerInfo {
             version: format!("{flavour} {version}"),
-            tls: cipher.map(|(_, c)| c).filter(|c| !c.is_empty()),
-            warning: None,
+            tls: cipher
+                .map(|(_, c)| c)
+                .filter(|c| !c.is_empty())
+                .map(|c| format!("{} ({c})", tls.label())),
+            warning: tls.plaintext_warning(),
         })
     }
 }

@@ -15,6 +15,8 @@ use std::time::Duration;
 pub struct Server {
     pub name: Arc<str>,
     pub opts: Opts,
+    /// The `sslmode` in force, and whether it is the WAN default.
+    pub tls: super::login::TlsChoice,
     pool: Pool,
     connect_timeout: Duration,
     statement_timeout: Duration,
@@ -26,6 +28,7 @@ impl Server {
     pub fn new(
         name: &str,
         opts: Opts,
+        tls: super::login::TlsChoice,
         max: u32,
         connect: Duration,
         statement: Duration,
@@ -41,6 +44,7 @@ impl Server {
         Ok(Server {
             name: name.into(),
             opts,
+            tls,
             pool,
             connect_timeout: connect.max(Duration::from_millis(100)),
             statement_timeout: statement,
@@ -48,18 +52,33 @@ impl Server {
         })
     }
 
+    /// A failure to connect; one of TLS under the WAN default says the fix.
+    fn connect_error(&self, e: &mysql::Error) -> DriverError {
+        let mut err = error(&self.name, e, "connecting", false);
+        let tls_failed = match e {
+            mysql::Error::TlsError(_)
+            | mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) => true,
+            mysql::Error::IoError(io) => io.kind() == std::io::ErrorKind::InvalidData,
+            _ => false,
+        };
+        if tls_failed {
+            err.message.push_str(self.tls.default_fix());
+        }
+        err
+    }
+
     /// A session on a pooled connection, its statement timeout set.
     pub fn session(&self) -> Result<Session> {
         let mut conn = self
             .pool
             .try_get_conn(self.connect_timeout)
-            .map_err(|e| error(&self.name, &e, "connecting", false))?;
+            .map_err(|e| self.connect_error(&e))?;
         let mariadb = match self.mariadb.get() {
             Some(m) => *m,
             None => {
                 let version: Option<String> = conn
                     .query_first("SELECT VERSION()")
-                    .map_err(|e| error(&self.name, &e, "connecting", false))?;
+                    .map_err(|e| self.connect_error(&e))?;
                 let m = version.is_some_and(|v| v.contains("MariaDB"));
                 *self.mariadb.get_or_init(|| m)
             }
@@ -76,7 +95,7 @@ impl Server {
             )
         };
         conn.query_drop(set_timeout)
-            .map_err(|e| error(&self.name, &e, "connecting", false))?;
+            .map_err(|e| self.connect_error(&e))?;
         let id = conn.connection_id();
         Ok(Session {
             conn: Some(conn),
