@@ -72,11 +72,13 @@ pub struct CanonRow {
     pub values: Vec<Option<String>>,
 }
 
-/// A source parent bucket to split: its number and its source row count.
+/// A source parent bucket to split: its number, its source row count, and
+/// the number of parts to cut it into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parent {
     pub bucket: u32,
     pub rows: u64,
+    pub parts: u32,
 }
 
 /// Range checksums over one table slice, inside one snapshot (a source) or
@@ -86,16 +88,17 @@ pub trait RangeChecksums: Send {
     /// Checksums of the wanted buckets that hold rows, by bucket number;
     /// buckets without rows are left out.
     fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>>;
-    /// Boundaries cutting each parent bucket of `level` into about `parts`
-    /// parts of similar row counts: for each parent, in order, its new
+    /// Boundaries cutting each parent bucket of `level` into about its
+    /// `parts` parts of similar row counts: for each parent, in order, its new
     /// inner boundaries, sorted, strictly inside the bucket (possibly none).
     /// Only asked of a source.
-    fn split(
-        &mut self,
-        level: &Buckets,
-        parents: &[Parent],
-        parts: u32,
-    ) -> Result<Vec<Vec<KeyText>>>;
+    fn split(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>>;
+    /// Boundaries cutting the whole slice into buckets of about
+    /// `bucket_rows` rows each, sorted and distinct: the first level of the
+    /// search. Only asked of a source; the default is one bucket.
+    fn first_bounds(&mut self, _bucket_rows: u64) -> Result<Vec<KeyText>> {
+        Ok(Vec::new())
+    }
     /// The rows of the wanted buckets, ordered by bucket.
     fn rows(&mut self, level: &Buckets, each: &mut dyn FnMut(CanonRow) -> Result<()>)
         -> Result<()>;

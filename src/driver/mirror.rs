@@ -3,16 +3,19 @@
 //! at the same time), split the buckets that differ, and settle the small
 //! ones by comparing their rows by key and value. Only differing rows are
 //! written or deleted; a bucket the source does not have at all is deleted
-//! in one statement, one the target does not have is copied whole.
+//! in one statement, one the target does not have is copied with the rows
+//! compared.
 //!
-//! Each level costs one query per side (plus one on the source to sample new
-//! boundaries, unless its keys are integers split arithmetically), however
-//! many buckets it holds; levels stop once every differing bucket is at most
-//! [`Tuning::leaf_rows`] rows. Memory is bounded by [`Tuning::batch_rows`].
+//! The first level already cuts the slice into buckets of about
+//! `leaf_rows × factor` rows ([`RangeChecksums::first_bounds`]), so the one
+//! scan that hashes every row happens once per side; the buckets that
+//! differ are cut into leaves at the next level. Each level costs one
+//! checksum query per side (plus one on the source to sample new
+//! boundaries, unless its keys are integers split arithmetically) and one
+//! query per side for the rows of its leaves, however many buckets it
+//! holds. Memory is bounded by [`Tuning::batch_rows`].
 
-use super::checksum::{
-    BucketSum, Buckets, CanonRow, KeyText, MirrorTarget, Parent, RangeChecksums,
-};
+use super::checksum::{BucketSum, Buckets, KeyText, MirrorTarget, Parent, RangeChecksums};
 use super::{DriverError, Result};
 use std::collections::HashMap;
 
@@ -88,7 +91,14 @@ pub fn reconcile(
         batch_rows: tuning.batch_rows.max(1),
     };
     let mut counts = MirrorCounts::default();
-    let mut level = Buckets::whole();
+    // The first level already holds buckets of about leaf × factor rows:
+    // the scans that hash every row happen once per side, and the next
+    // level's split leads to leaves.
+    let first = source.first_bounds(tuning.leaf_rows.saturating_mul(u64::from(tuning.factor)))?;
+    let mut level = Buckets {
+        wanted: (0..=first.len() as u32).collect(),
+        bounds: first,
+    };
     // The wanted buckets of each split parent, as ranges of `level.wanted`.
     let mut families: Vec<std::ops::Range<usize>> = Vec::new();
     loop {
@@ -103,26 +113,41 @@ pub fn reconcile(
         if counts.levels == 1 {
             counts.source_rows = src.iter().map(|s| s.rows).sum();
         }
-        let mut plan = classify(&level.wanted, &src, &tgt, tuning.leaf_rows);
+        let mut plan = classify(&level.wanted, &src, &tgt, &tuning);
         settle_collisions(&mut plan, &level.wanted, &families, &src, &tgt);
         if !plan.delete.is_empty() {
             counts.deleted += target.delete_buckets(&level.with_wanted(plan.delete))?;
         }
-        if !plan.copy.is_empty() {
-            let copied = copy_buckets(source, target, &level.with_wanted(plan.copy), &tuning)?;
-            counts.written += copied;
+        // A bucket that cannot be cut (its rows share one key as the key
+        // compares, or one key surrogate) has its rows compared as they are.
+        let inner = if plan.split.is_empty() {
+            Vec::new()
+        } else {
+            source.split(&level, &plan.split)?
+        };
+        let (mut parents, mut children) = (Vec::new(), Vec::new());
+        for (p, c) in plan.split.iter().zip(inner) {
+            if c.is_empty() {
+                plan.compare.push((p.bucket, p.rows.saturating_mul(2)));
+            } else {
+                parents.push(*p);
+                children.push(c);
+            }
         }
+        // Buckets only the source has are compared too (the target's side
+        // is empty): one query per side for all of a level's rows.
+        plan.compare.extend(plan.copy.iter().copied());
+        plan.compare.sort_unstable();
         for group in groups(&plan.compare, tuning.batch_rows) {
             let c = compare_rows(source, target, &level.with_wanted(group))?;
             counts.written += c.written;
             counts.deleted += c.deleted;
             counts.rows_compared += c.rows_compared;
         }
-        if plan.split.is_empty() {
+        if parents.is_empty() {
             return Ok(counts);
         }
-        let inner = source.split(&level, &plan.split, tuning.factor)?;
-        (level, families) = next_level(&level, &plan.split, inner)?;
+        (level, families) = next_level(&level, &parents, children)?;
     }
 }
 
@@ -131,15 +156,16 @@ pub fn reconcile(
 struct LevelPlan {
     /// Only the target has rows: delete them.
     delete: Vec<u32>,
-    /// Only the source has rows: copy them.
-    copy: Vec<u32>,
+    /// Only the source has rows: (bucket, its rows), copied by comparing.
+    copy: Vec<(u32, u64)>,
     /// Small enough to compare rows: (bucket, larger row count).
     compare: Vec<(u32, u64)>,
     /// Cut again.
     split: Vec<Parent>,
 }
 
-fn classify(wanted: &[u32], src: &[BucketSum], tgt: &[BucketSum], leaf: u64) -> LevelPlan {
+fn classify(wanted: &[u32], src: &[BucketSum], tgt: &[BucketSum], tuning: &Tuning) -> LevelPlan {
+    let leaf = tuning.leaf_rows;
     let s: HashMap<u32, &BucketSum> = src.iter().map(|b| (b.bucket, b)).collect();
     let t: HashMap<u32, &BucketSum> = tgt.iter().map(|b| (b.bucket, b)).collect();
     let mut plan = LevelPlan::default();
@@ -151,15 +177,30 @@ fn classify(wanted: &[u32], src: &[BucketSum], tgt: &[BucketSum], leaf: u64) -> 
             (None, None) => {}
             (Some(x), Some(y)) if x == y => {}
             (None, Some(_)) => plan.delete.push(b),
-            (Some(_), None) => plan.copy.push(b),
+            (Some(_), None) => plan.copy.push((b, sr)),
             _ if sr.max(tr) <= leaf || sr <= 1 => plan.compare.push((b, sr + tr)),
             _ => plan.split.push(Parent {
                 bucket: b,
                 rows: sr,
+                parts: parts_of(sr, tuning),
             }),
         }
     }
     plan
+}
+
+/// Parts a differing bucket of `rows` source rows is cut into: the factor,
+/// or, for a bucket within a few factors of a leaf, as many as make its
+/// parts leaves at once (one level fewer: a level costs a scan per side,
+/// a part costs 28 bytes).
+fn parts_of(rows: u64, tuning: &Tuning) -> u32 {
+    let factor = u64::from(tuning.factor);
+    let to_leaves = rows.div_ceil(tuning.leaf_rows);
+    if to_leaves <= factor * 4 {
+        to_leaves.max(factor).max(2) as u32
+    } else {
+        tuning.factor
+    }
 }
 
 /// A parent differed but none of its children does: some child's checksum
@@ -175,8 +216,8 @@ fn settle_collisions(
     let differing: std::collections::HashSet<u32> = plan
         .delete
         .iter()
-        .chain(&plan.copy)
         .copied()
+        .chain(plan.copy.iter().map(|c| c.0))
         .chain(plan.compare.iter().map(|c| c.0))
         .chain(plan.split.iter().map(|p| p.bucket))
         .collect();
@@ -213,29 +254,6 @@ fn groups(buckets: &[(u32, u64)], limit: u64) -> Vec<Vec<u32>> {
         out.last_mut().expect("a group").push(b);
     }
     out
-}
-
-/// Copies every source row of the wanted buckets, in batches.
-fn copy_buckets(
-    source: &mut dyn RangeChecksums,
-    target: &mut dyn MirrorTarget,
-    level: &Buckets,
-    tuning: &Tuning,
-) -> Result<u64> {
-    let mut batch: Vec<Vec<Option<String>>> = Vec::new();
-    let mut written = 0;
-    source.rows(level, &mut |row: CanonRow| {
-        batch.push(row.values);
-        if batch.len() as u64 >= tuning.batch_rows {
-            written += target.upsert(&batch)?;
-            batch.clear();
-        }
-        Ok(())
-    })?;
-    if !batch.is_empty() {
-        written += target.upsert(&batch)?;
-    }
-    Ok(written)
 }
 
 #[derive(Debug, Default)]

@@ -6,6 +6,21 @@ fn k(s: &str) -> KeyText {
     vec![s.to_owned()]
 }
 
+fn leaf(rows: u64) -> Tuning {
+    Tuning {
+        leaf_rows: rows,
+        ..Tuning::default()
+    }
+}
+
+#[test]
+fn a_bucket_near_leaf_size_is_cut_into_leaves_at_once() {
+    let t = leaf(4);
+    assert_eq!(parts_of(9, &t), 16, "never fewer parts than the factor");
+    assert_eq!(parts_of(100, &t), 25, "25 parts of 4 rows");
+    assert_eq!(parts_of(1_000_000, &t), 16, "far from leaves: the factor");
+}
+
 fn sum(bucket: u32, rows: u64, d: u8) -> BucketSum {
     BucketSum {
         bucket,
@@ -24,17 +39,22 @@ fn classify_sorts_each_bucket_by_what_differs() {
         sum(3, 7, 1),
         sum(4, 100, 2),
     ];
-    let plan = classify(&[0, 1, 2, 3, 4, 5], &src, &tgt, 4);
+    let plan = classify(&[0, 1, 2, 3, 4, 5], &src, &tgt, &leaf(4));
     assert_eq!(plan.delete, vec![3]);
-    assert_eq!(plan.copy, Vec::<u32>::new());
+    assert_eq!(plan.copy, Vec::<(u32, u64)>::new());
     assert_eq!(plan.compare, vec![(2, 6)]);
     assert_eq!(
         plan.split,
         vec![
-            Parent { bucket: 1, rows: 9 },
+            Parent {
+                bucket: 1,
+                rows: 9,
+                parts: 16
+            },
             Parent {
                 bucket: 4,
-                rows: 100
+                rows: 100,
+                parts: 25
             }
         ]
     );
@@ -42,7 +62,7 @@ fn classify_sorts_each_bucket_by_what_differs() {
 
 #[test]
 fn a_single_source_row_is_compared_whatever_the_target_holds() {
-    let plan = classify(&[0], &[sum(0, 1, 1)], &[sum(0, 50, 2)], 4);
+    let plan = classify(&[0], &[sum(0, 1, 1)], &[sum(0, 50, 2)], &leaf(4));
     assert_eq!(plan.compare, vec![(0, 51)]);
 }
 
@@ -54,9 +74,21 @@ fn next_level_keeps_gaps_unwanted_and_shares_bounds() {
         wanted: vec![0, 1, 2, 3],
     };
     let parents = [
-        Parent { bucket: 0, rows: 9 },
-        Parent { bucket: 1, rows: 9 },
-        Parent { bucket: 3, rows: 9 },
+        Parent {
+            bucket: 0,
+            rows: 9,
+            parts: 3,
+        },
+        Parent {
+            bucket: 1,
+            rows: 9,
+            parts: 3,
+        },
+        Parent {
+            bucket: 3,
+            rows: 9,
+            parts: 3,
+        },
     ];
     let (next, families) = next_level(
         &level,
@@ -78,7 +110,7 @@ fn children_that_all_match_a_differing_parent_are_compared_by_rows() {
     // Parent split into buckets 0..=2 (family 0..3); every child's
     // checksum matches: a collision.
     let src = [sum(0, 2, 1), sum(1, 2, 1), sum(2, 2, 1)];
-    let mut plan = classify(&[0, 1, 2], &src, &src, 4);
+    let mut plan = classify(&[0, 1, 2], &src, &src, &leaf(4));
     assert_eq!(plan, LevelPlan::default());
     let family: Vec<std::ops::Range<usize>> = std::iter::once(0..3).collect();
     settle_collisions(&mut plan, &[0, 1, 2], &family, &src, &src);

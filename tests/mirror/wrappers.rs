@@ -27,14 +27,13 @@ impl RangeChecksums for Dying<'_> {
         self.tick()?;
         self.inner.checksums(level)
     }
-    fn split(
-        &mut self,
-        l: &Buckets,
-        p: &[Parent],
-        n: u32,
-    ) -> Result<Vec<Vec<KeyText>>, DriverError> {
+    fn split(&mut self, l: &Buckets, p: &[Parent]) -> Result<Vec<Vec<KeyText>>, DriverError> {
         self.tick()?;
-        self.inner.split(l, p, n)
+        self.inner.split(l, p)
+    }
+    fn first_bounds(&mut self, rows: u64) -> Result<Vec<KeyText>, DriverError> {
+        self.tick()?;
+        self.inner.first_bounds(rows)
     }
     fn rows(
         &mut self,
@@ -65,13 +64,11 @@ impl RangeChecksums for Colliding<'_> {
         }
         Ok(sums)
     }
-    fn split(
-        &mut self,
-        l: &Buckets,
-        p: &[Parent],
-        n: u32,
-    ) -> Result<Vec<Vec<KeyText>>, DriverError> {
-        self.inner.split(l, p, n)
+    fn split(&mut self, l: &Buckets, p: &[Parent]) -> Result<Vec<Vec<KeyText>>, DriverError> {
+        self.inner.split(l, p)
+    }
+    fn first_bounds(&mut self, rows: u64) -> Result<Vec<KeyText>, DriverError> {
+        self.inner.first_bounds(rows)
     }
     fn rows(
         &mut self,
@@ -95,13 +92,11 @@ impl RangeChecksums for Recorder<'_> {
     fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>, DriverError> {
         self.inner.checksums(level)
     }
-    fn split(
-        &mut self,
-        l: &Buckets,
-        p: &[Parent],
-        n: u32,
-    ) -> Result<Vec<Vec<KeyText>>, DriverError> {
-        self.inner.split(l, p, n)
+    fn split(&mut self, l: &Buckets, p: &[Parent]) -> Result<Vec<Vec<KeyText>>, DriverError> {
+        self.inner.split(l, p)
+    }
+    fn first_bounds(&mut self, rows: u64) -> Result<Vec<KeyText>, DriverError> {
+        self.inner.first_bounds(rows)
     }
     fn rows(
         &mut self,

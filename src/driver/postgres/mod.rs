@@ -53,14 +53,15 @@ pub use schema::{kind_of, kind_type};
 /// the column types are exactly the same.
 pub const BINARY_COPY: RawFormat = RawFormat("postgres-binary-copy");
 
-/// Range checksums over md5 of a row's text, as PostgreSQL prints it with
-/// the session settings of [`checksum::CANONICAL_SETTINGS`].
-pub const MD5_ROW_TEXT: ChecksumDialect = ChecksumDialect("postgres-md5-row-text-v1");
+/// Range checksums over a 128-bit hash (`hashtextextended`, two seeds) of a
+/// row's text, as PostgreSQL prints it with the session settings of
+/// [`checksum::CANONICAL_SETTINGS`]. Needs PostgreSQL 11 or later.
+pub const ROW_TEXT_HASH: ChecksumDialect = ChecksumDialect("postgres-hash128-row-text-v2");
 
-/// Binary COPY passthrough, md5 range checksums, repeatable-read reads.
+/// Binary COPY passthrough, row-hash range checksums, repeatable-read reads.
 pub const CAPABILITIES: Capabilities = Capabilities {
     raw_formats: &[BINARY_COPY],
-    range_checksums: Some(MD5_ROW_TEXT),
+    range_checksums: Some(ROW_TEXT_HASH),
     snapshot_reads: true,
 };
 

@@ -64,6 +64,11 @@ pub fn run(
             "{named}: mode mirror needs a key; set `key` in the [[table]] entry"
         )));
     }
+    if !super::checksum::hashes_rows(session, doing)? {
+        return Err(DriverError::schema(format!(
+            "{named}: mirror by range checksums needs PostgreSQL 11 or later at the target; upgrade it, or use mode = \"upsert\" or \"full\""
+        )));
+    }
     session.exec(CANONICAL_SETTINGS, doing)?;
     check_comparable(session, plan, types, named)?;
     let mut filter: Vec<String> = plan
@@ -118,13 +123,8 @@ impl RangeChecksums for TargetSide<'_, '_> {
         self.sums.checksums(level)
     }
 
-    fn split(
-        &mut self,
-        level: &Buckets,
-        parents: &[Parent],
-        parts: u32,
-    ) -> Result<Vec<Vec<KeyText>>> {
-        self.sums.split(level, parents, parts)
+    fn split(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>> {
+        self.sums.split(level, parents)
     }
 
     fn rows(

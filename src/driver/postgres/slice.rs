@@ -24,6 +24,50 @@ pub struct Slice {
     pub key_types: Vec<(String, bool)>,
 }
 
+/// Whole numbers that fit 64 bits: integers, and `numeric(p)` or
+/// `numeric(p,0)` with p ≤ 18, as ERP ids often are.
+fn int_like(ty: &str) -> bool {
+    if matches!(
+        ty,
+        "smallint" | "integer" | "bigint" | "int2" | "int4" | "int8"
+    ) {
+        return true;
+    }
+    let Some(args) = ty
+        .strip_prefix("numeric(")
+        .and_then(|r| r.strip_suffix(')'))
+    else {
+        return false;
+    };
+    let mut parts = args.split(',').map(str::trim);
+    let precision = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let scale = parts.next().unwrap_or("0");
+    matches!(precision, Some(p) if p <= 18) && scale == "0" && parts.next().is_none()
+}
+
+/// Types stored in a fixed number of bytes, whose arrays `width_bucket`
+/// searches by bisection.
+fn fixed_length(ty: &str) -> bool {
+    matches!(
+        ty,
+        "uuid"
+            | "date"
+            | "timestamp without time zone"
+            | "timestamp with time zone"
+            | "timestamp"
+            | "timestamptz"
+            | "time without time zone"
+            | "time"
+            | "double precision"
+            | "real"
+            | "float8"
+            | "float4"
+            | "boolean"
+            | "oid"
+            | "money"
+    )
+}
+
 fn text_like(t: &str) -> bool {
     let t = t.trim_end_matches(|c: char| c == ')' || c.is_ascii_digit() || c == '(');
     matches!(
@@ -76,110 +120,172 @@ impl Slice {
     /// One key column holding whole numbers that fit 64 bits (integers,
     /// and `numeric(p)`/`numeric(p,0)` with p ≤ 18, as ERP ids often are).
     pub(super) fn single_int(&self) -> bool {
-        let [(ty, _)] = self.key_types.as_slice() else {
-            return false;
-        };
-        if matches!(
-            ty.as_str(),
-            "smallint" | "integer" | "bigint" | "int2" | "int4" | "int8"
-        ) {
-            return true;
-        }
-        let Some(args) = ty
-            .strip_prefix("numeric(")
-            .and_then(|r| r.strip_suffix(')'))
-        else {
-            return false;
-        };
-        let mut parts = args.split(',').map(str::trim);
-        let precision = parts.next().and_then(|p| p.parse::<u32>().ok());
-        let scale = parts.next().unwrap_or("0");
-        matches!(precision, Some(p) if p <= 18) && scale == "0" && parts.next().is_none()
+        matches!(self.key_types.as_slice(), [(ty, _)] if int_like(ty))
     }
 
-    /// The key as `width_bucket` and `ORDER BY` see it.
-    pub(super) fn key_expr(&self) -> String {
-        if let [(_, text)] = self.key_types.as_slice() {
-            let k = &self.columns[self.key_at[0]];
-            return if *text {
-                format!("({k})::text COLLATE \"C\"")
-            } else {
-                format!("({k})")
-            };
+    /// Key column `n` as it compares: text as its UTF-8 bytes (byte order,
+    /// whatever either server's locale or encoding), others as themselves.
+    fn key_part(&self, n: usize) -> String {
+        let k = &self.columns[self.key_at[n]];
+        if self.key_types[n].1 {
+            format!("convert_to(({k})::text, 'UTF8')")
+        } else {
+            format!("({k})")
         }
-        let parts: Vec<String> = self
-            .key_at
-            .iter()
-            .zip(&self.key_types)
-            .map(|(&i, (_, text))| {
-                let k = &self.columns[i];
-                if *text {
-                    format!("convert_to(({k})::text, 'UTF8')")
-                } else {
-                    format!("({k})")
-                }
-            })
+    }
+
+    /// The key as `width_bucket` sees it (a record for a composite key).
+    fn key_expr(&self) -> String {
+        if self.key_types.len() == 1 {
+            return self.key_part(0);
+        }
+        let parts: Vec<String> = (0..self.key_types.len())
+            .map(|n| self.key_part(n))
             .collect();
         format!("ROW({})", parts.join(", "))
     }
 
-    /// `ORDER BY` list in the same order as [`Self::key_expr`].
+    /// `ORDER BY` list in the order of [`Self::key_expr`].
     pub(super) fn order_expr(&self) -> String {
-        self.key_at
-            .iter()
-            .zip(&self.key_types)
-            .map(|(&i, (_, text))| {
-                let k = &self.columns[i];
-                if *text {
-                    format!("({k})::text COLLATE \"C\"")
-                } else {
-                    format!("({k})")
-                }
-            })
+        (0..self.key_types.len())
+            .map(|n| self.key_part(n))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     /// The bucket of a row of `t`; boundaries are parameters `$1…$k`, one
     /// `text[]` per key column.
+    ///
+    /// `width_bucket` searches an array of a fixed-length type by bisection
+    /// but walks an array of a variable-length one (text, numeric, records)
+    /// element by element, for every row: with thousands of boundaries that
+    /// costs seconds per million rows. So integer keys compare as `int8`,
+    /// fixed-length keys as themselves, and other keys through a surrogate:
+    /// an order-preserving hex text of the key's leading bytes as `name`
+    /// (fixed length, compared bytewise), exact wherever no boundary shares
+    /// the row's surrogate; rows that tie with a boundary (about one per
+    /// bucket) take the exact comparison.
     pub(super) fn bucket_expr(&self, level: &Buckets) -> String {
         if level.bounds.is_empty() {
             return "0".into();
         }
-        if let [(ty, text)] = self.key_types.as_slice() {
-            // A scalar subquery: converted once, not once per row.
-            let arr = if *text {
-                "(SELECT $1::text[])".to_owned()
+        if self.single_int() {
+            return format!(
+                "width_bucket(({})::int8, (SELECT $1::text[]::int8[]))",
+                self.key_part(0)
+            );
+        }
+        if let [(ty, false)] = self.key_types.as_slice() {
+            if fixed_length(ty) {
+                return format!(
+                    "width_bucket({}, (SELECT $1::text[]::{ty}[]))",
+                    self.key_part(0)
+                );
+            }
+        }
+        let exact = self.exact_bucket();
+        let Some(row) = self.surrogate(&|n| self.key_part(n), &|n| {
+            self.columns[self.key_at[n]].clone()
+        }) else {
+            return exact;
+        };
+        let names = self.unnest_names();
+        let bound = self
+            .surrogate(&|n| self.bound_part(n), &|n| {
+                format!("u.{}::{}", names[n], self.key_types[n].0)
+            })
+            .expect("the same key shape");
+        let surrogates = format!(
+            "(SELECT array_agg({bound} ORDER BY u.o) FROM {})",
+            self.unnest_bounds()
+        );
+        let fast = format!("width_bucket({row}, {surrogates})");
+        format!("CASE WHEN {surrogates}[{fast}] = {row} THEN {exact} ELSE {fast} END")
+    }
+
+    /// The exact bucket: `width_bucket` over the boundaries as they compare
+    /// ([`Self::key_expr`]); walks the array, see [`Self::bucket_expr`].
+    fn exact_bucket(&self) -> String {
+        if self.key_types.len() == 1 {
+            let arr = if self.key_types[0].1 {
+                format!(
+                    "(SELECT array_agg(convert_to(u.c1, 'UTF8') ORDER BY u.o) FROM {})",
+                    self.unnest_bounds()
+                )
             } else {
-                format!("(SELECT $1::text[]::{ty}[])")
+                format!("(SELECT $1::text[]::{}[])", self.key_types[0].0)
             };
             return format!("width_bucket({}, {arr})", self.key_expr());
         }
-        let names: Vec<String> = (1..=self.key_types.len())
+        let parts: Vec<String> = (0..self.key_types.len())
+            .map(|n| self.bound_part(n))
+            .collect();
+        format!(
+            "width_bucket({}, (SELECT array_agg(ROW({}) ORDER BY u.o) FROM {}))",
+            self.key_expr(),
+            parts.join(", "),
+            self.unnest_bounds()
+        )
+    }
+
+    fn unnest_names(&self) -> Vec<String> {
+        (1..=self.key_types.len())
             .map(|i| format!("c{i}"))
-            .collect();
-        let parts: Vec<String> = self
-            .key_types
-            .iter()
-            .zip(&names)
-            .map(|((ty, text), n)| {
-                if *text {
-                    format!("convert_to(u.{n}, 'UTF8')")
-                } else {
-                    format!("u.{n}::{ty}")
-                }
-            })
-            .collect();
+            .collect()
+    }
+
+    /// `unnest` of the boundary parameters as `u(c1, …, ck, o)`.
+    fn unnest_bounds(&self) -> String {
+        let names = self.unnest_names();
         let params: Vec<String> = (1..=self.key_types.len())
             .map(|i| format!("${i}::text[]"))
             .collect();
         format!(
-            "width_bucket({}, (SELECT array_agg(ROW({}) ORDER BY u.o) FROM unnest({}) WITH ORDINALITY AS u({}, o)))",
-            self.key_expr(),
-            parts.join(", "),
+            "unnest({}) WITH ORDINALITY AS u({}, o)",
             params.join(", "),
             names.join(", ")
         )
+    }
+
+    /// Boundary column `n` of [`Self::unnest_bounds`] as it compares.
+    fn bound_part(&self, n: usize) -> String {
+        let (ty, text) = &self.key_types[n];
+        if *text {
+            format!("convert_to(u.c{}, 'UTF8')", n + 1)
+        } else {
+            format!("u.c{}::{ty}", n + 1)
+        }
+    }
+
+    /// The surrogate of a key as `name`, when every key column has an
+    /// order-preserving hex form: integers (sign bit flipped, 16 digits),
+    /// uuid (32 digits), text and bytea (their bytes in hex, then `!`, which
+    /// sorts below every hex digit, so a prefix sorts first). `name` keeps
+    /// the first 63 characters: a monotone prefix, never a reordering.
+    /// `part(n)` is column `n` as it compares, `raw(n)` as stored.
+    fn surrogate(
+        &self,
+        part: &dyn Fn(usize) -> String,
+        raw: &dyn Fn(usize) -> String,
+    ) -> Option<String> {
+        let mut pieces = Vec::with_capacity(self.key_types.len());
+        for (n, (ty, text)) in self.key_types.iter().enumerate() {
+            pieces.push(if *text {
+                format!("encode({}, 'hex') || '!'", part(n))
+            } else if int_like(ty) {
+                format!(
+                    "lpad(to_hex(({})::int8 # x'8000000000000000'::int8), 16, '0')",
+                    raw(n)
+                )
+            } else if ty == "uuid" {
+                format!("replace(({})::text, '-', '')", raw(n))
+            } else if ty == "bytea" {
+                format!("encode({}, 'hex') || '!'", raw(n))
+            } else {
+                return None;
+            });
+        }
+        Some(format!("(({})::name COLLATE \"C\")", pieces.join(" || ")))
     }
 
     pub(super) fn where_with(&self, extra: &[String]) -> String {
@@ -197,19 +303,28 @@ impl Slice {
         }
     }
 
-    /// The parameters of a level: boundaries per key column, then `wanted`.
-    pub(super) fn params(&self, level: &Buckets) -> (Vec<Vec<String>>, Vec<i32>) {
+    /// The parameters of a level: boundaries per key column, then the
+    /// wanted buckets as a bit mask (bit `b` of the `bytea`, as `get_bit`
+    /// numbers them, is set when bucket `b` is wanted). A mask costs one
+    /// lookup per row; `= ANY(array)` over thousands of buckets costs a
+    /// linear search per row.
+    pub(super) fn params(&self, level: &Buckets) -> (Vec<Vec<String>>, Vec<u8>) {
         let mut cols: Vec<Vec<String>> = vec![Vec::new(); self.key_types.len()];
         for b in &level.bounds {
             for (i, v) in b.iter().enumerate() {
                 cols[i].push(v.clone());
             }
         }
-        let wanted = level.wanted.iter().map(|&w| w as i32).collect();
-        (cols, wanted)
+        let mut mask = vec![0u8; (level.bounds.len() + 1).div_ceil(8)];
+        for &w in &level.wanted {
+            if let Some(byte) = mask.get_mut(w as usize / 8) {
+                *byte |= 1 << (w % 8);
+            }
+        }
+        (cols, mask)
     }
 
-    /// The parameter number of the wanted list (after the boundary arrays).
+    /// The parameter number of the wanted mask (after the boundary arrays).
     pub(super) fn wanted_index(&self, level: &Buckets) -> usize {
         if level.bounds.is_empty() {
             1
@@ -218,8 +333,31 @@ impl Slice {
         }
     }
 
-    /// The placeholder of the wanted list.
+    /// The placeholder of the wanted mask.
     pub(super) fn wanted_param(&self, level: &Buckets) -> String {
-        format!("${}::int4[]", self.wanted_index(level))
+        format!("${}::bytea", self.wanted_index(level))
+    }
+
+    /// The condition that keeps the rows of `bucket` (an expression) in the
+    /// wanted buckets.
+    pub(super) fn wanted(&self, level: &Buckets, bucket: &str) -> String {
+        format!("get_bit({}, {bucket}) = 1", self.wanted_param(level))
+    }
+
+    /// The rows of the wanted buckets as a `FROM` item aliased `t`, each
+    /// with its bucket in [`BUCKET`]: the bucket is computed once per row,
+    /// and the caller's expressions on `t` run only on wanted rows.
+    pub(super) fn scan(&self, level: &Buckets) -> String {
+        let bucket = self.bucket_expr(level);
+        format!(
+            "(SELECT {bucket} AS {BUCKET}, t.* FROM {} t{} OFFSET 0) t WHERE {}",
+            self.table,
+            self.where_with(&[]),
+            self.wanted(level, &format!("t.{BUCKET}"))
+        )
     }
 }
+
+/// The column of [`Slice::scan`] that holds a row's bucket (a name no
+/// table of an ERP carries).
+pub(super) const BUCKET: &str = "\"branchsync bucket\"";

@@ -17,12 +17,16 @@ pub fn open<'s>(
     dialect: ChecksumDialect,
     rejects: &mut dyn RejectSink,
 ) -> Result<Option<Box<dyn RangeChecksums + 's>>> {
-    if dialect != super::MD5_ROW_TEXT {
+    if dialect != super::ROW_TEXT_HASH {
         return Ok(None);
     }
     let table = quote_table(req.schema.unwrap_or(DEFAULT_SCHEMA), req.table);
     let doing = format!("comparing {table}");
     src.session.check_cancelled(&doing)?;
+    if !super::checksum::hashes_rows(&mut src.session, &doing)? {
+        log::info!("{table}: the branch's PostgreSQL is older than 11; mirror streams the whole table instead of comparing checksums");
+        return Ok(None);
+    }
     src.session
         .exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &doing)?;
     let opened = open_checksums(src, req, &table, &doing, rejects);
@@ -75,13 +79,12 @@ impl RangeChecksums for Snapshot<'_> {
         self.0.checksums(level)
     }
 
-    fn split(
-        &mut self,
-        level: &Buckets,
-        parents: &[Parent],
-        parts: u32,
-    ) -> Result<Vec<Vec<KeyText>>> {
-        self.0.split(level, parents, parts)
+    fn split(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>> {
+        self.0.split(level, parents)
+    }
+
+    fn first_bounds(&mut self, bucket_rows: u64) -> Result<Vec<KeyText>> {
+        self.0.first_bounds(bucket_rows)
     }
 
     fn rows(
