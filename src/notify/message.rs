@@ -4,7 +4,7 @@
 
 use crate::config::NotifyEvent;
 use crate::journal::{BatchRow, BatchStatus, Journal, JournalError, ProgressRow};
-use crate::report::format::{cut, hms, local_time};
+use crate::report::format::{cut, error_for, hms, local_time};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -115,7 +115,10 @@ impl Notice {
                     r.table_name,
                     r.connection_name,
                     cut(
-                        r.error_message.as_deref().unwrap_or("no error recorded"),
+                        error_for(
+                            r.error_message.as_deref().unwrap_or("no error recorded"),
+                            &r.connection_name
+                        ),
                         ERROR_CHARS
                     )
                 )
@@ -267,6 +270,17 @@ mod tests {
         assert!(
             body.contains("--resume=sync_20261126084522_AbCd1234"),
             "{body}"
+        );
+    }
+
+    #[test]
+    fn a_failure_line_names_its_connection_once() {
+        let mut n = failed_notice(1);
+        n.failed[0].error_message = Some("pgsql_lmp: connecting: refused".into());
+        let lines = n.failure_lines();
+        assert_eq!(
+            lines[0],
+            "t0 from pgsql_lmp (3 retries): connecting: refused"
         );
     }
 
