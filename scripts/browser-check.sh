@@ -20,8 +20,10 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d)
 SERVER_PID=
+LOGIN_PID=
 cleanup() {
     if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+    if [[ -n "$LOGIN_PID" ]]; then kill "$LOGIN_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -51,6 +53,19 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [[ -n "$BASE" ]] || { echo "browser-check: the dashboard did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+
+# The same journal behind a token: a browser without it gets the login form.
+BROWSER_CHECK_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+    "$BIN" --config "$CONFIG" serve --listen 127.0.0.1:0 --token-env BROWSER_CHECK_TOKEN \
+    >"$WORK/login.out" 2>"$WORK/login.err" &
+LOGIN_PID=$!
+LOGIN_BASE=
+for _ in $(seq 1 100); do
+    LOGIN_BASE=$(grep -o 'http://[0-9.:]*' "$WORK/login.out" 2>/dev/null | head -1 || true)
+    [[ -n "$LOGIN_BASE" ]] && break
+    sleep 0.1
+done
+[[ -n "$LOGIN_BASE" ]] || { echo "browser-check: the dashboard with a token did not start:" >&2; cat "$WORK/login.err" >&2; exit 1; }
 
 FLAGS=(--headless --no-sandbox --disable-gpu --disable-background-networking
     --hide-scrollbars --window-size=1280,900)
@@ -89,6 +104,10 @@ check dashboard "$BASE/" \
     "sync batches" 'id="batches"' "$LATEST" 'id="chart-success-rate"' '<rect'
 check dashboard-batch "$BASE/batches/$LATEST" \
     "Sync Batch Details" 'id="progress"' 'id="chart-records-per-table"' '<rect'
+
+# Without the token: the login form, which keeps where the user was going.
+check login "$LOGIN_BASE/batches/$LATEST" \
+    'action="/login"' 'type="password"' "value=\"/batches/$LATEST\""
 
 if ((failed)); then
     exit 1

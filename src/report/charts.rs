@@ -102,9 +102,13 @@ fn per_table(rows: &[ProgressRow]) -> BTreeMap<&str, (f64, i64, bool)> {
     map
 }
 
-/// Short durations in seconds (`0.4s`), longer ones as `HH:MM:SS`.
+/// Durations under a tenth of a second in milliseconds (`4 ms`, not a
+/// `0.0s` next to a visible bar), short ones in seconds (`0.4s`), longer
+/// ones as `HH:MM:SS`.
 fn seconds_text(secs: f64) -> String {
-    if secs < 60.0 {
+    if secs < 0.1 {
+        format!("{:.0} ms", secs * 1000.0)
+    } else if secs < 60.0 {
         format!("{secs:.1}s")
     } else {
         hms(secs)

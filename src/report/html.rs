@@ -69,8 +69,10 @@ svg .axis { stroke: var(--line); }
 .b-ok { fill: var(--ok); } .b-warn { fill: var(--warn); } .b-failed { fill: var(--failed); } .b-interrupted { fill: var(--interrupted); }
 .b-duration { fill: #3f6fb5; } .b-records { fill: #00897b; }
 .s-stale { background: var(--failed); } .bad { color: var(--failed); } .good { color: var(--ok); }
+td.runner, td.nowrap { white-space: nowrap; }
 .progress.mini { height: 6px; margin-top: 4px; max-width: 140px; margin-left: auto; }
-.failed-table { color: var(--failed); border-bottom: 1px dotted var(--failed); cursor: help; }
+.failed-list { font-size: 12px; } .failed-list > * { display: block; white-space: nowrap; }
+.failed-table { color: var(--failed); cursor: help; }
 main.login { max-width: 380px; margin: 80px auto; padding: 24px 28px; border: 1px solid var(--line); border-radius: 8px; }
 main.login form { display: grid; gap: 8px; margin: 16px 0; }
 main.login input[type=password] { font: inherit; padding: 7px 9px; border: 1px solid var(--line); border-radius: 5px; }

@@ -17,6 +17,9 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Failed tables listed per runner on the fleet page.
+const FAILED_SHOWN: usize = 3;
+
 /// Seconds between reloads of the fleet page.
 pub const FLEET_REFRESH: u32 = 30;
 
@@ -170,7 +173,7 @@ fn fleet_page(runners: &[FleetRunner], list: &[FleetEntry], stale_after: Duratio
     if list.is_empty() {
         body.push_str("<p class=\"empty\">The central's journal mirror holds no batch yet: runners write to it when they sync into a PostgreSQL target with <code>[journal] mirror</code> on.</p>\n");
     } else {
-        body.push_str("<table class=\"sortable\" id=\"fleet\">\n<thead><tr><th>Runner</th><th>Latest batch</th><th>Status</th><th>Started</th><th class=\"num\">Age</th><th class=\"num\">Duration</th><th class=\"num\">Progress</th><th>Failed tables</th><th>Last completed</th></tr></thead>\n<tbody>\n");
+        body.push_str("<table class=\"sortable\" id=\"fleet\">\n<thead><tr><th>Runner</th><th>Latest batch</th><th>Status</th><th class=\"num\">Age</th><th class=\"num\">Duration</th><th class=\"num\">Progress</th><th>Failed tables</th><th>Last completed</th></tr></thead>\n<tbody>\n");
         for (r, e) in runners.iter().zip(list) {
             body.push_str(&fleet_row(r, e));
         }
@@ -191,32 +194,39 @@ fn fleet_row(r: &FleetRunner, e: &FleetEntry) -> String {
     } else {
         ""
     };
-    let failed = if e.failed.is_empty() {
-        String::from("<span class=\"meta\">none</span>")
-    } else {
-        e.failed
-            .iter()
-            .map(|f| {
-                format!(
-                    "<span class=\"failed-table\" title=\"{}\">{}.{}</span>",
-                    escape(f.error_message.unwrap_or("")),
-                    escape(f.connection_name),
-                    escape(f.table_name)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    // One per line, at most FAILED_SHOWN: the drill-down has them all.
+    let mut failed: String = e
+        .failed
+        .iter()
+        .take(FAILED_SHOWN)
+        .map(|f| {
+            format!(
+                "<span class=\"failed-table\" title=\"{}\">{}.{}</span>",
+                escape(f.error_message.unwrap_or("")),
+                escape(f.connection_name),
+                escape(f.table_name)
+            )
+        })
+        .collect();
+    if e.failed.len() > FAILED_SHOWN {
+        let _ = write!(
+            failed,
+            "<a href=\"{}\">and {} more</a>",
+            escape(&href),
+            e.failed.len() - FAILED_SHOWN
+        );
+    } else if e.failed.is_empty() {
+        failed.push_str("<span class=\"meta\">none</span>");
+    }
     let total = b.total_tables.max(1) as f64;
     format!(
-        "<tr data-runner=\"{runner}\" data-stale=\"{is_stale}\"><td>{runner}{stale}</td><td><a href=\"{href}\"><code>{id}</code></a></td><td data-sort=\"{status}\">{badge}</td><td class=\"time\" data-sort=\"{started_raw}\">{started}</td><td class=\"num\" data-sort=\"{age_raw}\">{age}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"num\" data-sort=\"{done}\">{done}/{total_tables} ({pct})<div class=\"progress mini\"><span style=\"width:{ok:.2}%;background:var(--ok)\"></span><span style=\"width:{bad:.2}%;background:var(--failed)\"></span></div></td><td class=\"error\">{failed}</td><td class=\"time\">{last}</td></tr>\n",
+        "<tr data-runner=\"{runner}\" data-stale=\"{is_stale}\"><td class=\"runner\">{runner}{stale}</td><td><a href=\"{href}\"><code>{id}</code></a></td><td data-sort=\"{status}\">{badge}</td><td class=\"num\" data-sort=\"{age_raw}\" title=\"started {started}\">{age}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"num nowrap\" data-sort=\"{done}\">{done}/{total_tables} ({pct})<div class=\"progress mini\"><span style=\"width:{ok:.2}%;background:var(--ok)\"></span><span style=\"width:{bad:.2}%;background:var(--failed)\"></span></div></td><td class=\"failed-list\">{failed}</td><td class=\"time\">{last}</td></tr>\n",
         runner = escape(&r.runner),
         is_stale = e.stale,
         href = escape(&href),
         id = escape(&b.batch_id),
         status = b.status.as_str(),
         badge = badge(b.status.as_str()),
-        started_raw = escape(&b.started_at),
         started = escape(&local_time(&b.started_at)),
         age_raw = e.age_seconds.unwrap_or(0.0),
         age = escape(&e.age_seconds.map(hms).unwrap_or_default()),
@@ -265,5 +275,26 @@ mod tests {
         assert!(page.contains("lmp.c_order"));
         assert!(!page.contains("<b>timeout"));
         assert!(!page.contains("<a>"));
+        assert!(!page.contains("more</a>"));
+    }
+
+    #[test]
+    fn a_long_failure_list_is_cut_with_a_link_to_the_batch() {
+        let failed: Vec<ProgressRow> = (0..5)
+            .map(|i| row("lmp", &format!("t{i}"), ProgressStatus::Failed))
+            .collect();
+        let runners = vec![FleetRunner {
+            runner: "hq".into(),
+            batch: batch("sync_20261126084522_AbCd1234", BatchStatus::Failed),
+            last_completed_at: None,
+            failed,
+        }];
+        let list = entries(&runners, Duration::from_secs(3600), chrono::Utc::now());
+        let page = fleet_page(&runners, &list, Duration::from_secs(3600));
+        assert!(
+            page.contains("lmp.t2") && !page.contains("lmp.t3"),
+            "{page}"
+        );
+        assert!(page.contains("<a href=\"/fleet/hq/sync_20261126084522_AbCd1234\">and 2 more</a>"));
     }
 }
