@@ -2,6 +2,8 @@
 //! format, for node_exporter's textfile collector (`[metrics] textfile`,
 //! rewritten after every batch) and for `serve`'s `/metrics`. Both render
 //! the same text from the journal, so a scrape and the file never disagree.
+//! Bytes per table (SPEC §12) are not exported: the journal records rows,
+//! skipped rows and durations per table, not bytes.
 //!
 //! The file is written to a temporary name beside it and renamed over it:
 //! the collector reads either the old file or the new one, never half.
