@@ -15,7 +15,7 @@ pub fn server_url() -> String {
 /// `url` with its database replaced by `db` (query string kept).
 pub use branchsync::bench::url_with_db;
 
-fn admin() -> Client {
+pub fn admin() -> Client {
     let url = server_url();
     Client::connect(&url, NoTls).unwrap_or_else(|e| {
         panic!("cannot connect to the test server (set BRANCHSYNC_TEST_PG): {e}")
