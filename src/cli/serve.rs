@@ -58,21 +58,24 @@ impl Args {
             },
         )?;
         let addr = server.addr();
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "Dashboard: http://{addr}/ (journal {}; read-only{}). Press Ctrl+C to stop.",
+        let mut text = format!(
+            "Dashboard: http://{addr}/ (journal {}; read-only{}). Press Ctrl+C to stop.\n",
             config.journal.path.display(),
             if self.token_env.is_some() {
                 "; token required"
             } else {
                 ""
             }
-        )?;
+        );
         if self.fleet {
-            writeln!(out, "Fleet: http://{addr}/fleet")?;
+            text += &format!("Fleet: http://{addr}/fleet\n");
         }
-        out.flush()?;
+        // One write, and a closed stdout (a reader that took the first line
+        // and went away) is no reason to stop serving.
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            log::debug!("serve: cannot print the address: {e}");
+        }
         drop(out);
         server.run();
         Ok(Outcome::Success)
