@@ -448,7 +448,7 @@ fn write_progress(j: &mut Journal, id: &str) {
 }
 
 #[test]
-fn an_old_batch_s_duration_history_stops_at_that_batch() {
+fn an_old_batch_s_history_and_success_rates_stop_at_that_batch() {
     let site = Site::new();
     let server = site.serve();
     let older = server.page(&format!("/batches/{OLDER}"));
@@ -460,6 +460,17 @@ fn an_old_batch_s_duration_history_stops_at_that_batch() {
         !chart.contains(LATEST),
         "a newer batch in the history: {chart}"
     );
+    // Nor do its success rates count the newer batch (whose c_order failed).
+    let (_, success) = older
+        .split_once("Success rate per table")
+        .expect("success chart");
+    let success = &success[..success.find("</figure>").unwrap()];
+    assert!(success.starts_with(" (last batch)"), "{success}");
+    assert!(success.contains("100.0% (1/1)"), "{success}");
+    assert!(!success.contains("c_order"), "{success}");
+    let index = server.page("/");
+    let (_, success) = index.split_once("Success rate per table").unwrap();
+    assert!(success.starts_with(" (last 2 batches)"), "{success}");
     let latest = server.page(&format!("/batches/{LATEST}"));
     let (_, chart) = latest.split_once("Batch duration history").unwrap();
     assert!(chart.starts_with(" (last 2 batches)"), "{chart}");

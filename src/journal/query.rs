@@ -232,7 +232,13 @@ impl Journal {
 
     /// Per-table statistics over the `batches` most recently started batches
     /// (the charts' "success rate over the last N batches"), by table name.
-    pub fn table_stats_last_batches(&self, batches: usize) -> Result<Vec<TableStats>> {
+    /// `upto`: only that batch and those started before it (a report on an
+    /// old batch does not count the runs that came after it).
+    pub fn table_stats_last_batches(
+        &self,
+        batches: usize,
+        upto: Option<&str>,
+    ) -> Result<Vec<TableStats>> {
         self.query_vec(
             "SELECT p.table_name,
                     count(*),
@@ -243,10 +249,12 @@ impl Journal {
                     avg(CASE WHEN p.status = 'completed' THEN p.records_processed END)
              FROM sync_progress p
              WHERE p.batch_id IN (SELECT batch_id FROM sync_batches
+                                  WHERE ?2 IS NULL
+                                     OR (started_at, id) <= (SELECT started_at, id FROM sync_batches WHERE batch_id = ?2)
                                   ORDER BY started_at DESC, id DESC LIMIT ?1)
              GROUP BY p.table_name
              ORDER BY p.table_name",
-            params![batches as i64],
+            params![batches as i64, upto],
             table_stats_from_row,
         )
     }

@@ -150,7 +150,7 @@ impl ReportData {
             // The batches up to this one: a report on an old batch does not
             // show runs that came after it.
             history: journal.batches_up_to(&batch.batch_id, HISTORY_BATCHES)?,
-            success: journal.table_stats_last_batches(HISTORY_BATCHES)?,
+            success: journal.table_stats_last_batches(HISTORY_BATCHES, Some(&batch.batch_id))?,
             notifications: journal.notifications(&batch.batch_id)?,
             live: if batch.status == BatchStatus::Running {
                 live::read(
@@ -182,9 +182,10 @@ pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String
     body.push_str("<h2>Charts</h2>\n<div class=\"charts\">\n");
     body.push_str(&charts::duration_per_table(&data.rows));
     body.push_str(&charts::records_per_table(&data.rows));
+    // The success rates cover the same batches as the history.
     body.push_str(&charts::success_rate_per_table(
         &data.success,
-        HISTORY_BATCHES,
+        data.history.len(),
     ));
     body.push_str(&charts::batch_duration_history(&data.history));
     body.push_str("</div>\n");

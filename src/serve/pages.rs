@@ -168,7 +168,7 @@ fn index(journal: &Journal, query: &str, history: usize) -> Result<String, Journ
     let shown = limit(query, DEFAULT_LIST);
     let batches = journal.list_batches(shown.max(history))?;
     let total = journal.batch_count()?;
-    let stats = journal.table_stats_last_batches(history)?;
+    let stats = journal.table_stats_last_batches(history, None)?;
     let running = batches
         .iter()
         .filter(|b| b.status == BatchStatus::Running)
@@ -187,7 +187,9 @@ fn index(journal: &Journal, query: &str, history: usize) -> Result<String, Journ
     body.push_str("<h2>Charts</h2>\n<div class=\"charts\">\n");
     let recent = &batches[..batches.len().min(history)];
     body.push_str(&charts::batch_duration_history(recent));
-    body.push_str(&charts::success_rate_per_table(&stats, history));
+    // The batches the charts cover: `history`, or fewer in a young journal.
+    let covered = history.min(usize::try_from(total).unwrap_or(usize::MAX));
+    body.push_str(&charts::success_rate_per_table(&stats, covered));
     body.push_str("</div>\n");
     let listed = &batches[..batches.len().min(shown)];
     let _ = writeln!(
