@@ -301,6 +301,8 @@ fn the_fleet_page_lists_every_runner_and_drills_down_to_a_batch() {
     let auth = bearer();
     let h = [("Authorization", auth.as_str())];
     assert_eq!(get(&s.addr, "/fleet", &[]).status, 401);
+    let home = get(&s.addr, "/", &h);
+    assert!(home.body.contains("href=\"/fleet\""), "{}", home.body);
 
     // The JSON is that of `sync-status --fleet --json`.
     let api = get(&s.addr, "/api/fleet", &h);

@@ -202,7 +202,13 @@ fn journal_reply(
 ) -> Reply {
     let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
     match open(&dashboard.journal) {
-        Ok(journal) => route(&journal, path, query, dashboard.history),
+        Ok(journal) => route(
+            &journal,
+            path,
+            query,
+            dashboard.history,
+            dashboard.fleet.is_some(),
+        ),
         Err(e) => {
             log::warn!("serve: {e}");
             Reply::error(

@@ -64,11 +64,12 @@ impl Reply {
     }
 }
 
-/// The reply to `GET path?query` against `journal`.
-pub fn route(journal: &Journal, path: &str, query: &str, history: usize) -> Reply {
+/// The reply to `GET path?query` against `journal`; `fleet` links the
+/// batch list to the fleet page (`serve --fleet`).
+pub fn route(journal: &Journal, path: &str, query: &str, history: usize, fleet: bool) -> Reply {
     let api = path.starts_with("/api/");
     let result = match path.trim_end_matches('/') {
-        "" => index(journal, query, history).map(Reply::html),
+        "" => index(journal, query, history, fleet).map(Reply::html),
         "/api/batches" => journal
             .list_batches(limit(query, 20))
             .map(|b| Reply::json(json::batch_list_json(&b))),
@@ -164,7 +165,12 @@ fn batch_page(journal: &Journal, id: &str) -> Result<Reply, JournalError> {
     })
 }
 
-fn index(journal: &Journal, query: &str, history: usize) -> Result<String, JournalError> {
+fn index(
+    journal: &Journal,
+    query: &str,
+    history: usize,
+    fleet: bool,
+) -> Result<String, JournalError> {
     let shown = limit(query, DEFAULT_LIST);
     let batches = journal.list_batches(shown.max(history))?;
     let total = journal.batch_count()?;
@@ -174,6 +180,11 @@ fn index(journal: &Journal, query: &str, history: usize) -> Result<String, Journ
         .filter(|b| b.status == BatchStatus::Running)
         .count();
     let mut body = String::new();
+    if fleet {
+        body.push_str(
+            "<nav class=\"no-print\"><a href=\"/fleet\">Every runner: the fleet →</a></nav>\n",
+        );
+    }
     let _ = writeln!(body, "<h1>branchsync — sync batches</h1>");
     let _ = writeln!(
         body,
@@ -213,19 +224,30 @@ mod tests {
     fn routes_an_empty_journal() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open_read(&dir.path().join("none.db")).unwrap();
-        assert_eq!(route(&j, "/api/batches", "", 30).body.trim(), "[]");
-        let latest = route(&j, "/api/batches/latest", "", 30);
+        assert_eq!(route(&j, "/api/batches", "", 30, false).body.trim(), "[]");
+        let latest = route(&j, "/api/batches/latest", "", 30, false);
         assert_eq!(latest.status, 200);
         assert!(latest.body.contains("\"batch\": null"));
-        let page = route(&j, "/", "", 30);
+        let page = route(&j, "/", "", 30, false);
         assert_eq!(page.status, 200);
         assert!(page.body.contains("No batches yet"));
-        assert_eq!(route(&j, "/api/batches/nope", "", 30).status, 400);
+        assert!(!page.body.contains("href=\"/fleet\""));
+        assert!(route(&j, "/", "", 30, true)
+            .body
+            .contains("href=\"/fleet\""));
+        assert_eq!(route(&j, "/api/batches/nope", "", 30, false).status, 400);
         assert_eq!(
-            route(&j, "/api/batches/sync_20261126084522_AbCd1234", "", 30).status,
+            route(
+                &j,
+                "/api/batches/sync_20261126084522_AbCd1234",
+                "",
+                30,
+                false
+            )
+            .status,
             404
         );
-        let missing = route(&j, "/etc/passwd", "", 30);
+        let missing = route(&j, "/etc/passwd", "", 30, false);
         assert_eq!(missing.status, 404);
         assert_eq!(missing.content_type, HTML);
     }
