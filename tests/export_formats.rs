@@ -3,50 +3,33 @@
 //! self-contained (no network) with the summary, every row and the charts;
 //! the workbook, opened back with calamine, has typed cells.
 
-use assert_cmd::Command;
-use branchsync::journal::{BatchRow, BatchStatus, Journal, ProgressRow, ProgressStatus};
+mod common;
+
+use branchsync::journal::{BatchRow, BatchStatus, ProgressRow, ProgressStatus};
 use calamine::{open_workbook, Data, Reader, Xlsx};
-use std::path::{Path, PathBuf};
+use common::journal::{self, Site};
+use std::path::PathBuf;
 
 const LATEST: &str = "sync_20261126084522_AbCd1234";
 const OLDER: &str = "sync_20261120100000_OLDer001";
-/// The Jakarta offset used by every command here (UTC+7, no DST).
-const TZ: &str = "Asia/Jakarta";
 
+/// A batch of 3 tables, ended after `secs`.
 fn batch(id: &str, status: BatchStatus, started: &str, secs: f64) -> BatchRow {
-    BatchRow {
-        batch_id: id.into(),
-        status,
-        total_tables: 3,
-        completed_tables: 1,
-        failed_tables: 1,
-        command_options: "{}".into(),
-        started_at: started.into(),
-        completed_at: Some("2026-11-26T09:47:27.000Z".into()),
-        duration_seconds: Some(secs),
-        pid: Some(4242),
-        host: Some("backup01".into()),
-        boot_id: None,
-        heartbeat_at: None,
-    }
+    let mut b = journal::batch(id, status, started);
+    b.total_tables = 3;
+    b.completed_tables = 1;
+    b.failed_tables = 1;
+    b.command_options = "{}".into();
+    b.completed_at = Some("2026-11-26T09:47:27.000Z".into());
+    b.duration_seconds = Some(secs);
+    b
 }
 
+/// A row whose model is `M_<table>`, so model and table can be told apart.
 fn row(id: &str, conn: &str, table: &str, status: ProgressStatus) -> ProgressRow {
-    ProgressRow {
-        batch_id: id.into(),
-        connection_name: conn.into(),
-        table_name: table.into(),
-        model_name: format!("M_{table}"),
-        status,
-        records_processed: 0,
-        records_skipped: 0,
-        error_message: None,
-        started_at: None,
-        completed_at: None,
-        duration_seconds: None,
-        retry_count: 0,
-        step: 2,
-    }
+    let mut r = journal::row(id, conn, table, status);
+    r.model_name = format!("M_{table}");
+    r
 }
 
 fn long_error() -> String {
@@ -59,13 +42,8 @@ fn long_error() -> String {
 /// A folder with a `[journal]`-only config and a journal holding an older
 /// completed batch and the latest, failed one (3 rows: completed with
 /// 15,234 records in 125 s, failed with a long error, pending).
-fn site() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("branchsync.toml"),
-        "[journal]\npath = \"storage/journal.db\"\n",
-    )
-    .unwrap();
+fn site() -> Site {
+    let site = Site::new();
     let mut ok = row(LATEST, "pgsql_lmp", "m_product", ProgressStatus::Completed);
     ok.records_processed = 15234;
     ok.records_skipped = 12;
@@ -87,37 +65,27 @@ fn site() -> tempfile::TempDir {
     );
     older.total_tables = 1;
     older.failed_tables = 0;
-    let mut j = Journal::open(&dir.path().join("storage/journal.db")).unwrap();
-    j.import_batches(vec![
-        (older, vec![old_row]),
-        (
-            batch(
-                LATEST,
-                BatchStatus::Failed,
-                "2026-11-26T08:45:22.000Z",
-                3725.0,
+    site.journal()
+        .import_batches(vec![
+            (older, vec![old_row]),
+            (
+                batch(
+                    LATEST,
+                    BatchStatus::Failed,
+                    "2026-11-26T08:45:22.000Z",
+                    3725.0,
+                ),
+                vec![ok, bad, pending],
             ),
-            vec![ok, bad, pending],
-        ),
-    ])
-    .unwrap();
-    dir
+        ])
+        .unwrap();
+    site
 }
 
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("branchsync").unwrap();
-    c.current_dir(std::env::temp_dir())
-        .arg("--config")
-        .arg(dir.join("branchsync.toml"))
-        .env("TZ", TZ)
-        .env_remove("BRANCHSYNC_CONFIG")
-        .env_remove("RUST_LOG");
-    c
-}
-
-fn export(dir: &Path, format: &str, file: &str) -> PathBuf {
-    let path = dir.join(file);
-    let out = cmd(dir)
+fn export(site: &Site, format: &str, file: &str) -> PathBuf {
+    let path = site.path(file);
+    let out = site
+        .cmd()
         .args(["export", LATEST, "--format", format, "--output"])
         .arg(&path)
         .output()
@@ -137,8 +105,8 @@ fn export(dir: &Path, format: &str, file: &str) -> PathBuf {
 
 #[test]
 fn html_report_is_one_self_contained_page_with_rows_and_charts() {
-    let dir = site();
-    let page = std::fs::read_to_string(export(dir.path(), "html", "report.html")).unwrap();
+    let site = site();
+    let page = std::fs::read_to_string(export(&site, "html", "report.html")).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains(&format!("Sync Batch Details: <code>{LATEST}</code>")));
     // summary, in local time
@@ -202,8 +170,9 @@ fn html_report_is_one_self_contained_page_with_rows_and_charts() {
 
 #[test]
 fn html_goes_to_stdout_without_output() {
-    let dir = site();
-    let out = cmd(dir.path())
+    let site = site();
+    let out = site
+        .cmd()
         .args(["export", "--latest", "--format", "html"])
         .output()
         .unwrap();
@@ -246,8 +215,8 @@ fn number(cell: Option<&Data>) -> f64 {
 
 #[test]
 fn xlsx_has_a_summary_and_a_progress_sheet_with_typed_cells() {
-    let dir = site();
-    let path = export(dir.path(), "xlsx", "report.xlsx");
+    let site = site();
+    let path = export(&site, "xlsx", "report.xlsx");
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
     assert_eq!(book.sheet_names(), vec!["Summary", "Progress"]);
 
@@ -317,14 +286,16 @@ fn xlsx_has_a_summary_and_a_progress_sheet_with_typed_cells() {
 
 #[test]
 fn xlsx_needs_a_file_and_unknown_formats_list_the_known_ones() {
-    let dir = site();
-    let out = cmd(dir.path())
+    let site = site();
+    let out = site
+        .cmd()
         .args(["export", "--latest", "--format", "xlsx"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("add --output report.xlsx"));
-    let out = cmd(dir.path())
+    let out = site
+        .cmd()
         .args(["export", "--latest", "--format", "pdf"])
         .output()
         .unwrap();
@@ -334,15 +305,16 @@ fn xlsx_needs_a_file_and_unknown_formats_list_the_known_ones() {
 
 #[test]
 fn the_output_extension_decides_the_format_or_is_refused_with_the_fix() {
-    let dir = site();
+    let site = site();
     for (file, starts) in [
         ("r.json", &b"{"[..]),
         ("r.html", &b"<!DOCTYPE html>"[..]),
         ("r.xlsx", &b"PK"[..]),
         ("r.csv", &b"batch_id,"[..]),
     ] {
-        let path = dir.path().join(file);
-        let out = cmd(dir.path())
+        let path = site.path(file);
+        let out = site
+            .cmd()
             .args(["export", LATEST, "--output"])
             .arg(&path)
             .output()
@@ -359,9 +331,10 @@ fn the_output_extension_decides_the_format_or_is_refused_with_the_fix() {
             String::from_utf8_lossy(&bytes[..20.min(bytes.len())])
         );
     }
-    let out = cmd(dir.path())
+    let out = site
+        .cmd()
         .args(["export", LATEST, "--output"])
-        .arg(dir.path().join("r.pdf"))
+        .arg(site.path("r.pdf"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -370,5 +343,5 @@ fn the_output_extension_decides_the_format_or_is_refused_with_the_fix() {
         err.contains("name it .csv, .json, .html or .xlsx, or add --format"),
         "{err}"
     );
-    assert!(!dir.path().join("r.pdf").exists());
+    assert!(!site.path("r.pdf").exists());
 }

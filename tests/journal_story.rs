@@ -3,67 +3,17 @@
 //! another process writes, corrupted files left untouched, and `prune`
 //! boundaries. Real journal files, the real binary, a real lock holder.
 
-use assert_cmd::Command;
+mod common;
+
 use branchsync::journal::{
     format_ts, BatchRow, BatchStatus, Journal, NewProgress, ProgressRow, ProgressStatus, RowCounts,
     RunLock,
 };
+use common::journal::Site;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-struct Site {
-    dir: tempfile::TempDir,
-}
-
-impl Site {
-    fn new() -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("branchsync.toml"),
-            format!(
-                "[journal]\npath = \"{}\"\n",
-                dir.path().join("journal.db").display()
-            ),
-        )
-        .unwrap();
-        Site { dir }
-    }
-
-    fn journal_path(&self) -> PathBuf {
-        self.dir.path().join("journal.db")
-    }
-
-    fn journal(&self) -> Journal {
-        Journal::open(&self.journal_path()).unwrap()
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("branchsync").unwrap();
-        c.arg("--config")
-            .arg(self.dir.path().join("branchsync.toml"))
-            .env_remove("CLICOLOR_FORCE")
-            .env_remove("RUST_LOG");
-        c
-    }
-
-    fn stdout(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?} failed ({:?}): {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.stdout(args)).unwrap()
-    }
-}
 
 fn plan(tables: &[(&str, &str)]) -> Vec<NewProgress> {
     tables
@@ -247,7 +197,7 @@ fn a_killed_holder_leaves_its_batch_interrupted() {
     .unwrap();
     j.start_progress(ID, "pgsql_lmp", "c_order").unwrap();
     drop(j);
-    let lock = site.dir.path().join("journal.db.lock");
+    let lock = site.path("storage/journal.db.lock");
     let (mut holder, sleeper) = hold_lock_in_child(&lock);
 
     let text = site.stdout(&["sync-status"]);
@@ -511,24 +461,15 @@ fn started_at(
     };
     let rows = ["ad_org", "m_product", "c_order"]
         .iter()
-        .map(|t| ProgressRow {
-            batch_id: id.clone(),
-            connection_name: "pgsql_lmp".into(),
-            table_name: (*t).into(),
-            model_name: (*t).into(),
-            status: if ended {
+        .map(|t| {
+            let status = if ended {
                 ProgressStatus::Completed
             } else {
                 ProgressStatus::Pending
-            },
-            records_processed: 1,
-            records_skipped: 0,
-            error_message: None,
-            started_at: None,
-            completed_at: None,
-            duration_seconds: None,
-            retry_count: 0,
-            step: 2,
+            };
+            let mut r = ProgressRow::new(&id, "pgsql_lmp", t, status);
+            r.records_processed = 1;
+            r
         })
         .collect();
     (b, rows)
@@ -567,7 +508,7 @@ fn prune_deletes_just_older_keeps_just_newer_and_running() {
         .unwrap();
     // the ancient running batch is alive: its run holds the lock (in another
     // process, so that no child spawned by this one can inherit the lock)
-    let (mut holder, sleeper) = hold_lock_in_child(&site.dir.path().join("journal.db.lock"));
+    let (mut holder, sleeper) = hold_lock_in_child(&site.path("storage/journal.db.lock"));
 
     let text = site.stdout(&["prune", "--older-than", "30d", "--dry-run"]);
     assert!(

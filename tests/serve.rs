@@ -3,78 +3,58 @@
 //! journal API, and is asked what a browser and a script would ask — while
 //! the test writes the journal underneath it.
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+
 use branchsync::journal::{
-    BatchRow, BatchStatus, Journal, NewProgress, ProgressRow, ProgressStatus, RowCounts, RunLock,
+    BatchRow, BatchStatus, Journal, NewProgress, ProgressStatus, RowCounts, RunLock,
 };
+use common::journal::{batch, row, Site, JOURNAL_ONLY};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 const LATEST: &str = "sync_20261126084522_AbCd1234";
 const OLDER: &str = "sync_20261120100000_OLDer001";
-const TZ: &str = "Asia/Jakarta";
 
-struct Site {
-    dir: tempfile::TempDir,
+/// A site whose config also has a Slack channel (its token must never
+/// show), with an older completed batch and the latest, failed one.
+fn site() -> Site {
+    let site = Site::with_config(&format!(
+        "{JOURNAL_ONLY}\n[[notify]]\nkind = \"slack\"\nurl = \"https://hooks.example/services/SECRETTOKEN\"\n"
+    ));
+    let mut ok = row(LATEST, "pgsql_lmp", "m_product", ProgressStatus::Completed);
+    ok.records_processed = 15234;
+    ok.duration_seconds = Some(125.0);
+    let mut bad = row(LATEST, "pgsql_jkt", "c_order", ProgressStatus::Failed);
+    bad.error_message = Some("column \"grandtotal\": <type> text at the source".into());
+    let mut old = row(OLDER, "pgsql_lmp", "m_product", ProgressStatus::Completed);
+    old.records_processed = 99;
+    site.journal()
+        .import_batches(vec![
+            (
+                ended(OLDER, BatchStatus::Completed, "2026-11-20T10:00:00.000Z"),
+                vec![old],
+            ),
+            (
+                ended(LATEST, BatchStatus::Failed, "2026-11-26T08:45:22.000Z"),
+                vec![ok, bad],
+            ),
+        ])
+        .unwrap();
+    site
 }
 
-impl Site {
-    /// A `[journal]`-only config and a journal with an older completed batch
-    /// and the latest, failed one.
-    fn new() -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("branchsync.toml"),
-            "[journal]\npath = \"storage/journal.db\"\n\n[[notify]]\nkind = \"slack\"\nurl = \"https://hooks.example/services/SECRETTOKEN\"\n",
-        )
-        .unwrap();
-        let site = Site { dir };
-        let mut ok = row(LATEST, "pgsql_lmp", "m_product", ProgressStatus::Completed);
-        ok.records_processed = 15234;
-        ok.duration_seconds = Some(125.0);
-        let mut bad = row(LATEST, "pgsql_jkt", "c_order", ProgressStatus::Failed);
-        bad.error_message = Some("column \"grandtotal\": <type> text at the source".into());
-        let mut old = row(OLDER, "pgsql_lmp", "m_product", ProgressStatus::Completed);
-        old.records_processed = 99;
-        site.journal()
-            .import_batches(vec![
-                (
-                    batch(OLDER, BatchStatus::Completed, "2026-11-20T10:00:00.000Z"),
-                    vec![old],
-                ),
-                (
-                    batch(LATEST, BatchStatus::Failed, "2026-11-26T08:45:22.000Z"),
-                    vec![ok, bad],
-                ),
-            ])
-            .unwrap();
-        site
-    }
-
-    fn journal_path(&self) -> PathBuf {
-        self.dir.path().join("storage/journal.db")
-    }
-
-    fn journal(&self) -> Journal {
-        Journal::open(&self.journal_path()).unwrap()
-    }
-
-    fn command(&self) -> Command {
-        let mut c = Command::cargo_bin("branchsync").unwrap();
-        c.current_dir(std::env::temp_dir())
-            .arg("--config")
-            .arg(self.dir.path().join("branchsync.toml"))
-            .env("TZ", TZ)
-            .env_remove("BRANCHSYNC_CONFIG")
-            .env_remove("RUST_LOG");
-        c
-    }
-
+/// What this file asks of a site.
+trait Ask {
     /// `sync-status …` parsed as JSON.
+    fn status_json(&self, args: &[&str]) -> Value;
+    /// `serve` on a free loopback port.
+    fn serve(&self) -> Dashboard;
+}
+
+impl Ask for Site {
     fn status_json(&self, args: &[&str]) -> Value {
         let out = self
             .command()
@@ -112,40 +92,15 @@ impl Site {
     }
 }
 
-fn batch(id: &str, status: BatchStatus, started: &str) -> BatchRow {
-    BatchRow {
-        batch_id: id.into(),
-        status,
-        total_tables: 2,
-        completed_tables: 1,
-        failed_tables: i64::from(status == BatchStatus::Failed),
-        command_options: "{\"threads\":8}".into(),
-        started_at: started.into(),
-        completed_at: Some("2026-11-26T09:47:27.000Z".into()),
-        duration_seconds: Some(3725.0),
-        pid: Some(4242),
-        host: Some("backup01".into()),
-        boot_id: None,
-        heartbeat_at: None,
-    }
-}
-
-fn row(id: &str, conn: &str, table: &str, status: ProgressStatus) -> ProgressRow {
-    ProgressRow {
-        batch_id: id.into(),
-        connection_name: conn.into(),
-        table_name: table.into(),
-        model_name: table.into(),
-        status,
-        records_processed: 0,
-        records_skipped: 0,
-        error_message: None,
-        started_at: None,
-        completed_at: None,
-        duration_seconds: None,
-        retry_count: 0,
-        step: 2,
-    }
+/// A batch of 2 tables, ended.
+fn ended(id: &str, status: BatchStatus, started: &str) -> BatchRow {
+    let mut b = batch(id, status, started);
+    b.total_tables = 2;
+    b.completed_tables = 1;
+    b.failed_tables = i64::from(status == BatchStatus::Failed);
+    b.completed_at = Some("2026-11-26T09:47:27.000Z".into());
+    b.duration_seconds = Some(3725.0);
+    b
 }
 
 /// A running `serve`, killed when dropped.
@@ -206,7 +161,7 @@ impl Dashboard {
 
 #[test]
 fn metrics_are_prometheus_text_of_the_latest_batch() {
-    let site = Site::new();
+    let site = site();
     let dash = site.serve();
     let (status, head, body) = dash.get("/metrics");
     assert_eq!(status, 200, "{body}");
@@ -248,7 +203,7 @@ fn metrics_are_prometheus_text_of_the_latest_batch() {
 
 #[test]
 fn api_documents_equal_sync_status_json() {
-    let site = Site::new();
+    let site = site();
     let server = site.serve();
     assert_eq!(
         server.json(&format!("/api/batches/{LATEST}")),
@@ -283,7 +238,7 @@ fn api_documents_equal_sync_status_json() {
 
 #[test]
 fn pages_show_batches_rows_and_charts_and_nothing_else() {
-    let site = Site::new();
+    let site = site();
     let server = site.serve();
     let index = server.page("/");
     for id in [LATEST, OLDER] {
@@ -348,7 +303,7 @@ fn pages_show_batches_rows_and_charts_and_nothing_else() {
 
 #[test]
 fn it_is_read_only_loopback_only_and_says_so_in_headers() {
-    let site = Site::new();
+    let site = site();
     let server = site.serve();
     let (status, head, _) = server.get("/");
     assert_eq!(status, 200);
@@ -374,7 +329,7 @@ fn it_is_read_only_loopback_only_and_says_so_in_headers() {
 
 #[test]
 fn a_running_batch_updates_live_while_the_journal_is_written() {
-    let site = Site::new();
+    let site = site();
     let server = site.serve();
     let journal_path = site.journal_path();
     // A sync "process" of our own: it holds the run lock, so the batch is live.
@@ -449,7 +404,7 @@ fn write_progress(j: &mut Journal, id: &str) {
 
 #[test]
 fn an_old_batch_s_history_and_success_rates_stop_at_that_batch() {
-    let site = Site::new();
+    let site = site();
     let server = site.serve();
     let older = server.page(&format!("/batches/{OLDER}"));
     let (_, chart) = older

@@ -3,110 +3,18 @@
 //! from a real journal file built through the journal API, with a config that
 //! has nothing but `[journal]`.
 
+mod common;
+
 use assert_cmd::Command;
-use branchsync::journal::{
-    format_ts, BatchRow, BatchStatus, Journal, ProgressRow, ProgressStatus, RunLock,
-    PROGRESS_COLUMNS,
-};
+use branchsync::journal::{format_ts, BatchStatus, ProgressStatus, RunLock, PROGRESS_COLUMNS};
+use common::journal::{batch, row, Site};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const LATEST: &str = "sync_20261126084522_AbCd1234";
 const OLDER: &str = "sync_20261120100000_OLDer001";
 const LONG_ERROR_HEAD: &str =
     "column \"name\" of m_product: type text at the source, integer at the target";
-
-/// A folder with `branchsync.toml` (only `[journal]`, a relative path) and
-/// the journal file it names.
-struct Site {
-    dir: tempfile::TempDir,
-}
-
-impl Site {
-    fn new() -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("branchsync.toml"),
-            "[journal]\npath = \"storage/journal.db\"\n",
-        )
-        .unwrap();
-        Site { dir }
-    }
-
-    fn journal_path(&self) -> PathBuf {
-        self.dir.path().join("storage/journal.db")
-    }
-
-    fn journal(&self) -> Journal {
-        Journal::open(&self.journal_path()).unwrap()
-    }
-
-    /// The binary, reading this site's config, in a fixed time zone, run
-    /// from another folder (relative paths resolve against the config's).
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("branchsync").unwrap();
-        c.current_dir(std::env::temp_dir())
-            .arg("--config")
-            .arg(self.dir.path().join("branchsync.toml"))
-            .env("TZ", "Asia/Jakarta")
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR")
-            .env_remove("CLICOLOR_FORCE")
-            .env_remove("BRANCHSYNC_CONFIG")
-            .env_remove("RUST_LOG");
-        c
-    }
-
-    fn stdout(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.stdout(args)).unwrap()
-    }
-}
-
-fn batch(id: &str, status: BatchStatus, started: &str) -> BatchRow {
-    BatchRow {
-        batch_id: id.into(),
-        status,
-        total_tables: 0,
-        completed_tables: 0,
-        failed_tables: 0,
-        command_options: "{\"threads\":8}".into(),
-        started_at: started.into(),
-        completed_at: None,
-        duration_seconds: None,
-        pid: Some(4242),
-        host: Some("backup01".into()),
-        boot_id: None,
-        heartbeat_at: None,
-    }
-}
-
-fn row(batch_id: &str, connection: &str, table: &str, status: ProgressStatus) -> ProgressRow {
-    ProgressRow {
-        batch_id: batch_id.into(),
-        connection_name: connection.into(),
-        table_name: table.into(),
-        model_name: table.into(),
-        status,
-        records_processed: 0,
-        records_skipped: 0,
-        error_message: None,
-        started_at: None,
-        completed_at: None,
-        duration_seconds: None,
-        retry_count: 0,
-        step: 2,
-    }
-}
 
 fn long_error() -> String {
     format!("{LONG_ERROR_HEAD}; {}", "detail ".repeat(30))

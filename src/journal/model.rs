@@ -124,6 +124,28 @@ pub struct ProgressRow {
     pub step: i64,
 }
 
+impl ProgressRow {
+    /// A step-2 row of `table` (also its model name) with nothing counted,
+    /// started or ended yet: what a view or an import starts from.
+    pub fn new(batch_id: &str, connection: &str, table: &str, status: ProgressStatus) -> Self {
+        ProgressRow {
+            batch_id: batch_id.into(),
+            connection_name: connection.into(),
+            table_name: table.into(),
+            model_name: table.into(),
+            status,
+            records_processed: 0,
+            records_skipped: 0,
+            error_message: None,
+            started_at: None,
+            completed_at: None,
+            duration_seconds: None,
+            retry_count: 0,
+            step: 2,
+        }
+    }
+}
+
 /// A progress row to create when a batch starts.
 #[derive(Debug, Clone)]
 pub struct NewProgress {

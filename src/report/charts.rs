@@ -3,8 +3,7 @@
 //! and the duration history of batches. No script and no network: the SVG is
 //! part of the page, so it prints and works offline.
 
-use super::format::{hms, local_time, thousands};
-use super::html::escape;
+use super::format::{escape, hms, local_time, thousands};
 use crate::journal::{BatchRow, BatchStatus, ProgressRow, ProgressStatus, TableStats};
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -1,5 +1,6 @@
 //! How numbers, durations and times look everywhere a person reads them:
-//! `15,234` records, `01:02:05` durations, local `2026-11-26 15:45:22` times.
+//! `15,234` records, `01:02:05` durations, local `2026-11-26 15:45:22` times;
+//! and text made safe inside an HTML page.
 //! The journal stores UTC ISO-8601; only this module turns it into local time.
 
 use crate::journal::parse_ts;
@@ -8,6 +9,22 @@ use crate::journal::parse_ts;
 pub const NOT_AVAILABLE: &str = "N/A";
 /// Shown instead of a duration while the thing is still running.
 pub const RUNNING: &str = "Running..";
+
+/// `text` safe inside HTML text and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// `15234` → `15,234`.
 pub fn thousands(n: i64) -> String {
@@ -125,6 +142,14 @@ pub fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 
     #[test]
     fn thousands_groups_by_three() {

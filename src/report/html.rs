@@ -5,6 +5,8 @@
 //! the browser is the PDF export).
 
 use super::charts;
+/// Shared with the charts and the dashboard; it lives in `format`.
+pub use super::format::escape;
 use super::format::{
     cause_for, count_of, cut, error_for, error_shortened, hms, local_time, percent, thousands,
     NOT_AVAILABLE, RUNNING,
@@ -21,22 +23,6 @@ use std::fmt::Write;
 pub const HISTORY_BATCHES: usize = 30;
 /// Errors longer than this are folded (the whole text is one click away).
 const ERROR_SHOWN: usize = 120;
-
-/// `text` safe inside HTML text and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = r#"
 :root { --ok:#2e7d32; --warn:#b58900; --failed:#c62828; --interrupted:#8e24aa; --pending:#757575; --skipped:#00838f; --ink:#1d2330; --muted:#5f6b7a; --line:#d9dee5; }
@@ -404,14 +390,6 @@ mod tests {
     use super::*;
 
     use crate::report::test_rows::{batch, row};
-
-    #[test]
-    fn escape_covers_markup_and_quotes() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn report_page_is_self_contained_and_has_rows_and_charts() {

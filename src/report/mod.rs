@@ -42,20 +42,6 @@ pub(crate) mod test_rows {
     }
 
     pub fn row(connection: &str, table: &str, status: ProgressStatus) -> ProgressRow {
-        ProgressRow {
-            batch_id: "sync_20261126084522_AbCd1234".into(),
-            connection_name: connection.into(),
-            table_name: table.into(),
-            model_name: table.into(),
-            status,
-            records_processed: 0,
-            records_skipped: 0,
-            error_message: None,
-            started_at: None,
-            completed_at: None,
-            duration_seconds: None,
-            retry_count: 0,
-            step: 2,
-        }
+        ProgressRow::new("sync_20261126084522_AbCd1234", connection, table, status)
     }
 }

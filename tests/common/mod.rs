@@ -1,7 +1,9 @@
+pub mod cancel;
 pub mod central;
 pub mod erp;
 pub mod fixture;
 pub mod fleet;
+pub mod journal;
 pub mod mysql;
 pub mod pg;
 pub mod proxy;

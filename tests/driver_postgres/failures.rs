@@ -2,6 +2,9 @@
 //! another thread, timeouts, dead servers and killed sessions. After each
 //! failure the target must be as it was.
 
+use crate::common::cancel::{
+    assert_pg_target_untouched, cancel_a_long_copy, Side, PG_ENDLESS_VIEW, TARGET_BIG,
+};
 use crate::common::pg::TestDb;
 use crate::harness::*;
 use branchsync::config::Mode;
@@ -213,97 +216,27 @@ impl RowSink for NullRows {
     }
 }
 
-/// A source view that takes many seconds to stream.
-fn slow_source(prefix: &str) -> TestDb {
-    let db = TestDb::create(prefix);
-    db.exec(
-        // Rows stream at once (a single generate_series would be
-        // materialized before the first row).
-        "CREATE VIEW big AS SELECT a * 100000 + b AS id, repeat('x', 50) || b AS payload
-         FROM generate_series(0, 9999) a CROSS JOIN generate_series(1, 100000) b",
-    );
-    db
-}
-
-fn cancel_case(cancel_target: bool) {
-    let src_db = slow_source(if cancel_target {
-        "bs_pgdrv_cancel_t_src"
-    } else {
-        "bs_pgdrv_cancel_s_src"
+fn cancel_case(side: Side) {
+    let src_db = TestDb::create(match side {
+        Side::Target => "bs_pgdrv_cancel_t_src",
+        Side::Source => "bs_pgdrv_cancel_s_src",
     });
+    src_db.exec(PG_ENDLESS_VIEW);
     let central = TestDb::create("bs_pgdrv_cancel_central");
+    central.exec(TARGET_BIG);
     let (src, dst) = (endpoint("pgsql_lmp", &src_db), endpoint("target", &central));
-    central.exec("CREATE TABLE big (branch text NOT NULL, id integer, payload text, PRIMARY KEY (branch, id));
-                  INSERT INTO big VALUES ('pgsql_lmp', -1, 'before')");
-    let mut s = src.source().unwrap();
-    let schema = s.describe(None, "big").unwrap().unwrap();
-    // No key: a NULL-key scan of the view would run before any row flows.
-    let key: Vec<String> = vec![];
-    let plan = WritePlan {
-        schema: "public",
-        table: "big",
-        columns: &schema.columns,
-        key: &key,
-        mode: Mode::Full,
-        cursor: None,
-        branch: Some(("branch", "pgsql_lmp")),
-        partition_by_branch: false,
-    };
-    let mut t = dst.target().unwrap();
-    t.prepare(&plan).unwrap();
-    let cancel = if cancel_target {
-        t.cancel_handle()
-    } else {
-        s.cancel_handle()
-    };
-    let req = ReadRequest {
-        schema: None,
-        table: "big",
-        columns: &schema.columns,
-        key: &key,
-        since: None,
-        range: Default::default(),
-    };
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        cancel();
-        Instant::now()
-    });
-    let err = t
-        .write(&plan, &mut |sink: &mut dyn RowSink| {
-            s.read(&req, sink, &mut Rejects::default())
-        })
-        .unwrap_err();
-    let stopped = Instant::now();
-    let cancelled_at = canceller.join().unwrap();
-    assert_eq!(err.kind, ErrorKind::Cancelled, "{err}");
-    assert!(
-        stopped.duration_since(cancelled_at) < Duration::from_secs(5),
-        "stopped {:?} after the cancel",
-        stopped.duration_since(cancelled_at)
-    );
-    let rows: Vec<(String, i32)> = central
-        .client()
-        .query("SELECT branch, id FROM big", &[])
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    assert_eq!(
-        rows,
-        [("pgsql_lmp".to_string(), -1)],
-        "the target is as it was"
-    );
+    cancel_a_long_copy(&*src, &*dst, "public", side);
+    assert_pg_target_untouched(&central);
 }
 
 #[test]
 fn cancelling_the_source_stops_a_long_copy() {
-    cancel_case(false);
+    cancel_case(Side::Source);
 }
 
 #[test]
 fn cancelling_the_target_stops_a_long_copy() {
-    cancel_case(true);
+    cancel_case(Side::Target);
 }
 
 #[test]

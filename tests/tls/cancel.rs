@@ -3,12 +3,16 @@
 //! that asked for TLS), so a statement that sends nothing for a minute stops
 //! within seconds, and a long COPY into the target rolls back.
 
+use crate::common::cancel::{
+    assert_cancelled_soon, assert_pg_target_untouched, cancel_a_long_copy, cancel_after, Side,
+    PG_ENDLESS_VIEW, TARGET_BIG,
+};
 use crate::common::pg::TestDb;
 use crate::server_certs::server_tls;
 use crate::{open, verify_full, NoRejects, Rows};
-use branchsync::config::Mode;
-use branchsync::driver::{ErrorKind, ReadRequest, RowSink, WritePlan};
-use std::time::{Duration, Instant};
+
+use branchsync::driver::ReadRequest;
+use std::time::Duration;
 
 #[test]
 fn a_cancel_reaches_a_statement_running_over_tls() {
@@ -27,11 +31,7 @@ fn a_cancel_reaches_a_statement_running_over_tls() {
     let mut s = ep.source().unwrap();
     let schema = s.describe(None, "slow").unwrap().unwrap();
     let cancel = s.cancel_handle();
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1000));
-        cancel();
-        Instant::now()
-    });
+    let canceller = cancel_after(cancel, Duration::from_millis(1000));
     let req = ReadRequest {
         schema: None,
         table: "slow",
@@ -43,14 +43,7 @@ fn a_cancel_reaches_a_statement_running_over_tls() {
     let err = s
         .read(&req, &mut Rows::default(), &mut NoRejects)
         .unwrap_err();
-    let stopped = Instant::now();
-    let cancelled_at = canceller.join().unwrap();
-    assert_eq!(err.kind, ErrorKind::Cancelled, "{err}");
-    assert!(
-        stopped.duration_since(cancelled_at) < Duration::from_secs(5),
-        "stopped {:?} after the cancel",
-        stopped.duration_since(cancelled_at)
-    );
+    assert_cancelled_soon(&err, canceller);
     let mut admin = db.client();
     let running: i64 = admin
         .query_one(
@@ -67,69 +60,11 @@ fn a_cancel_reaches_a_statement_running_over_tls() {
 fn cancelling_a_long_copy_over_tls_leaves_the_target_as_it_was() {
     let tls = server_tls();
     let src_db = TestDb::create("bs_tls_copy_src");
-    src_db.exec(
-        "CREATE VIEW big AS SELECT a * 100000 + b AS id, repeat('x', 50) || b AS payload
-         FROM generate_series(0, 9999) a CROSS JOIN generate_series(1, 100000) b",
-    );
+    src_db.exec(PG_ENDLESS_VIEW);
     let central = TestDb::create("bs_tls_copy_central");
-    central.exec(
-        "CREATE TABLE big (branch text NOT NULL, id integer, payload text, PRIMARY KEY (branch, id));
-         INSERT INTO big VALUES ('pgsql_lmp', -1, 'before')",
-    );
+    central.exec(TARGET_BIG);
     let src = open(&verify_full("pgsql_lmp", &src_db.url, "localhost", &tls.ca)).unwrap();
     let dst = open(&verify_full("target", &central.url, "127.0.0.1", &tls.ca)).unwrap();
-    let mut s = src.source().unwrap();
-    let schema = s.describe(None, "big").unwrap().unwrap();
-    let key: Vec<String> = vec![];
-    let plan = WritePlan {
-        schema: "public",
-        table: "big",
-        columns: &schema.columns,
-        key: &key,
-        mode: Mode::Full,
-        cursor: None,
-        branch: Some(("branch", "pgsql_lmp")),
-        partition_by_branch: false,
-    };
-    let mut t = dst.target().unwrap();
-    t.prepare(&plan).unwrap();
-    let cancel = t.cancel_handle();
-    let req = ReadRequest {
-        schema: None,
-        table: "big",
-        columns: &schema.columns,
-        key: &key,
-        since: None,
-        range: Default::default(),
-    };
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        cancel();
-        Instant::now()
-    });
-    let err = t
-        .write(&plan, &mut |sink: &mut dyn RowSink| {
-            s.read(&req, sink, &mut NoRejects)
-        })
-        .unwrap_err();
-    let stopped = Instant::now();
-    let cancelled_at = canceller.join().unwrap();
-    assert_eq!(err.kind, ErrorKind::Cancelled, "{err}");
-    assert!(
-        stopped.duration_since(cancelled_at) < Duration::from_secs(5),
-        "stopped {:?} after the cancel",
-        stopped.duration_since(cancelled_at)
-    );
-    let rows: Vec<(String, i32)> = central
-        .client()
-        .query("SELECT branch, id FROM big", &[])
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    assert_eq!(
-        rows,
-        [("pgsql_lmp".to_string(), -1)],
-        "the target is as it was"
-    );
+    cancel_a_long_copy(&*src, &*dst, "public", Side::Target);
+    assert_pg_target_untouched(&central);
 }
