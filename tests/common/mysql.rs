@@ -61,6 +61,11 @@ impl MyDb {
         MyDb { name, url }
     }
 
+    /// A connection to the server, in no database.
+    pub fn admin() -> Conn {
+        connect(None)
+    }
+
     /// A new connection to this database.
     pub fn conn(&self) -> Conn {
         connect(Some(&self.name))

@@ -54,6 +54,7 @@
 //! the source. NaN and infinite floats cannot be stored (the write fails,
 //! naming the column).
 
+mod load;
 mod login;
 mod schema;
 mod session;

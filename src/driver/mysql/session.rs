@@ -22,6 +22,8 @@ pub struct Server {
     statement_timeout: Duration,
     /// MariaDB and MySQL name the statement timeout differently.
     mariadb: OnceLock<bool>,
+    /// Whether the server takes `LOAD DATA LOCAL INFILE` (see `load`).
+    local_infile: Arc<OnceLock<bool>>,
 }
 
 impl Server {
@@ -49,6 +51,7 @@ impl Server {
             connect_timeout: connect.max(Duration::from_millis(100)),
             statement_timeout: statement,
             mariadb: OnceLock::new(),
+            local_infile: Arc::new(OnceLock::new()),
         })
     }
 
@@ -103,6 +106,7 @@ impl Server {
             opts: self.opts.clone(),
             id,
             cancelled: Arc::new(AtomicBool::new(false)),
+            local_infile: self.local_infile.clone(),
             // Binary and without trailing-space padding, so 'a' and 'a '
             // are two keys, as at every other database.
             collation: if mariadb {
@@ -121,6 +125,9 @@ pub struct Session {
     opts: Opts,
     id: u32,
     cancelled: Arc<AtomicBool>,
+    /// The server's answer to `LOAD DATA LOCAL`, once known (shared by its
+    /// sessions).
+    pub local_infile: Arc<OnceLock<bool>>,
     /// The collation of text columns of tables this driver creates.
     pub collation: &'static str,
 }

@@ -1,6 +1,7 @@
 //! Writing the central MySQL database: one transaction per (connection,
-//! table), rows sent as multi-row `INSERT`s of up to [`BATCH_BYTES`] each,
-//! committed at the end or rolled back on any error.
+//! table), committed at the end or rolled back on any error. Rows are sent
+//! as multi-row `INSERT`s of up to [`BATCH_BYTES`] each, or, for `full`,
+//! through `LOAD DATA LOCAL INFILE` when the server takes it (see `load`).
 //!
 //! `full` deletes the branch's rows (all rows without a branch column) and
 //! inserts every row. `upsert` and `incremental` use `INSERT … ON DUPLICATE
@@ -11,9 +12,10 @@
 //! records every key sent in a temporary table; at the end the slice's rows
 //! whose key was not sent are deleted, in the same transaction.
 
+use super::load::{self, LoadSink};
 use super::schema::{self, qualified};
 use super::session::Session;
-use super::values::{decode, ident, literal, quoted};
+use super::values::{check_width, decode, ident, literal, quoted};
 use crate::config::Mode;
 use crate::driver::{
     CancelHandle, ColumnKind, DriverError, Feed, Result, RowSink, Target, Value, WriteOutcome,
@@ -108,10 +110,18 @@ impl Target for MysqlTarget {
                     &doing,
                 )?;
             }
-            let mut sink = InsertSink::new(s, plan, &target, doing.clone());
-            feed(&mut sink)?;
-            sink.flush()?;
-            let mut outcome = sink.outcome;
+            let load = load::statement(plan, &target);
+            let mut outcome = if plan.mode == Mode::Full && load::available(s, &load, &doing)? {
+                let mut sink = LoadSink::new(s, plan, load, doing.clone());
+                feed(&mut sink)?;
+                sink.flush()?;
+                sink.outcome
+            } else {
+                let mut sink = InsertSink::new(s, plan, &target, doing.clone());
+                feed(&mut sink)?;
+                sink.flush()?;
+                sink.outcome
+            };
             if mirror {
                 let same: Vec<String> = plan
                     .key
@@ -283,15 +293,7 @@ fn skipped(rows: u64, affected: u64, info: &str) -> u64 {
 
 impl RowSink for InsertSink<'_> {
     fn row(&mut self, values: &[Value]) -> Result<()> {
-        if values.len() != self.plan.columns.len() {
-            return Err(DriverError::other(format!(
-                "{}: table {}: a row has {} values for {} columns",
-                self.session.name,
-                self.plan.table,
-                values.len(),
-                self.plan.columns.len()
-            )));
-        }
+        check_width(&self.session.name, self.plan, values)?;
         if self.rows == 0 {
             self.session.check_cancelled(&self.doing)?;
             self.sql.push_str(&self.head);

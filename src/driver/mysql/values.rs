@@ -3,7 +3,7 @@
 //! literal for multi-row `INSERT`s (the literal forms below need backslash
 //! escapes on, which the session's `sql_mode` guarantees).
 
-use crate::driver::{ColumnKind, Value};
+use crate::driver::{ColumnKind, Value, WritePlan};
 use chrono::{NaiveDate, NaiveDateTime};
 use std::fmt::Write;
 
@@ -68,6 +68,28 @@ fn datetime(text: &str) -> Result<NaiveDateTime, Unreadable> {
 pub fn literal(out: &mut String, v: &Value) -> Result<(), String> {
     match v {
         Value::Null => out.push_str("NULL"),
+        Value::Text(s) | Value::Json(s) => quoted(out, s),
+        Value::Bytes(b) if b.is_empty() => out.push_str("''"),
+        Value::Bytes(b) => {
+            out.push_str("X'");
+            hex(out, b);
+            out.push('\'');
+        }
+        Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_) => {
+            out.push('\'');
+            unquoted(out, v)?;
+            out.push('\'');
+        }
+        _ => unquoted(out, v)?,
+    }
+    Ok(())
+}
+
+/// Appends `v` as the text MySQL reads it from (no quotes, no escapes):
+/// `1`/`0` for booleans, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC for times,
+/// text as it is. NULL and bytes have no such form.
+pub fn unquoted(out: &mut String, v: &Value) -> Result<(), String> {
+    match v {
         Value::Bool(b) => out.push(if *b { '1' } else { '0' }),
         Value::Int(i) => {
             let _ = write!(out, "{i}");
@@ -81,38 +103,47 @@ pub fn literal(out: &mut String, v: &Value) -> Result<(), String> {
             ))
         }
         Value::Numeric(n) => {
-            let plain = !n.is_empty()
+            let plain = n.bytes().any(|b| b.is_ascii_digit())
                 && n.bytes()
-                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
-                && n.bytes().any(|b| b.is_ascii_digit());
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
             if !plain {
                 return Err(format!("the decimal {n:?} cannot be stored in MySQL"));
             }
             out.push_str(n);
         }
-        Value::Text(s) | Value::Json(s) => quoted(out, s),
-        Value::Bytes(b) => {
-            if b.is_empty() {
-                out.push_str("''");
-            } else {
-                out.push_str("X'");
-                for byte in b {
-                    let _ = write!(out, "{byte:02x}");
-                }
-                out.push('\'');
-            }
-        }
+        Value::Text(s) | Value::Json(s) => out.push_str(s),
         Value::Date(d) => {
-            let _ = write!(out, "'{}'", d.format("%Y-%m-%d"));
+            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
         }
         Value::Timestamp(t) => {
-            let _ = write!(out, "'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f"));
+            let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S%.6f"));
         }
         Value::TimestampTz(t) => {
-            let _ = write!(out, "'{}'", t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"));
+            let _ = write!(out, "{}", t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"));
         }
+        Value::Null | Value::Bytes(_) => unreachable!("NULL and bytes are written by the caller"),
     }
     Ok(())
+}
+
+/// Appends `bytes` as hexadecimal digits.
+pub fn hex(out: &mut String, bytes: &[u8]) {
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+}
+
+/// A row must hold one value per column of the plan.
+pub fn check_width(server: &str, plan: &WritePlan, values: &[Value]) -> crate::driver::Result<()> {
+    if values.len() == plan.columns.len() {
+        return Ok(());
+    }
+    Err(crate::driver::DriverError::other(format!(
+        "{server}: table {}: a row has {} values for {} columns",
+        plan.table,
+        values.len(),
+        plan.columns.len()
+    )))
 }
 
 /// A string literal with MySQL's backslash escapes.

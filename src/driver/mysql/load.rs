@@ -1,0 +1,250 @@
+//! The bulk path of `full`: rows go to the server through `LOAD DATA LOCAL
+//! INFILE`, streamed from memory in chunks of [`CHUNK_BYTES`] (one statement
+//! each, all in the write's transaction), in the server's tab-separated
+//! format: `\N` for NULL, backslash escapes, bytes as hex (`UNHEX` at the
+//! server), the branch column set once by the statement.
+//!
+//! `LOCAL` turns the server's data errors into warnings and skips duplicate
+//! keys, so a chunk that leaves a warning or skips a row fails the write
+//! with the server's own words: nothing is changed silently, as with the
+//! `INSERT` path. A server that refuses local files (`local_infile = 0`,
+//! MySQL 8's default) is found by an empty load once per server; the target
+//! then writes with `INSERT`s and says so once in the log.
+
+use super::session::Session;
+use super::values::{check_width, hex, ident, quoted, unquoted};
+use crate::driver::{ColumnKind, DriverError, Result, RowSink, Value, WriteOutcome, WritePlan};
+use mysql::prelude::Queryable;
+use mysql::LocalInfileHandler;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+/// Bytes of row text sent per `LOAD DATA` statement.
+pub const CHUNK_BYTES: usize = 8 << 20;
+
+/// Error codes of a server that does not take `LOAD DATA LOCAL`: 1148 (the
+/// command is not allowed), 3948 (MySQL 8: local data is disabled).
+const REFUSED: &[u16] = &[1148, 3948];
+
+/// Does the server take `LOAD DATA LOCAL` into `target`? Asked once per
+/// server with an empty load (which writes nothing); the answer is kept.
+pub fn available(s: &mut Session, statement: &str, doing: &str) -> Result<bool> {
+    if let Some(known) = s.local_infile.get() {
+        return Ok(*known);
+    }
+    let answer = match send(s, statement, Vec::new()) {
+        Ok(_) => true,
+        Err(mysql::Error::MySqlError(e)) if REFUSED.contains(&e.code) => {
+            if s.local_infile.set(false).is_ok() {
+                log::warn!(
+                    "{}: the server refuses LOAD DATA LOCAL INFILE ({}); full copies into it are written with multi-row INSERTs, which is slower. Set local_infile = 1 at the server to use the bulk path",
+                    s.name,
+                    e.message
+                );
+            }
+            false
+        }
+        Err(e) => return Err(s.err(&e, doing)),
+    };
+    let _ = s.local_infile.set(answer);
+    Ok(answer)
+}
+
+/// Runs `statement`, its local file being `data`: (affected rows, info).
+fn send(s: &mut Session, statement: &str, data: Vec<u8>) -> mysql::Result<(u64, String)> {
+    let data = Arc::new(Mutex::new(Some(data)));
+    let conn = s.conn();
+    conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |_, out| {
+        let chunk = data.lock().map(|mut d| d.take()).unwrap_or_default();
+        out.write_all(&chunk.unwrap_or_default())
+    })));
+    let result = conn.query_iter(statement).map(|r| {
+        let info = r.info_str().into_owned();
+        (r.affected_rows(), info)
+    });
+    conn.set_local_infile_handler(None);
+    result
+}
+
+/// `LOAD DATA LOCAL INFILE … INTO TABLE target (columns) SET …` for `plan`.
+pub fn statement(plan: &WritePlan, target: &str) -> String {
+    let mut cols = Vec::new();
+    let mut set = Vec::new();
+    for (i, c) in plan.columns.iter().enumerate() {
+        if c.kind == ColumnKind::Bytes {
+            cols.push(format!("@b{i}"));
+            set.push(format!("{} = UNHEX(@b{i})", ident(&c.name)));
+        } else {
+            cols.push(ident(&c.name));
+        }
+    }
+    if let Some((branch, name)) = plan.branch {
+        let mut value = String::new();
+        quoted(&mut value, name);
+        set.push(format!("{} = {value}", ident(branch)));
+    }
+    let mut sql = format!(
+        "LOAD DATA LOCAL INFILE 'branchsync-rows' INTO TABLE {target} CHARACTER SET utf8mb4 \
+         FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
+        cols.join(", ")
+    );
+    if !set.is_empty() {
+        let _ = write!(sql, " SET {}", set.join(", "));
+    }
+    sql
+}
+
+/// Collects rows as `LOAD DATA` text and sends a chunk when it is big
+/// enough.
+pub struct LoadSink<'s> {
+    session: &'s mut Session,
+    plan: &'s WritePlan<'s>,
+    statement: String,
+    buf: Vec<u8>,
+    /// Scratch for one value's text.
+    text: String,
+    rows: u64,
+    doing: String,
+    pub outcome: WriteOutcome,
+}
+
+impl<'s> LoadSink<'s> {
+    pub fn new(
+        session: &'s mut Session,
+        plan: &'s WritePlan<'s>,
+        statement: String,
+        doing: String,
+    ) -> Self {
+        LoadSink {
+            session,
+            plan,
+            statement,
+            buf: Vec::with_capacity(CHUNK_BYTES + (64 << 10)),
+            text: String::new(),
+            rows: 0,
+            doing,
+            outcome: WriteOutcome::default(),
+        }
+    }
+
+    /// Sends the pending rows; a skipped row or a warning fails the write.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let s = &mut *self.session;
+        s.check_cancelled(&self.doing)?;
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES + (64 << 10)));
+        let (affected, info) =
+            send(s, &self.statement, data).map_err(|e| s.err(&e, &self.doing))?;
+        let count = |what: &str| {
+            info.split(what)
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        if affected != self.rows || count("Skipped:") > 0 || count("Warnings:") > 0 {
+            return Err(self.refusal(affected, &info));
+        }
+        self.outcome.processed += self.rows;
+        self.rows = 0;
+        Ok(())
+    }
+
+    /// The error for a chunk the server did not take whole, in its words.
+    fn refusal(&mut self, affected: u64, info: &str) -> DriverError {
+        let s = &mut *self.session;
+        let warnings: Vec<(String, u32, String)> =
+            s.conn().query("SHOW WARNINGS LIMIT 3").unwrap_or_default();
+        let said: Vec<String> = warnings
+            .into_iter()
+            .map(|(level, code, message)| format!("{level} {code}: {message}"))
+            .collect();
+        DriverError::other(format!(
+            "{}: {}: the server took {affected} of {} rows as sent ({info}): {}; fix the rows at the branch, or the target column's type",
+            s.name,
+            self.doing,
+            self.rows,
+            if said.is_empty() { "no warning was kept".to_owned() } else { said.join("; ") }
+        ))
+    }
+
+    /// One value, written as the load format wants it.
+    fn value(&mut self, i: usize, v: &Value) -> std::result::Result<(), String> {
+        self.text.clear();
+        let bytes_column = self.plan.columns[i].kind == ColumnKind::Bytes;
+        match v {
+            Value::Null => {
+                self.buf.extend_from_slice(b"\\N");
+                return Ok(());
+            }
+            // Hex digits need no escapes.
+            Value::Bytes(b) if bytes_column => hex(&mut self.text, b),
+            Value::Text(s) | Value::Json(s) | Value::Numeric(s) if bytes_column => {
+                hex(&mut self.text, s.as_bytes())
+            }
+            _ if bytes_column => return Err(format!("{v:?} cannot be stored in a bytes column")),
+            Value::Bytes(b) => match std::str::from_utf8(b) {
+                Ok(s) => self.text.push_str(s),
+                Err(_) => {
+                    return Err("bytes that are not UTF-8 cannot be stored in a text column".into())
+                }
+            },
+            _ => unquoted(&mut self.text, v)?,
+        }
+        escape_into(&mut self.buf, &self.text);
+        Ok(())
+    }
+}
+
+/// `s` with the load format's escapes: backslash, tab, newline, carriage
+/// return and NUL.
+fn escape_into(out: &mut Vec<u8>, s: &str) {
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0 => out.extend_from_slice(b"\\0"),
+            b => out.push(b),
+        }
+    }
+}
+
+impl RowSink for LoadSink<'_> {
+    fn row(&mut self, values: &[Value]) -> Result<()> {
+        check_width(&self.session.name, self.plan, values)?;
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b'\t');
+            }
+            self.value(i, v).map_err(|m| {
+                DriverError::other(format!(
+                    "{}: {}: column {}: {m}",
+                    self.session.name, self.doing, self.plan.columns[i].name
+                ))
+            })?;
+        }
+        self.buf.push(b'\n');
+        self.rows += 1;
+        if self.buf.len() >= CHUNK_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_into;
+
+    #[test]
+    fn separators_and_escapes_are_escaped() {
+        let mut out = Vec::new();
+        escape_into(&mut out, "a\tb\nc\\N\r\0d");
+        assert_eq!(out, b"a\\tb\\nc\\\\N\\r\\0d");
+    }
+}
