@@ -1,11 +1,14 @@
 //! The MySQL driver's own facts against the real local MariaDB/MySQL
 //! (`BRANCHSYNC_TEST_MYSQL`): the `full` bulk path (`LOAD DATA LOCAL
 //! INFILE` from memory) stores awkward values exactly and refuses what a
-//! column cannot hold.
+//! column cannot hold; sessions honour the statement timeout, stop on a
+//! cancel (`KILL QUERY`), take `password_env`, and keep `sslmode`.
 
 mod common;
 #[path = "driver_mysql/load.rs"]
 mod load;
+#[path = "driver_mysql/session.rs"]
+mod session;
 
 use branchsync::config::{EngineConfig, Mode, ServerConfig};
 use branchsync::driver::{open_endpoint, Column, Endpoint, Result, RowSink, Value, WritePlan};
