@@ -65,6 +65,10 @@ fn history() -> impl Iterator<Item = (BatchRow, Vec<ProgressRow>)> {
                     duration_seconds: Some(20.0),
                     retry_count: if failed { 3 } else { 0 },
                     step: if k < CONNECTIONS { 1 } else { 2 },
+                    rows_written: None,
+                    rows_deleted: None,
+                    bytes_read: None,
+                    bytes_written: None,
                 }
             })
             .collect();

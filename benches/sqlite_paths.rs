@@ -95,6 +95,10 @@ fn csv_export(c: &mut Criterion) {
             duration_seconds: Some(39.5),
             retry_count: k % 3,
             step: 2,
+            rows_written: Some(15_234 * k - k),
+            rows_deleted: Some(0),
+            bytes_read: None,
+            bytes_written: None,
         })
         .collect();
     c.bench_function("export csv, 120 progress rows", |b| {

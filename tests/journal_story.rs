@@ -62,6 +62,7 @@ fn a_run_as_sync_status_follows_it() {
         RowCounts {
             processed: 15234,
             skipped: 3,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -112,6 +113,7 @@ fn a_run_as_sync_status_follows_it() {
         RowCounts {
             processed: 2,
             skipped: 0,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -123,6 +125,7 @@ fn a_run_as_sync_status_follows_it() {
         RowCounts {
             processed: 1000,
             skipped: 0,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -192,6 +195,7 @@ fn a_killed_holder_leaves_its_batch_interrupted() {
         RowCounts {
             processed: 5,
             skipped: 0,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -282,6 +286,7 @@ fn reads_succeed_while_another_process_writes() {
                     RowCounts {
                         processed: 10,
                         skipped: 0,
+                        ..Default::default()
                     },
                 )
                 .unwrap();

@@ -44,6 +44,7 @@ fn failed_batch(dir: &Path) -> Journal {
         RowCounts {
             processed: 15234,
             skipped: 0,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -396,6 +396,7 @@ fn write_progress(j: &mut Journal, id: &str) {
             RowCounts {
                 processed: 1000,
                 skipped: 0,
+                ..Default::default()
             },
         )
         .unwrap();

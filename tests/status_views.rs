@@ -135,8 +135,8 @@ fn detail_view_has_the_seed_layout() {
         assert!(pending.contains("pending"), "{pending}");
         assert_eq!(
             pending.matches("N/A").count(),
-            4,
-            "records, duration, written, skipped: {pending}"
+            7,
+            "records, duration, written, skipped, deleted, read, sent: {pending}"
         );
         let failed = line_with(&text, &["pgsql_jkt", "c_order"]);
         assert!(

@@ -3,6 +3,7 @@
 //! journal written before each step, and live progress.
 
 pub mod cancel;
+mod link_bytes;
 pub mod live;
 pub mod plan;
 mod progress;

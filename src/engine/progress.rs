@@ -55,6 +55,8 @@ pub struct JobBar {
     rows: Arc<AtomicU64>,
     /// This copy's part of the overall length (see [`JobState::in_len`]).
     in_len: Arc<AtomicU64>,
+    /// Bytes of the raw streams this attempt relayed.
+    pub link: super::link_bytes::LinkTally,
 }
 
 impl Progress {
@@ -171,6 +173,7 @@ impl Progress {
                 overall: None,
                 rows,
                 in_len,
+                link: Default::default(),
             };
         };
         let bar = match estimate {
@@ -195,6 +198,7 @@ impl Progress {
             overall: self.overall.clone(),
             rows,
             in_len,
+            link: Default::default(),
         }
     }
 

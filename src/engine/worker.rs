@@ -3,6 +3,7 @@
 //! cancelled copy goes back to `pending`.
 
 use super::cancel::Cancel;
+use super::link_bytes::TallyWriter;
 use super::live::{LiveBoard, LiveTable};
 use super::plan::Job;
 use super::progress::{JobBar, Progress};
@@ -374,6 +375,10 @@ impl RunContext<'_> {
                 target.write(&plan, &mut feed)
             }
         };
+        let bytes_read = match &outcome {
+            Ok(o) => bar.link.bytes_read(o.processed),
+            Err(_) => None,
+        };
         bar.finish(self.progress, &key);
         rejects.finish()?;
         let outcome = outcome?;
@@ -389,6 +394,12 @@ impl RunContext<'_> {
         Ok(RowCounts {
             processed: outcome.processed + rejects.count,
             skipped: outcome.skipped + rejects.count,
+            written: outcome.processed.saturating_sub(outcome.skipped),
+            deleted: outcome.deleted,
+            bytes_read,
+            // The target's side of the link is not visible here (see the
+            // README, "Counts").
+            bytes_written: None,
         })
     }
 }
@@ -408,7 +419,7 @@ pub(super) struct CountingSink<'s, 'b> {
     /// The target's sink; handed over to `binary` when the source streams
     /// a raw format the target took (it then never sends rows).
     inner: Option<&'s mut dyn RowSink>,
-    binary: Option<&'s mut dyn std::io::Write>,
+    binary: Option<TallyWriter<'s, 'b>>,
     /// Rows the source said its raw stream carried so far.
     raw_rows: u64,
     key_order: bool,
@@ -457,14 +468,16 @@ impl RowSink for CountingSink<'_, '_> {
             // briefly, then hand the sink over for the whole stream.
             self.inner.as_mut()?.raw(format)?;
             let inner = self.inner.take()?;
-            self.binary = Some(inner.raw(format)?);
+            self.binary = Some(TallyWriter {
+                inner: inner.raw(format)?,
+                tally: &self.bar.link,
+            });
         }
-        self.binary
-            .as_mut()
-            .map(|w| &mut **w as &mut dyn std::io::Write)
+        self.binary.as_mut().map(|w| w as &mut dyn std::io::Write)
     }
 
     fn raw_rows(&mut self, rows: u64) {
+        self.bar.link.add_rows(rows.saturating_sub(self.raw_rows));
         self.bar.add_rows(rows.saturating_sub(self.raw_rows));
         self.live.add_rows(rows.saturating_sub(self.raw_rows));
         self.raw_rows = self.raw_rows.max(rows);

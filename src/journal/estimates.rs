@@ -51,6 +51,7 @@ mod tests {
                 let counts = RowCounts {
                     processed: n,
                     skipped: 0,
+                    ..Default::default()
                 };
                 j.complete_progress(&id, "b1", "t", counts).unwrap();
             }

@@ -122,6 +122,15 @@ pub struct ProgressRow {
     pub duration_seconds: Option<f64>,
     pub retry_count: i64,
     pub step: i64,
+    /// Rows inserted or updated in the target; `None` before it finished
+    /// (and for rows journaled before schema version 6).
+    pub rows_written: Option<i64>,
+    /// Rows deleted from the connection's slice (`mirror`).
+    pub rows_deleted: Option<i64>,
+    /// Bytes read from the branch over its link, where branchsync sees them.
+    pub bytes_read: Option<i64>,
+    /// Bytes written to the central over its link, where branchsync sees them.
+    pub bytes_written: Option<i64>,
 }
 
 impl ProgressRow {
@@ -142,6 +151,10 @@ impl ProgressRow {
             duration_seconds: None,
             retry_count: 0,
             step: 2,
+            rows_written: None,
+            rows_deleted: None,
+            bytes_read: None,
+            bytes_written: None,
         }
     }
 }
@@ -170,4 +183,8 @@ pub const PROGRESS_COLUMNS: &[&str] = &[
     "duration_seconds",
     "retry_count",
     "step",
+    "rows_written",
+    "rows_deleted",
+    "bytes_read",
+    "bytes_written",
 ];

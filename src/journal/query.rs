@@ -10,7 +10,8 @@ const BATCH_COLS: &str =
      started_at, completed_at, duration_seconds, pid, host, boot_id, heartbeat_at";
 const PROGRESS_COLS: &str =
     "batch_id, connection_name, table_name, model_name, status, records_processed, \
-     records_skipped, error_message, started_at, completed_at, duration_seconds, retry_count, step";
+     records_skipped, error_message, started_at, completed_at, duration_seconds, retry_count, step, \
+     rows_written, rows_deleted, bytes_read, bytes_written";
 
 fn batch_from_row(r: &Row) -> rusqlite::Result<BatchRow> {
     let status: String = r.get(1)?;
@@ -47,6 +48,10 @@ fn progress_from_row(r: &Row) -> rusqlite::Result<ProgressRow> {
         duration_seconds: r.get(10)?,
         retry_count: r.get(11)?,
         step: r.get(12)?,
+        rows_written: r.get(13)?,
+        rows_deleted: r.get(14)?,
+        bytes_read: r.get(15)?,
+        bytes_written: r.get(16)?,
     })
 }
 
@@ -343,7 +348,7 @@ impl Journal {
             ))?;
             let mut add_row = tx.prepare(&format!(
                 "INSERT INTO sync_progress ({PROGRESS_COLS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
             ))?;
             for (b, rows) in batches {
                 add_batch.execute(params![
@@ -375,7 +380,11 @@ impl Journal {
                         p.completed_at,
                         p.duration_seconds,
                         p.retry_count,
-                        p.step
+                        p.step,
+                        p.rows_written,
+                        p.rows_deleted,
+                        p.bytes_read,
+                        p.bytes_written
                     ])?;
                 }
                 n += 1;

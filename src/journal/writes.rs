@@ -13,6 +13,14 @@ use rusqlite::{params, Transaction};
 pub struct RowCounts {
     pub processed: u64,
     pub skipped: u64,
+    /// Rows inserted or updated in the target.
+    pub written: u64,
+    /// Rows deleted from the connection's slice.
+    pub deleted: u64,
+    /// Bytes read from the branch, when the run could see them.
+    pub bytes_read: Option<u64>,
+    /// Bytes written to the central, when the run could see them.
+    pub bytes_written: Option<u64>,
 }
 
 impl Journal {
@@ -136,7 +144,8 @@ impl Journal {
         self.write(|tx| {
             tx.execute(
                 "UPDATE sync_progress SET status = 'in_progress', started_at = ?4, completed_at = NULL,
-                        duration_seconds = NULL, error_message = NULL
+                        duration_seconds = NULL, error_message = NULL, rows_written = NULL,
+                        rows_deleted = NULL, bytes_read = NULL, bytes_written = NULL
                  WHERE batch_id = ?1 AND connection_name = ?2 AND table_name = ?3",
                 params![batch_id, conn, table, now],
             )?;
@@ -234,9 +243,14 @@ impl Journal {
                 |r| r.get(0),
             )?;
             let duration = started.as_deref().and_then(|s| seconds_between(s, &now));
+            // Only a completed copy knows what it wrote; the others say NULL.
+            let done = status == ProgressStatus::Completed;
+            let known = |v: u64| done.then_some(v as i64);
+            let bytes = |v: Option<u64>| v.filter(|_| done).map(|v| v as i64);
             tx.execute(
                 "UPDATE sync_progress SET status = ?4, records_processed = ?5, records_skipped = ?6,
-                        error_message = ?7, completed_at = ?8, duration_seconds = ?9
+                        error_message = ?7, completed_at = ?8, duration_seconds = ?9,
+                        rows_written = ?10, rows_deleted = ?11, bytes_read = ?12, bytes_written = ?13
                  WHERE batch_id = ?1 AND connection_name = ?2 AND table_name = ?3",
                 params![
                     batch_id,
@@ -247,7 +261,11 @@ impl Journal {
                     counts.skipped as i64,
                     error,
                     now,
-                    duration
+                    duration,
+                    known(counts.written),
+                    known(counts.deleted),
+                    bytes(counts.bytes_read),
+                    bytes(counts.bytes_written)
                 ],
             )?;
             recount(tx, batch_id)?;

@@ -6,8 +6,9 @@ use crate::journal::{ProgressRow, PROGRESS_COLUMNS};
 use std::io::Write;
 
 /// The fields of one progress row, in `PROGRESS_COLUMNS` order.
-pub fn progress_record(row: &ProgressRow) -> [String; 13] {
+pub fn progress_record(row: &ProgressRow) -> [String; 17] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     [
         row.batch_id.clone(),
         row.connection_name.clone(),
@@ -24,6 +25,10 @@ pub fn progress_record(row: &ProgressRow) -> [String; 13] {
             .unwrap_or_default(),
         row.retry_count.to_string(),
         row.step.to_string(),
+        num(row.rows_written),
+        num(row.rows_deleted),
+        num(row.bytes_read),
+        num(row.bytes_written),
     ]
 }
 

@@ -45,6 +45,30 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
+/// A count that may be unknown: `15,234`, or `N/A` for NULL.
+pub fn maybe_thousands(n: Option<i64>) -> String {
+    n.map_or_else(|| NOT_AVAILABLE.to_owned(), thousands)
+}
+
+/// Bytes in decimal units: `812 B`, `3.4 kB`, `364.0 MB`; `N/A` for NULL
+/// (a path where branchsync does not see the bytes).
+pub fn bytes(n: Option<i64>) -> String {
+    let Some(n) = n else {
+        return NOT_AVAILABLE.to_owned();
+    };
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if n.abs() < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut unit = 0;
+    while v.abs() >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
 /// Seconds as `HH:MM:SS` (rounded to the second; hours grow past 99).
 pub fn hms(seconds: f64) -> String {
     let total = if seconds.is_finite() && seconds > 0.0 {

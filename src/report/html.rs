@@ -8,8 +8,8 @@ use super::charts;
 /// Shared with the charts and the dashboard; it lives in `format`.
 pub use super::format::escape;
 use super::format::{
-    cause_for, count_of, cut, error_for, error_shortened, hms, local_time, percent, thousands,
-    NOT_AVAILABLE, RUNNING,
+    bytes, cause_for, count_of, cut, error_for, error_shortened, hms, local_time, maybe_thousands,
+    percent, thousands, NOT_AVAILABLE, RUNNING,
 };
 use super::status::{batch_duration, duration_cell, records_cell};
 use crate::engine::live::{self, LiveFigures};
@@ -292,7 +292,7 @@ pub fn progress_table(rows: &[ProgressRow], live: &LiveFigures) -> String {
         return "<p class=\"empty\">No tables in this batch.</p>\n".into();
     }
     let mut t = String::from(
-        "<table class=\"sortable\" id=\"progress\">\n<thead><tr><th>Connection</th><th>Table</th><th>Model</th><th>Status</th><th class=\"num\">Records</th><th class=\"num\">Skipped</th><th class=\"num\">Retries</th><th class=\"num\">Duration</th><th>Started</th><th>Error</th></tr></thead>\n<tbody>\n",
+        "<table class=\"sortable\" id=\"progress\">\n<thead><tr><th>Connection</th><th>Table</th><th>Model</th><th>Status</th><th class=\"num\">Records</th><th class=\"num\">Skipped</th><th class=\"num\">Written</th><th class=\"num\">Deleted</th><th class=\"num\">Read</th><th class=\"num\">Sent</th><th class=\"num\">Retries</th><th class=\"num\">Duration</th><th>Started</th><th>Error</th></tr></thead>\n<tbody>\n",
     );
     for r in rows {
         let (records, duration, sort_rows, sort_secs) = figures(r, live);
@@ -309,7 +309,7 @@ pub fn progress_table(rows: &[ProgressRow], live: &LiveFigures) -> String {
         };
         let _ = writeln!(
             t,
-            "<tr data-status=\"{status}\"><td>{conn}</td><td>{table}</td><td>{model}</td><td data-sort=\"{status}\">{badge}</td><td class=\"num\" data-sort=\"{rec}\">{records}</td><td class=\"num\" data-sort=\"{skip}\">{skipped}</td><td class=\"num\">{retries}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"time\">{started}</td><td class=\"error\">{error}</td></tr>",
+            "<tr data-status=\"{status}\"><td>{conn}</td><td>{table}</td><td>{model}</td><td data-sort=\"{status}\">{badge}</td><td class=\"num\" data-sort=\"{rec}\">{records}</td><td class=\"num\" data-sort=\"{skip}\">{skipped}</td>{moved}<td class=\"num\">{retries}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"time\">{started}</td><td class=\"error\">{error}</td></tr>",
             status = r.status.as_str(),
             conn = escape(&r.connection_name),
             table = escape(&r.table_name),
@@ -319,6 +319,7 @@ pub fn progress_table(rows: &[ProgressRow], live: &LiveFigures) -> String {
             records = escape(&records),
             skip = r.records_skipped,
             skipped = thousands(r.records_skipped),
+            moved = moved_cells(r),
             retries = r.retry_count,
             secs = sort_secs,
             duration = escape(&duration),
@@ -327,6 +328,24 @@ pub fn progress_table(rows: &[ProgressRow], live: &LiveFigures) -> String {
     }
     t.push_str("</tbody>\n</table>\n");
     t
+}
+
+/// Rows written and deleted, bytes read and sent: `N/A` where not known.
+fn moved_cells(r: &ProgressRow) -> String {
+    let cell = |sort: Option<i64>, text: String| {
+        format!(
+            "<td class=\"num\" data-sort=\"{}\">{}</td>",
+            sort.unwrap_or(-1),
+            escape(&text)
+        )
+    };
+    [
+        cell(r.rows_written, maybe_thousands(r.rows_written)),
+        cell(r.rows_deleted, maybe_thousands(r.rows_deleted)),
+        cell(r.bytes_read, bytes(r.bytes_read)),
+        cell(r.bytes_written, bytes(r.bytes_written)),
+    ]
+    .concat()
 }
 
 fn notifications_section(list: &[NotificationRow]) -> String {

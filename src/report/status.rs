@@ -4,8 +4,8 @@
 
 use super::colour::{Paint, Tint};
 use super::format::{
-    cause_for, count_of, cut, error_for, error_shortened, hms, local_time, percent, thousands,
-    NOT_AVAILABLE, RUNNING,
+    bytes, cause_for, count_of, cut, error_for, error_shortened, hms, local_time, maybe_thousands,
+    percent, thousands, NOT_AVAILABLE, RUNNING,
 };
 use crate::journal::{Abandoned, BatchRow, BatchStatus, ProgressRow, ProgressStatus, Segment};
 use comfy_table::CellAlignment;
@@ -168,6 +168,15 @@ fn written_cell(row: &ProgressRow, count: impl Fn(&ProgressRow) -> i64) -> Strin
     }
 }
 
+/// A figure of a completed row, `N/A` before.
+fn maybe_done(row: &ProgressRow, text: String) -> String {
+    if row.status == ProgressStatus::Completed {
+        text
+    } else {
+        NOT_AVAILABLE.to_owned()
+    }
+}
+
 /// Records: the count once completed, `N/A` before.
 pub fn records_cell(row: &ProgressRow) -> String {
     if row.status == ProgressStatus::Completed {
@@ -197,6 +206,9 @@ fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
         "Error",
         "Written",
         "Skipped",
+        "Deleted",
+        "Read",
+        "Sent",
     ]);
     for row in rows {
         table.add_row(vec![
@@ -212,12 +224,16 @@ fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
                     .unwrap_or_default(),
             ),
             comfy_table::Cell::new(written_cell(row, |r| {
-                r.records_processed - r.records_skipped
+                r.rows_written
+                    .unwrap_or(r.records_processed - r.records_skipped)
             })),
             comfy_table::Cell::new(written_cell(row, |r| r.records_skipped)),
+            comfy_table::Cell::new(maybe_done(row, maybe_thousands(row.rows_deleted))),
+            comfy_table::Cell::new(maybe_done(row, bytes(row.bytes_read))),
+            comfy_table::Cell::new(maybe_done(row, bytes(row.bytes_written))),
         ]);
     }
-    for i in [3, 4, 6, 7] {
+    for i in [3, 4, 6, 7, 8, 9, 10] {
         if let Some(col) = table.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
         }

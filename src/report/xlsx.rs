@@ -26,6 +26,10 @@ pub const PROGRESS_HEADERS: &[&str] = &[
     "Completed",
     "Duration",
     "Error",
+    "Written",
+    "Deleted",
+    "Bytes read",
+    "Bytes written",
 ];
 
 struct Formats {
@@ -187,8 +191,20 @@ fn progress_sheet(
             };
             sheet.write_string(r, 11, text)?;
         }
+        // NULL (not known) stays an empty cell.
+        let known = [
+            p.rows_written,
+            p.rows_deleted,
+            p.bytes_read,
+            p.bytes_written,
+        ];
+        for (c, v) in (12..).zip(known) {
+            if let Some(v) = v {
+                sheet.write_number_with_format(r, c, v as f64, &f.count)?;
+            }
+        }
     }
-    for (c, w) in [16, 18, 16, 12, 12, 10, 8, 6, 20, 20, 11, 60]
+    for (c, w) in [16, 18, 16, 12, 12, 10, 8, 6, 20, 20, 11, 60, 12, 12, 14, 14]
         .into_iter()
         .enumerate()
     {

@@ -93,7 +93,12 @@ impl PgMirror {
                  retry_count       bigint NOT NULL DEFAULT 0,
                  step              bigint NOT NULL DEFAULT 2,
                  mirrored_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
-                 PRIMARY KEY (runner, batch_id, connection_name, table_name));"
+                 PRIMARY KEY (runner, batch_id, connection_name, table_name));
+             ALTER TABLE {p}
+                 ADD COLUMN IF NOT EXISTS rows_written  bigint,
+                 ADD COLUMN IF NOT EXISTS rows_deleted  bigint,
+                 ADD COLUMN IF NOT EXISTS bytes_read    bigint,
+                 ADD COLUMN IF NOT EXISTS bytes_written bigint;"
         )
     }
 
@@ -150,15 +155,18 @@ impl PgMirror {
                     &format!(
                         "INSERT INTO {p} (runner, batch_id, connection_name, table_name, model_name, status,
                                           records_processed, records_skipped, error_message, started_at,
-                                          completed_at, duration_seconds, retry_count, step)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                          completed_at, duration_seconds, retry_count, step,
+                                          rows_written, rows_deleted, bytes_read, bytes_written)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
                          ON CONFLICT (runner, batch_id, connection_name, table_name) DO UPDATE SET
                              model_name = EXCLUDED.model_name, status = EXCLUDED.status,
                              records_processed = EXCLUDED.records_processed,
                              records_skipped = EXCLUDED.records_skipped, error_message = EXCLUDED.error_message,
                              started_at = EXCLUDED.started_at, completed_at = EXCLUDED.completed_at,
                              duration_seconds = EXCLUDED.duration_seconds, retry_count = EXCLUDED.retry_count,
-                             step = EXCLUDED.step, mirrored_at = clock_timestamp()"
+                             step = EXCLUDED.step, rows_written = EXCLUDED.rows_written,
+                             rows_deleted = EXCLUDED.rows_deleted, bytes_read = EXCLUDED.bytes_read,
+                             bytes_written = EXCLUDED.bytes_written, mirrored_at = clock_timestamp()"
                     ),
                     &[
                         &runner,
@@ -175,6 +183,10 @@ impl PgMirror {
                         &r.duration_seconds,
                         &r.retry_count,
                         &r.step,
+                        &r.rows_written,
+                        &r.rows_deleted,
+                        &r.bytes_read,
+                        &r.bytes_written,
                     ],
                 )?;
             }
@@ -230,7 +242,8 @@ fn batch_cols() -> String {
 fn progress_cols() -> String {
     format!(
         "batch_id, connection_name, table_name, model_name, status, records_processed, records_skipped, \
-         error_message, {}, {}, duration_seconds, retry_count, step",
+         error_message, {}, {}, duration_seconds, retry_count, step, \
+         rows_written, rows_deleted, bytes_read, bytes_written",
         iso("started_at"),
         iso("completed_at")
     )
@@ -271,6 +284,10 @@ fn progress_from(r: &Row) -> ProgressRow {
         duration_seconds: r.get(10),
         retry_count: r.get(11),
         step: r.get(12),
+        rows_written: r.get(13),
+        rows_deleted: r.get(14),
+        bytes_read: r.get(15),
+        bytes_written: r.get(16),
     }
 }
 
