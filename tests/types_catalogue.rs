@@ -11,6 +11,8 @@ mod catalogue;
 mod families;
 #[path = "types_catalogue/identical.rs"]
 mod identical;
+#[path = "types_catalogue/my.rs"]
+mod my;
 #[path = "types_catalogue/shapes.rs"]
 mod shapes;
 #[path = "types_catalogue/world.rs"]

@@ -161,7 +161,7 @@ fn postgres_to_sqlite_and_back() {
     // The SQLite file as a branch; its full-mode tables are the source.
     let hop1 = Db::Sqlite(match &w1.central {
         Db::Sqlite(p) => p.clone(),
-        Db::Pg(_) => unreachable!(),
+        Db::Pg(_) | Db::My(_) => unreachable!(),
     });
     let dir2 = tempfile::tempdir().unwrap();
     let w2 = World::new(
@@ -179,7 +179,7 @@ fn postgres_to_sqlite_and_back() {
     let hop3 = Db::sqlite(dir3.path(), "hop3");
     let hop1 = Db::Sqlite(match &w1.central {
         Db::Sqlite(p) => p.clone(),
-        Db::Pg(_) => unreachable!(),
+        Db::Pg(_) | Db::My(_) => unreachable!(),
     });
     let w3 = World::new(dir3, vec![("sq_cat".into(), hop1)], hop3, &[])
         .with_branch_column("origin", &entries("_full"));

@@ -201,3 +201,37 @@ fn a_narrower_central_column_is_refused_with_the_fix() {
         assert_eq!(run.row(branch, "payment_full").2, "completed");
     }
 }
+
+/// Into a MySQL central: the domain over integer is a `BIGINT`, the enum a
+/// `LONGTEXT`, a domain over `varchar(10)` a `VARCHAR(10)` (as the plain
+/// `varchar(10)` of an identical branch: the limit the source enforces is
+/// kept), three identical branches never conflict, and every value
+/// arrives equal in meaning.
+#[test]
+fn three_identical_branches_into_mysql() {
+    let central = Db::mysql("ident_central_my");
+    let w = world(central, tempfile::tempdir().unwrap());
+    for (_, db) in &w.branches {
+        db.exec(
+            "CREATE DOMAIN code AS varchar(10);
+             ALTER TABLE film ADD COLUMN film_code code, ADD COLUMN plain_code varchar(10);
+             UPDATE film SET film_code = 'F-' || film_id, plain_code = 'F-' || film_id",
+        );
+    }
+    sync_twice(&w);
+    for mode in crate::world::MODES {
+        let t = format!("film_{mode}");
+        assert!(column_type(&w, &t, "release_year").starts_with("bigint"));
+        assert_eq!(column_type(&w, &t, "rating"), "longtext");
+        assert_eq!(column_type(&w, &t, "film_code"), "varchar(10)");
+        assert_eq!(column_type(&w, &t, "plain_code"), "varchar(10)");
+    }
+    for branch in BRANCHES {
+        let rows = w.central.rows("film_full", "film_id", &["branch".into()]);
+        let n = rows
+            .iter()
+            .filter(|r| r[0].as_deref() == Some(branch))
+            .count();
+        assert_eq!(n, 40, "{branch}");
+    }
+}

@@ -3,6 +3,7 @@
 //! (table, mode), the real binary, and readers that render every stored
 //! value as text so that two databases can be compared value by value.
 
+use crate::common::mysql::MyDb;
 use crate::common::pg::TestDb;
 use rusqlite::types::ValueRef;
 use std::path::{Path, PathBuf};
@@ -11,10 +12,11 @@ use std::process::Command;
 /// The modes every table is synced in, each into its own central table.
 pub const MODES: [&str; 4] = ["full", "upsert", "incremental", "mirror"];
 
-/// A real database of either driver.
+/// A real database of any driver.
 pub enum Db {
     Pg(TestDb),
     Sqlite(PathBuf),
+    My(MyDb),
 }
 
 impl Db {
@@ -28,10 +30,15 @@ impl Db {
         Db::Sqlite(path)
     }
 
+    pub fn mysql(name: &str) -> Db {
+        Db::My(MyDb::create(&format!("bs_types_{name}")))
+    }
+
     pub fn driver(&self) -> &'static str {
         match self {
             Db::Pg(_) => "postgres",
             Db::Sqlite(_) => "sqlite",
+            Db::My(_) => "mysql",
         }
     }
 
@@ -39,6 +46,7 @@ impl Db {
         match self {
             Db::Pg(db) => db.url.clone(),
             Db::Sqlite(p) => p.display().to_string(),
+            Db::My(db) => db.url.clone(),
         }
     }
 
@@ -46,12 +54,14 @@ impl Db {
         match self {
             Db::Pg(db) => db,
             Db::Sqlite(p) => panic!("{} is not PostgreSQL", p.display()),
+            Db::My(db) => panic!("{} is not PostgreSQL", db.name),
         }
     }
 
     pub fn exec(&self, sql: &str) {
         match self {
             Db::Pg(db) => db.exec(sql),
+            Db::My(db) => db.exec(sql),
             Db::Sqlite(p) => rusqlite::Connection::open(p)
                 .unwrap()
                 .execute_batch(sql)
@@ -62,6 +72,10 @@ impl Db {
     /// Column names of `table` in order.
     pub fn columns(&self, table: &str) -> Vec<String> {
         match self {
+            Db::My(db) => crate::my::types(db, table)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
             Db::Pg(db) => db
                 .client()
                 .query(
@@ -87,6 +101,7 @@ impl Db {
     /// Column types of `table` as the database names them.
     pub fn types(&self, table: &str) -> Vec<(String, String)> {
         match self {
+            Db::My(db) => crate::my::types(db, table),
             Db::Pg(db) => db
                 .client()
                 .query(
@@ -115,6 +130,7 @@ impl Db {
     /// `b:<length>:<digest>`.
     pub fn rows(&self, table: &str, key: &str, columns: &[String]) -> Vec<Vec<Option<String>>> {
         match self {
+            Db::My(db) => crate::my::rows(db, table, key, columns),
             Db::Pg(db) => {
                 let types = self.types(table);
                 let bytea: Vec<bool> = columns
@@ -313,7 +329,7 @@ impl World {
                 let want = db.rows(table, key, &cols);
                 let mut client = match db {
                     Db::Pg(pg) => Some(pg.client()),
-                    Db::Sqlite(_) => None,
+                    Db::Sqlite(_) | Db::My(_) => None,
                 };
                 for mode in MODES {
                     let target = format!("{table}_{mode}");

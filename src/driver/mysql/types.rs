@@ -55,8 +55,12 @@ fn params(name: &str) -> Option<Vec<u32>> {
 
 /// The column type a new target column gets. A MySQL source column keeps
 /// its own type; others are named after their kind, with a length or
-/// precision carried over when the source declares one. A key column (and
-/// the branch column) must have a bounded length to be indexed.
+/// precision carried over when the source declares one: on the type
+/// itself, or on the type a domain is built on (a domain over
+/// `varchar(10)` is a `VARCHAR(10)`, as the plain `varchar(10)` column
+/// of an identical branch would be, keeping the limit the source
+/// enforces). A key column (and the branch column) must have a bounded
+/// length to be indexed.
 pub fn declared_for(col: &Column, in_key: bool) -> String {
     if col.native.dialect == "mysql" {
         let t = &col.native.name;
@@ -65,7 +69,7 @@ pub fn declared_for(col: &Column, in_key: bool) -> String {
             return t.clone();
         }
     }
-    let p = params(&col.native.name);
+    let p = params(&col.native.name).or_else(|| col.native.base.as_deref().and_then(params));
     match col.kind {
         ColumnKind::Bool => "TINYINT(1)".into(),
         ColumnKind::Int => "BIGINT".into(),
@@ -173,6 +177,36 @@ mod tests {
         assert_eq!(
             declared_for(&col(ColumnKind::Text, "text"), false),
             "LONGTEXT"
+        );
+    }
+
+    #[test]
+    fn a_domain_is_declared_as_the_type_it_is_built_on() {
+        let domain = |kind, base: &str| Column {
+            name: "c".into(),
+            kind,
+            native: NativeType {
+                base: Some(base.into()),
+                ..NativeType::new("postgres", "public.code")
+            },
+            nullable: true,
+        };
+        assert_eq!(
+            declared_for(&domain(ColumnKind::Text, "character varying(10)"), false),
+            "VARCHAR(10)"
+        );
+        assert_eq!(
+            declared_for(&domain(ColumnKind::Numeric, "numeric(12,2)"), false),
+            "DECIMAL(12,2)"
+        );
+        // An enum is built on text: unbounded, as a text column is.
+        assert_eq!(
+            declared_for(&domain(ColumnKind::Text, "text"), false),
+            "LONGTEXT"
+        );
+        assert_eq!(
+            declared_for(&domain(ColumnKind::Text, "text"), true),
+            "VARCHAR(255)"
         );
     }
 }
