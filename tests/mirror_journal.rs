@@ -53,11 +53,19 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         (Some(500), Some(0)),
         "a full copy: {full:?}"
     );
-    assert_eq!(full.5, None, "the central's side is not seen: {full:?}");
-    if let Some(b) = full.4 {
-        // The COPY stream carries at least the rows' own bytes.
-        assert!(b > 500 * 4, "{full:?}");
-    }
+    // PostgreSQL to PostgreSQL: the COPY stream passes through the engine,
+    // and the central's COPY carries it plus the branch field of every row
+    // (an int32 length and the name).
+    let (read, sent) = (
+        full.4.expect("raw stream bytes"),
+        full.5.expect("COPY bytes sent"),
+    );
+    assert!(read > 500 * 8, "{full:?}");
+    assert_eq!(
+        sent - read,
+        500 * (4 + site::BRANCH.len() as i64),
+        "{full:?}"
+    );
 
     // sync-status <id>: the extra columns after the seed's.
     let out = site.run(&["sync-status", &id]);
@@ -91,6 +99,22 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         "{text}"
     );
     assert_eq!((col("Read"), col("Sent")), ("N/A", "N/A"), "{text}");
+    let mf = text
+        .lines()
+        .map(cells)
+        .find(|c| c.get(1).map(String::as_str) == Some("mf"))
+        .unwrap();
+    let at = |n: &str| mf[names.iter().position(|c| c == n).unwrap()].as_str();
+    assert_eq!(
+        (at("Written"), at("Deleted"), at("Read"), at("Sent")),
+        (
+            "500",
+            "0",
+            branchsync::report::format::bytes(Some(read)).as_str(),
+            branchsync::report::format::bytes(Some(sent)).as_str()
+        ),
+        "{text}"
+    );
 
     // --json: the journal's columns under their names, NULL as null.
     let out = site.run(&["sync-status", &id, "--json"]);

@@ -382,6 +382,12 @@ pub trait Target: Send {
     }
     /// Cancels a running `write` from another thread.
     fn cancel_handle(&self) -> CancelHandle;
+    /// The bulk-load data bytes (e.g. PostgreSQL `COPY` data) this session
+    /// has sent to the target so far, when the driver counts them; `None`
+    /// when it does not.
+    fn copy_bytes_sent(&self) -> Option<u64> {
+        None
+    }
 
     /// For `check`: what a different layout of the existing table `table`
     /// (branch-tagged by `branch_column`) would gain, and how to get it.

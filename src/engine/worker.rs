@@ -379,6 +379,13 @@ impl RunContext<'_> {
             Ok(o) => bar.link.bytes_read(o.processed),
             Err(_) => None,
         };
+        // What the target's driver sent, where it counts it: not for
+        // `mirror` (its statements and checksums are not counted), nor for
+        // a staged copy that may hold chunks of an earlier run.
+        let whole = !staged || bytes_read.is_some();
+        let bytes_written = (outcome.is_ok() && tcfg.mode != Mode::Mirror && whole)
+            .then(|| target.copy_bytes_sent())
+            .flatten();
         bar.finish(self.progress, &key);
         rejects.finish()?;
         let outcome = outcome?;
@@ -397,9 +404,7 @@ impl RunContext<'_> {
             written: outcome.processed.saturating_sub(outcome.skipped),
             deleted: outcome.deleted,
             bytes_read,
-            // The target's side of the link is not visible here (see the
-            // README, "Counts").
-            bytes_written: None,
+            bytes_written,
         })
     }
 }

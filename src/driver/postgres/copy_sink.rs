@@ -24,9 +24,12 @@ impl<W: Write> Write for Guard<W> {
         if self.ctx.is_cancelled() {
             return Err(io::Error::other(cancelled(&self.ctx.server, &self.doing)));
         }
-        self.inner
+        let n = self
+            .inner
             .write(buf)
-            .map_err(|e| io::Error::other(self.ctx.io(e, &self.doing)))
+            .map_err(|e| io::Error::other(self.ctx.io(e, &self.doing)))?;
+        self.ctx.copied(n);
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {

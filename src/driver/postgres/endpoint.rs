@@ -10,7 +10,7 @@ use crate::driver::{CancelHandle, DriverError, ErrorKind, Result};
 use postgres::{CancelToken, Client};
 use r2d2::{ManageConnection, Pool, PooledConnection};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -249,6 +249,8 @@ pub struct Session {
     token: CancelToken,
     /// Cancel requests go out the way the session came in.
     tls: Tls,
+    /// COPY data bytes this session sent to the server.
+    copied: Arc<AtomicU64>,
 }
 
 impl Session {
@@ -260,7 +262,14 @@ impl Session {
             cancelled: Arc::new(AtomicBool::new(false)),
             token,
             tls,
+            copied: Arc::default(),
         }
+    }
+
+    /// The `COPY … FROM STDIN` data bytes this session has sent (without
+    /// the wire protocol's framing).
+    pub fn copy_bytes_sent(&self) -> u64 {
+        self.copied.load(Ordering::Relaxed)
     }
 
     pub fn client(&mut self) -> &mut Client {
@@ -291,6 +300,7 @@ impl Session {
             cancelled: self.cancelled.clone(),
             token: self.token.clone(),
             tls: self.tls.clone(),
+            copied: self.copied.clone(),
         }
     }
 
@@ -332,9 +342,15 @@ pub struct ErrCtx {
     cancelled: Arc<AtomicBool>,
     token: CancelToken,
     tls: Tls,
+    copied: Arc<AtomicU64>,
 }
 
 impl ErrCtx {
+    /// `n` bytes of COPY data went to the server.
+    pub fn copied(&self, n: usize) {
+        self.copied.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
     }

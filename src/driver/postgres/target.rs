@@ -250,6 +250,10 @@ impl Target for PgTarget {
         self.session.cancel_handle()
     }
 
+    fn copy_bytes_sent(&self) -> Option<u64> {
+        Some(self.session.copy_bytes_sent())
+    }
+
     fn layout_note(
         &mut self,
         schema: &str,
