@@ -23,7 +23,7 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         "CREATE TABLE mf (id bigint PRIMARY KEY, v text);
          INSERT INTO mf SELECT g, 'f' || g FROM generate_series(1, 500) g;",
     );
-    site.write_config(true);
+    site.write_config(true, Some("runner-mjs"));
     assert_eq!(code(&site.run(&["sync-all"])), 0);
     site.branch.exec(
         "UPDATE mj SET v = v || 'x' WHERE id % 250 = 0;
@@ -66,6 +66,20 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         500 * (4 + site::BRANCH.len() as i64),
         "{full:?}"
     );
+
+    // The fleet's copy of the progress row in the central.
+    let fleet = site
+        .central
+        .client()
+        .query_one(
+            "SELECT rows_written, rows_deleted, bytes_read, bytes_written FROM branchsync.sync_progress
+             WHERE runner = 'runner-mjs' AND batch_id = $1 AND table_name = 'mj'",
+            &[&id],
+        )
+        .unwrap();
+    let fleet: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
+        (fleet.get(0), fleet.get(1), fleet.get(2), fleet.get(3));
+    assert_eq!(fleet, (Some(11), Some(5), None, None));
 
     // sync-status <id>: the extra columns after the seed's.
     let out = site.run(&["sync-status", &id]);
@@ -161,6 +175,31 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         ("11", "5", "", "")
     );
 
+    // export json: as --json.
+    let json_path = site.dir.path().join("b.json");
+    let out = site.run(&[
+        "export",
+        &id,
+        "--format",
+        "json",
+        "--output",
+        json_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let t = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table_name"] == "mj")
+        .unwrap();
+    assert_eq!(
+        (&t["rows_written"], &t["rows_deleted"]),
+        (&11.into(), &5.into()),
+        "{t}"
+    );
+
     // export xlsx: numbers in the Progress sheet, empty cells for NULL.
     let xlsx_path = site.dir.path().join("b.xlsx");
     let out = site.run(&[
@@ -219,7 +258,7 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
 #[test]
 fn kill_in_the_middle_of_a_mirror_then_resume_gives_an_equal_slice() {
     let site = Site::new("bs_mjk", 300_000);
-    site.write_config(false);
+    site.write_config(false, None);
     assert_eq!(code(&site.run(&["sync-all"])), 0);
     site.assert_slice_equal();
     let mut round = 0;

@@ -44,10 +44,12 @@ impl Site {
         }
     }
 
-    /// `mj` mirrored; with `full`, also `mf` copied in full.
-    pub fn write_config(&self, full: bool) {
+    /// `mj` mirrored; with `full`, also `mf` copied in full; with `runner`,
+    /// the journal is mirrored to the central under that runner's name.
+    pub fn write_config(&self, full: bool, runner: Option<&str>) {
+        let runner = runner.map_or_else(String::new, |r| format!("runner = \"{r}\"\n"));
         let mut s = format!(
-            "[journal]\npath = \"storage/sync-journal.db\"\n\n[log]\nfile = \"storage/logs/sync.log\"\n\n\
+            "[journal]\npath = \"storage/sync-journal.db\"\n{runner}\n[log]\nfile = \"storage/logs/sync.log\"\n\n\
              [engine]\nthreads = 1\nretries = 0\n\n\
              [target]\ndriver = \"postgres\"\nurl = \"{}\"\nbranch_column = \"branch\"\n\n\
              [[connection]]\nname = \"{BRANCH}\"\ndriver = \"postgres\"\nurl = \"{}\"\n\n\
