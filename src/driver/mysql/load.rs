@@ -163,7 +163,7 @@ impl<'s> LoadSink<'s> {
             .map(|(level, code, message)| format!("{level} {code}: {message}"))
             .collect();
         DriverError::other(format!(
-            "{}: {}: the server took {affected} of {} rows as sent ({info}): {}; fix the rows at the branch, or the target column's type",
+            "{}: {}: the server did not store the {} rows as sent ({affected} stored; {info}): {}; fix the rows at the branch, or the target column's type",
             s.name,
             self.doing,
             self.rows,
