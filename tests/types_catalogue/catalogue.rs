@@ -281,3 +281,51 @@ fn json_nul_escape_is_kept_or_refused_never_changed() {
         assert_eq!(n, 0, "{table}");
     }
 }
+
+/// The families holding values MySQL cannot store (docs/TYPES.md), and
+/// what the failed table's error says: the write fails, naming the
+/// column, and no row of the table is written.
+const MYSQL_REFUSES: &[(&str, &str)] = &[
+    ("cat_float", "column c_f4: NaN cannot be stored in MySQL"),
+    ("cat_numeric", "column c_num: the decimal"),
+    ("cat_temporal", "c_date"),
+];
+
+/// pg → MySQL: every family arrives equal in meaning but the three whose
+/// values MySQL cannot hold (NaN and infinite floats and decimals; infinite,
+/// BC and past-9999 dates): their tables fail in every mode, saying why,
+/// and hold no row.
+#[test]
+fn postgres_to_mysql() {
+    let orig = catalogue("cat_pm_src");
+    let types = type_count(&orig);
+    let dir = tempfile::tempdir().unwrap();
+    let w = World::new(
+        dir,
+        vec![("pg_cat".into(), orig)],
+        Db::mysql("cat_pm_central"),
+        &entries(""),
+    );
+    let mut tally = Tally::default();
+    sync_twice(&w, &mut tally.failures);
+    compare(&w.branches[0].1, &w.central, &mut tally, None);
+    let refused = |f: &str| {
+        MYSQL_REFUSES.iter().find(|(family, _)| {
+            f.starts_with(&format!("{family}_")) || f.contains(&format!("pg_cat/{family}_"))
+        })
+    };
+    for (family, says) in MYSQL_REFUSES {
+        for mode in MODES {
+            let failed = format!("round 1 pg_cat/{family}_{mode}: failed");
+            let hit = tally.failures.iter().find(|f| f.starts_with(&failed));
+            let hit = hit.unwrap_or_else(|| panic!("{family}_{mode} did not fail"));
+            assert!(hit.contains(says), "{hit}");
+            let rows = w
+                .central
+                .rows(&format!("{family}_{mode}"), "id", &["id".into()]);
+            assert!(rows.is_empty(), "{family}_{mode} holds rows");
+        }
+    }
+    tally.failures.retain(|f| refused(f).is_none());
+    finish("postgres→mysql", types, tally);
+}

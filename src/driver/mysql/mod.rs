@@ -46,7 +46,8 @@
 //! the kind decides: Bool → `TINYINT(1)`, Int → `BIGINT`, Float → `DOUBLE`,
 //! Numeric → `DECIMAL(p,s)` when the source declares them, else
 //! `DECIMAL(65,30)` (more than 30 decimal places are rounded by MySQL),
-//! Text → `VARCHAR(n)` when the source declares n, else `LONGTEXT`
+//! Text → `VARCHAR(n)` when the source (or the type a domain is built on)
+//! declares n, else `LONGTEXT`
 //! (`VARCHAR(255)` in a key), Bytes → `LONGBLOB` (`VARBINARY(255)` in a
 //! key), Date → `DATE`, Timestamp and TimestampTz → `DATETIME(6)` (UTC; a
 //! `TIMESTAMP` would stop in 2038), Json → `JSON`. Tables are created as
