@@ -1,12 +1,15 @@
 //! The MySQL driver's own facts against the real local MariaDB/MySQL
 //! (`BRANCHSYNC_TEST_MYSQL`): the `full` bulk path (`LOAD DATA LOCAL
 //! INFILE` from memory) stores awkward values exactly and refuses what a
-//! column cannot hold; sessions honour the statement timeout, stop on a
+//! column cannot hold; a server that refuses local files gets `INSERT`s,
+//! said once in the log; sessions honour the statement timeout, stop on a
 //! cancel (`KILL QUERY`), take `password_env`, and keep `sslmode`.
 
 mod common;
 #[path = "driver_mysql/load.rs"]
 mod load;
+#[path = "driver_mysql/refused.rs"]
+mod refused;
 #[path = "driver_mysql/session.rs"]
 mod session;
 

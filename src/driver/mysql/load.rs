@@ -24,8 +24,9 @@ use std::sync::{Arc, Mutex};
 pub const CHUNK_BYTES: usize = 8 << 20;
 
 /// Error codes of a server that does not take `LOAD DATA LOCAL`: 1148 (the
-/// command is not allowed), 3948 (MySQL 8: local data is disabled).
-const REFUSED: &[u16] = &[1148, 3948];
+/// command is not allowed), 3948 (MySQL 8: local data is disabled), 4166
+/// (MariaDB 10.6+: the local infile capability is disabled).
+const REFUSED: &[u16] = &[1148, 3948, 4166];
 
 /// Does the server take `LOAD DATA LOCAL` into `target`? Asked once per
 /// server with an empty load (which writes nothing); the answer is kept.
