@@ -257,11 +257,15 @@ fn an_unchanged_resync_shows_its_rows_skipped_and_sync_table_logs_as_sync_table(
     let (_, status, _) = site.run(&["sync-status"]);
     let head = status.lines().find(|l| l.contains("Connection")).unwrap();
     assert!(
-        head.contains("Error") && head.ends_with("Written ┆ Skipped │"),
+        head.contains("Error") && head.ends_with("Written ┆ Skipped ┆ Deleted ┆ Read ┆ Sent │"),
         "{head}"
     );
+    // Written, skipped, deleted; the bytes of decoded rows are not known.
     let line = status.lines().find(|l| l.contains("sqlite_a")).unwrap();
-    assert!(line.ends_with("┆       0 ┆      30 │"), "{line}");
+    assert!(
+        line.ends_with("┆       0 ┆      30 ┆       0 ┆  N/A ┆  N/A │"),
+        "{line}"
+    );
 }
 
 #[test]
