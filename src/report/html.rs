@@ -330,8 +330,12 @@ pub fn progress_table(rows: &[ProgressRow], live: &LiveFigures) -> String {
     t
 }
 
-/// Rows written and deleted, bytes read and sent: `N/A` where not known.
+/// Rows written and deleted, bytes read and sent, once the table completed
+/// (empty before); `N/A` where a completed row does not know them.
 fn moved_cells(r: &ProgressRow) -> String {
+    if r.status != ProgressStatus::Completed {
+        return "<td class=\"num\" data-sort=\"-1\"></td>".repeat(4);
+    }
     let cell = |sort: Option<i64>, text: String| {
         format!(
             "<td class=\"num\" data-sort=\"{}\">{}</td>",
