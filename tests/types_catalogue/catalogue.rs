@@ -113,6 +113,19 @@ fn compare(orig: &Db, got: &Db, tally: &mut Tally, exact_to: Option<&Db>) {
     }
 }
 
+/// The catalogue in a PostgreSQL branch `name`, synced twice into
+/// `central` and compared: the world, the tally and the number of types.
+fn from_postgres(name: &str, central: Db) -> (World, Tally, usize) {
+    let orig = catalogue(name);
+    let types = type_count(&orig);
+    let dir = tempfile::tempdir().unwrap();
+    let w = World::new(dir, vec![("pg_cat".into(), orig)], central, &entries(""));
+    let mut tally = Tally::default();
+    sync_twice(&w, &mut tally.failures);
+    compare(&w.branches[0].1, &w.central, &mut tally, None);
+    (w, tally, types)
+}
+
 fn type_count(db: &Db) -> usize {
     FAMILIES.iter().map(|(t, _, _)| db.types(t).len() - 2).sum()
 }
@@ -129,18 +142,7 @@ fn finish(pair: &str, types: usize, tally: Tally) {
 
 #[test]
 fn postgres_to_postgres() {
-    let orig = catalogue("cat_pp_src");
-    let types = type_count(&orig);
-    let dir = tempfile::tempdir().unwrap();
-    let w = World::new(
-        dir,
-        vec![("pg_cat".into(), orig)],
-        Db::pg("cat_pp_central"),
-        &entries(""),
-    );
-    let mut tally = Tally::default();
-    sync_twice(&w, &mut tally.failures);
-    compare(&w.branches[0].1, &w.central, &mut tally, None);
+    let (_, tally, types) = from_postgres("cat_pp_src", Db::pg("cat_pp_central"));
     finish("postgres→postgres", types, tally);
 }
 
@@ -297,18 +299,7 @@ const MYSQL_REFUSES: &[(&str, &str)] = &[
 /// and hold no row.
 #[test]
 fn postgres_to_mysql() {
-    let orig = catalogue("cat_pm_src");
-    let types = type_count(&orig);
-    let dir = tempfile::tempdir().unwrap();
-    let w = World::new(
-        dir,
-        vec![("pg_cat".into(), orig)],
-        Db::mysql("cat_pm_central"),
-        &entries(""),
-    );
-    let mut tally = Tally::default();
-    sync_twice(&w, &mut tally.failures);
-    compare(&w.branches[0].1, &w.central, &mut tally, None);
+    let (w, mut tally, types) = from_postgres("cat_pm_src", Db::mysql("cat_pm_central"));
     let refused = |f: &str| {
         MYSQL_REFUSES.iter().find(|(family, _)| {
             f.starts_with(&format!("{family}_")) || f.contains(&format!("pg_cat/{family}_"))
