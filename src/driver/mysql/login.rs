@@ -1,13 +1,12 @@
 //! Where a MySQL session's settings come from: the `mysql://` URL, the
 //! password (the variable named by `password_env`, else one written in the
 //! URL, else the `[client] password` of `~/.my.cnf`, as the `mysql` client
-//! reads it), `sslmode`, and the engine's timeouts. Nothing here is printed
+//! reads it; see [`password`]), `sslmode`, and the engine's timeouts. Nothing here is printed
 //! with its password.
 
-use crate::config::{redact_url, EngineConfig, ServerConfig, SslMode};
+use crate::config::{redact_url, EngineConfig, EnvPassword, ServerConfig, SslMode};
 use crate::driver::{DriverError, ErrorKind, Result};
 use mysql::{Opts, OptsBuilder, SslOpts};
-use std::env::VarError;
 use std::path::{Path, PathBuf};
 
 /// Statements every new connection runs: UTC for TIMESTAMP columns, utf8mb4
@@ -64,7 +63,11 @@ pub fn option_file_password(path: &Path) -> std::io::Result<Option<String>> {
     Ok(found)
 }
 
-/// The password to connect with, or `None` (no password: the server decides).
+/// The password to connect with, or `None` (no password: the server
+/// decides): the variable named by `password_env` when it is set, else one
+/// written in the URL, else the `[client] password` of `my_cnf`. A
+/// `password_env` naming an unset variable is an error only when neither
+/// of the others has one, as for PostgreSQL and its `.pgpass`.
 pub fn password(
     server: &ServerConfig,
     url: &Opts,
@@ -72,31 +75,31 @@ pub fn password(
 ) -> Result<Option<String>> {
     let name = &server.name;
     let auth = |m: String| DriverError::new(ErrorKind::Auth, format!("{name}: {m}"));
-    if let Some(var) = &server.password_env {
-        match std::env::var(var) {
-            Ok(v) if !v.is_empty() => return Ok(Some(v)),
-            Ok(_) | Err(VarError::NotPresent) => {
-                return Err(auth(format!(
-                    "password_env names {var}, which is not set or empty; set {var} where branchsync runs (export {var}=… in the shell, the cron line, or a systemd EnvironmentFile=), or remove password_env to use ~/.my.cnf"
-                )))
-            }
-            Err(VarError::NotUnicode(_)) => {
-                return Err(auth(format!(
-                    "the environment variable {var} is not valid UTF-8; set it to the password as plain text"
-                )))
-            }
-        }
+    let from_env = server.env_password().map_err(|e| auth(e.to_string()))?;
+    if let EnvPassword::Set(pw) = from_env {
+        return Ok(Some(pw));
     }
     if let Some(pw) = url.get_pass() {
         return Ok(Some(pw.to_owned()));
     }
-    match my_cnf.map(option_file_password) {
-        Some(Ok(pw)) => Ok(pw),
-        Some(Err(e)) => Err(auth(format!(
-            "cannot read {}: {e}; fix its permissions or set password_env",
-            my_cnf.unwrap_or(Path::new("")).display()
-        ))),
-        None => Ok(None),
+    let searched = match my_cnf.map(|f| (f, option_file_password(f))) {
+        Some((_, Ok(Some(pw)))) => return Ok(Some(pw)),
+        Some((f, Ok(None))) => format!("{} has no [client] password", f.display()),
+        Some((f, Err(e))) => {
+            return Err(auth(format!(
+                "cannot read {}: {e}; fix its permissions or set password_env",
+                f.display()
+            )))
+        }
+        None => "there is no ~/.my.cnf (HOME is not set)".to_owned(),
+    };
+    match from_env {
+        EnvPassword::Missing { var, state } => {
+            let fix = ", or add password = … under [client] in ~/.my.cnf (chmod 0600)";
+            let e = server.missing_password(&var, state, &searched, fix);
+            Err(auth(format!("no password to connect with: {e}")))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -301,6 +304,32 @@ mod tests {
             option_file_password(&dir.path().join("none")).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn an_unset_password_env_falls_back_to_the_option_file() {
+        let var = "BRANCHSYNC_UNIT_MY_PW_NEVER_SET_5C1E";
+        let mut server: ServerConfig = toml::from_str(&format!(
+            "name = \"br\"\ndriver = \"mysql\"\nurl = \"mysql://u@h/db\"\npassword_env = {var:?}\n"
+        ))
+        .unwrap();
+        server.name = "br".into();
+        let url = parse_url("br", &server.url).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cnf = dir.path().join(".my.cnf");
+        std::fs::write(&cnf, "[client]\npassword = from-file\n").unwrap();
+        assert_eq!(
+            password(&server, &url, Some(&cnf)).unwrap().as_deref(),
+            Some("from-file")
+        );
+        let none = dir.path().join("none.cnf");
+        let e = password(&server, &url, Some(&none)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Auth);
+        for part in [var, "is not set", "none.cnf", "[client]"] {
+            assert!(e.message.contains(part), "{part:?} missing: {}", e.message);
+        }
+        server.password_env = None;
+        assert_eq!(password(&server, &url, Some(&none)).unwrap(), None);
     }
 
     #[test]
