@@ -91,12 +91,8 @@ impl<'s> PgChecksums<'s> {
         extra: &[&(dyn ToSql + Sync)],
         mut each: impl FnMut(&postgres::Row) -> Result<()>,
     ) -> Result<()> {
-        let (cols, wanted) = self.slice.params(level);
-        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
-        if !level.bounds.is_empty() {
-            params.extend(cols.iter().map(|c| c as &(dyn ToSql + Sync)));
-        }
-        params.push(&wanted);
+        let owned = self.slice.params(level);
+        let mut params: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|p| p.as_ref()).collect();
         params.extend(extra);
         let ctx = self.session.ctx();
         let doing = &self.doing;
@@ -119,12 +115,10 @@ impl<'s> PgChecksums<'s> {
             self.slice.table,
             self.slice.where_with(&[self.slice.wanted(level, &bucket)]),
         );
-        let (cols, wanted) = self.slice.params(level);
-        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
-        if !level.bounds.is_empty() {
-            params.extend(cols.iter().map(|c| c as &(dyn ToSql + Sync)));
-        }
-        params.push(&wanted);
+        // The mask only: the ranges are a scan's.
+        let owned = self.slice.params(level);
+        let n = self.slice.wanted_index(level);
+        let params: Vec<&(dyn ToSql + Sync)> = owned[..n].iter().map(|p| p.as_ref()).collect();
         let r = self.session.client().execute(sql.as_str(), &params);
         r.map_err(|e| self.session.err(&e, &self.doing))
     }
@@ -261,7 +255,7 @@ impl<'s> PgChecksums<'s> {
             .enumerate()
             .map(|(n, &i)| format!("({})::text AS k{n}", self.slice.columns[i]))
             .collect();
-        let at = self.slice.wanted_index(&sub);
+        let at = self.slice.next_param(&sub) - 1;
         let key_list: Vec<String> = (0..keys.len()).map(|n| format!("s.k{n}")).collect();
         let sql = format!(
             "SELECT s.b, {} FROM (SELECT t.{BUCKET} AS b, {}, row_number() OVER (PARTITION BY t.{BUCKET} ORDER BY {}) AS rn \

@@ -7,6 +7,7 @@ use super::ident::quote_ident;
 use super::schema::{comparison_type, native_or_kind_type};
 use crate::driver::checksum::Buckets;
 use crate::driver::{Column, DriverError, Result};
+use postgres::types::ToSql;
 
 /// What one side compares: a quoted table (alias `t`), the slice's
 /// conditions, and the source's types.
@@ -200,7 +201,16 @@ impl Slice {
             self.unnest_bounds()
         );
         let fast = format!("width_bucket({row}, {surrogates})");
-        format!("CASE WHEN {surrogates}[{fast}] = {row} THEN {exact} ELSE {fast} END")
+        if self.surrogate_is_whole() {
+            // Every key's whole surrogate fits: equal surrogates are equal
+            // keys, and a tie is counted right.
+            return fast;
+        }
+        // A tie needs the exact comparison only when the row's surrogate
+        // may be cut short (63 characters).
+        format!(
+            "CASE WHEN {surrogates}[{fast}] = {row} AND octet_length({row}) >= 63 THEN {exact} ELSE {fast} END"
+        )
     }
 
     /// The exact bucket: `width_bucket` over the boundaries as they compare
@@ -257,6 +267,20 @@ impl Slice {
         }
     }
 
+    /// Whether the surrogate holds every key whole: fixed-width parts only
+    /// (integers and uuids), 63 characters at most.
+    fn surrogate_is_whole(&self) -> bool {
+        let mut width = 0;
+        for (ty, text) in &self.key_types {
+            width += match (text, ty.as_str()) {
+                (false, "uuid") => 32,
+                (false, t) if int_like(t) => 16,
+                _ => return false,
+            };
+        }
+        width <= 63
+    }
+
     /// The surrogate of a key as `name`, when every key column has an
     /// order-preserving hex form: integers (sign bit flipped, 16 digits),
     /// uuid (32 digits), text and bytea (their bytes in hex, then `!`, which
@@ -303,17 +327,21 @@ impl Slice {
         }
     }
 
-    /// The parameters of a level: boundaries per key column, then the
-    /// wanted buckets as a bit mask (bit `b` of the `bytea`, as `get_bit`
-    /// numbers them, is set when bucket `b` is wanted). A mask costs one
-    /// lookup per row; `= ANY(array)` over thousands of buckets costs a
-    /// linear search per row.
-    pub(super) fn params(&self, level: &Buckets) -> (Vec<Vec<String>>, Vec<u8>) {
-        let mut cols: Vec<Vec<String>> = vec![Vec::new(); self.key_types.len()];
-        for b in &level.bounds {
-            for (i, v) in b.iter().enumerate() {
-                cols[i].push(v.clone());
+    /// The parameters of a level: boundaries per key column (when there
+    /// are any), the wanted buckets as a bit mask (bit `b` of the `bytea`, as
+    /// `get_bit` numbers them, is set when bucket `b` is wanted: one lookup
+    /// per row, where `= ANY(array)` over thousands of buckets searches
+    /// linearly), then, when [`Self::ranges`] applies, the key ranges.
+    pub(super) fn params(&self, level: &Buckets) -> Vec<Box<dyn ToSql + Sync>> {
+        let mut out: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+        if !level.bounds.is_empty() {
+            let mut cols: Vec<Vec<String>> = vec![Vec::new(); self.key_types.len()];
+            for b in &level.bounds {
+                for (i, v) in b.iter().enumerate() {
+                    cols[i].push(v.clone());
+                }
             }
+            out.extend(cols.into_iter().map(|c| Box::new(c) as Box<dyn ToSql + Sync>));
         }
         let mut mask = vec![0u8; (level.bounds.len() + 1).div_ceil(8)];
         for &w in &level.wanted {
@@ -321,7 +349,48 @@ impl Slice {
                 *byte |= 1 << (w % 8);
             }
         }
-        (cols, mask)
+        out.push(Box::new(mask));
+        if let Some((lo, hi)) = self.ranges(level) {
+            out.push(Box::new(lo));
+            out.push(Box::new(hi));
+        }
+        out
+    }
+
+    /// The number of the first parameter after [`Self::params`].
+    pub(super) fn next_param(&self, level: &Buckets) -> usize {
+        self.wanted_index(level) + 1 + if self.ranges(level).is_some() { 2 } else { 0 }
+    }
+
+    /// For an integer key, when a level does not want every bucket (the
+    /// levels after the first, which hold the differing buckets' parts
+    /// and, between them, unwanted gaps as large as the rest of the slice):
+    /// the wanted buckets as inclusive key ranges (adjacent buckets merged),
+    /// so the scan reads them through the key's index instead of reading
+    /// the whole slice.
+    fn ranges(&self, level: &Buckets) -> Option<(Vec<i64>, Vec<i64>)> {
+        if !self.single_int() || level.wanted.len() > level.bounds.len() {
+            return None;
+        }
+        let bound = |i: usize| -> Option<i64> { level.bounds[i][0].parse::<i64>().ok() };
+        let (mut lo, mut hi): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+        for &w in &level.wanted {
+            let w = w as usize;
+            let from = if w == 0 { i64::MIN } else { bound(w - 1)? };
+            let to = if w == level.bounds.len() {
+                i64::MAX
+            } else {
+                bound(w)?.checked_sub(1)?
+            };
+            match hi.last_mut() {
+                Some(last) if last.checked_add(1) == Some(from) => *last = to,
+                _ => {
+                    lo.push(from);
+                    hi.push(to);
+                }
+            }
+        }
+        Some((lo, hi))
     }
 
     /// The parameter number of the wanted mask (after the boundary arrays).
@@ -349,11 +418,23 @@ impl Slice {
     /// and the caller's expressions on `t` run only on wanted rows.
     pub(super) fn scan(&self, level: &Buckets) -> String {
         let bucket = self.bucket_expr(level);
+        let wanted = self.wanted(level, &format!("t.{BUCKET}"));
+        if self.ranges(level).is_some() {
+            let k = &self.columns[self.key_at[0]];
+            let at = self.wanted_index(level);
+            return format!(
+                "(SELECT {bucket} AS {BUCKET}, t.* FROM unnest(${}::int8[], ${}::int8[]) AS r(lo, hi) \
+                 CROSS JOIN LATERAL (SELECT t.* FROM {} t{} OFFSET 0) t OFFSET 0) t WHERE {wanted}",
+                at + 1,
+                at + 2,
+                self.table,
+                self.where_with(&[format!("{k} >= r.lo"), format!("{k} <= r.hi")]),
+            );
+        }
         format!(
-            "(SELECT {bucket} AS {BUCKET}, t.* FROM {} t{} OFFSET 0) t WHERE {}",
+            "(SELECT {bucket} AS {BUCKET}, t.* FROM {} t{} OFFSET 0) t WHERE {wanted}",
             self.table,
             self.where_with(&[]),
-            self.wanted(level, &format!("t.{BUCKET}"))
         )
     }
 }
