@@ -254,11 +254,13 @@ pub trait Source: Send {
     ) -> Result<Option<Box<dyn checksum::RangeChecksums + 's>>> {
         Ok(None)
     }
-    /// The key (text forms, one per key column) of the `rows`-th row after
-    /// `after` in key order, among the rows `req` selects (its own range
-    /// ignored); `None` when no more than `rows` rows remain. This is what cuts a large
-    /// copy into key-range chunks; a driver that cannot answer cheaply
-    /// keeps the default, and its copies are not chunked.
+    /// The key (text forms, one per key column) of about the `rows`-th row
+    /// after `after` in key order, among the rows `req` selects (its own
+    /// range ignored); `None` when about `rows` rows or fewer remain. This
+    /// is what cuts a large copy into key-range chunks (a chunk needs about
+    /// `rows` rows, not exactly: a driver may estimate from a sample); a
+    /// driver that cannot answer cheaply keeps the default, and its copies
+    /// are not chunked.
     fn key_bound(
         &mut self,
         _req: &ReadRequest,

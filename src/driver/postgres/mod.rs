@@ -9,6 +9,7 @@
 pub mod binary_copy;
 pub mod binary_key;
 mod checksum;
+mod chunk_bounds;
 mod compat;
 mod copy_sink;
 mod ddl;

@@ -341,7 +341,10 @@ impl Slice {
                     cols[i].push(v.clone());
                 }
             }
-            out.extend(cols.into_iter().map(|c| Box::new(c) as Box<dyn ToSql + Sync>));
+            out.extend(
+                cols.into_iter()
+                    .map(|c| Box::new(c) as Box<dyn ToSql + Sync>),
+            );
         }
         let mut mask = vec![0u8; (level.bounds.len() + 1).div_ceil(8)];
         for &w in &level.wanted {

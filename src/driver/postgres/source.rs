@@ -24,11 +24,16 @@ const CANCEL_CHECK_ROWS: u64 = 4096;
 
 pub struct PgSource {
     pub(super) session: Session,
+    /// The chunk bounds of the table being copied, when sampled.
+    chunks: Option<super::chunk_bounds::ChunkPlan>,
 }
 
 impl PgSource {
     pub fn new(session: Session) -> PgSource {
-        PgSource { session }
+        PgSource {
+            session,
+            chunks: None,
+        }
     }
 }
 
@@ -391,22 +396,15 @@ impl Source for PgSource {
         let table = quote_table(req.schema.unwrap_or(DEFAULT_SCHEMA), req.table);
         let doing = format!("finding the next chunk of {table}");
         self.session.check_cancelled(&doing)?;
-        let sql = key_range::bound_query(req, &table, after, rows)?;
-        // Read-only like every read of a branch: a view may call a function
-        // that writes, and the source is never to be changed.
-        self.session.exec("BEGIN READ ONLY", &doing)?;
-        let rows = self.session.client().query(sql.as_str(), &[]);
-        self.session.rollback();
-        let rows = rows.map_err(|e| self.session.err(&e, &doing))?;
-        // A bound only when a row follows it: else the rest is one chunk.
-        if rows.len() < 2 {
-            return Ok(None);
-        }
-        Ok(Some(
-            (0..req.key.len())
-                .map(|i| rows[0].get::<_, String>(i))
-                .collect(),
-        ))
+        super::chunk_bounds::next(
+            &mut self.session,
+            &mut self.chunks,
+            req,
+            &table,
+            after,
+            rows,
+            &doing,
+        )
     }
 
     fn estimate_rows(&mut self, schema: Option<&str>, table: &str) -> Option<u64> {
