@@ -106,6 +106,31 @@ fn nightly_refreshes_swap_each_slice_and_equal_the_source() {
     assert_eq!(dead, 0, "dead rows in c_invoiceline's partitions");
 }
 
+/// A table large against its chunks gets its chunk bounds from one page
+/// sample: about `lines / chunk_rows` chunks, and the slice is exact.
+#[test]
+fn sampled_chunk_bounds_cut_a_large_copy_into_about_the_chunks_asked_for() {
+    let fx = fixture(1, 200_000, 20_000);
+    fx.branches[0].1.client().batch_execute("ANALYZE").unwrap();
+    let out = fx.run_within(&["-v", "sync-all"], DEADLINE);
+    assert_eq!(code(&out), 0);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("page sample"), "{log}");
+    fx.assert_consolidated();
+    assert_eq!(fx.lost_and_duplicated(), (0, 0));
+    let (chunks, rows, biggest): (i64, i64, i64) = fx
+        .journal()
+        .query_row(
+            "SELECT count(*), sum(rows), max(rows) FROM sync_chunks WHERE table_name = 'c_invoiceline'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(rows, 200_000);
+    assert!((6..=16).contains(&chunks), "{chunks} chunks");
+    assert!(biggest <= 40_000, "a chunk of {biggest} rows");
+}
+
 #[test]
 fn plain_tables_stay_plain_with_partitions_none_and_check_says_how_to_convert() {
     let fx = fixture(1, 2_000, 1_000_000);
