@@ -48,9 +48,17 @@ fn get(addr: &str, path: &str) -> u16 {
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    reply.split_whitespace().nth(1).unwrap().parse().unwrap()
+    // Bytes, not a string: a large page comes in chunked transfer encoding,
+    // whose chunk-size lines can fall inside a multi-byte character.
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).unwrap();
+    let status_line = reply.split(|&b| b == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(status_line)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// Runs `f` in a loop on its own thread until `stop`, counting the rounds.
