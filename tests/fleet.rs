@@ -258,23 +258,52 @@ fn every_batch_leaves_a_prometheus_textfile() {
     assert!(value("branchsync_last_success_timestamp_seconds", &[]).unwrap() > 1.7e9);
     let j = rusqlite::Connection::open(runner.journal_path()).unwrap();
     let mut stmt = j
-        .prepare("SELECT connection_name, table_name, records_processed FROM sync_progress")
+        .prepare("SELECT connection_name, table_name, records_processed, rows_written, bytes_read, bytes_written FROM sync_progress")
         .unwrap();
-    let rows: Vec<(String, String, i64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    type Row = (String, String, i64, Option<i64>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(rows.len(), 3);
-    for (conn, table, n) in rows {
+    let mut counted = 0;
+    for (conn, table, n, written, read, sent) in rows {
         let labels = [("connection", conn.as_str()), ("table", table.as_str())];
         assert_eq!(
             value("branchsync_table_rows", &labels),
             Some(n as f64),
             "{table}"
         );
+        let f = |v: Option<i64>| v.map(|v| v as f64);
+        assert_eq!(
+            value("branchsync_table_rows_written", &labels),
+            f(written),
+            "{table}"
+        );
+        assert_eq!(
+            value("branchsync_table_bytes_read", &labels),
+            f(read),
+            "{table}"
+        );
+        assert_eq!(
+            value("branchsync_table_bytes_written", &labels),
+            f(sent),
+            "{table}"
+        );
+        counted += usize::from(sent.is_some_and(|b| b > 0));
         assert!(value("branchsync_table_duration_seconds", &labels).is_some());
     }
+    assert!(counted > 0, "no table's bytes were exported");
     // No temporary file is left beside it.
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()

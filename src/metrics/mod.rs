@@ -2,8 +2,10 @@
 //! format, for node_exporter's textfile collector (`[metrics] textfile`,
 //! rewritten after every batch) and for `serve`'s `/metrics`. Both render
 //! the same text from the journal, so a scrape and the file never disagree.
-//! Bytes per table (SPEC §12) are not exported: the journal records rows,
-//! skipped rows and durations per table, not bytes.
+//! Bytes per table (SPEC §12) are exported where the journal has them
+//! (schema 6: COPY data through the engine and sent to a PostgreSQL
+//! central; see the README's "Counts"); a table without a figure has no
+//! sample rather than a made-up zero.
 //!
 //! The file is written to a temporary name beside it and renamed over it:
 //! the collector reads either the old file or the new one, never half.
@@ -119,6 +121,26 @@ pub fn render(
             "branchsync_table_rows_skipped",
             "Rows left as they were (identical at the target) per (connection, table) in the latest batch.",
             &per_table(&|r| Some(r.records_skipped as f64)),
+        );
+        family(
+            "branchsync_table_rows_written",
+            "Rows inserted or updated at the target per (connection, table) in the latest batch.",
+            &per_table(&|r| r.rows_written.map(|v| v as f64)),
+        );
+        family(
+            "branchsync_table_rows_deleted",
+            "Rows deleted at the target per (connection, table) in the latest batch (mode mirror).",
+            &per_table(&|r| r.rows_deleted.map(|v| v as f64)),
+        );
+        family(
+            "branchsync_table_bytes_read",
+            "COPY data bytes read from the branch per (connection, table) in the latest batch, where counted.",
+            &per_table(&|r| r.bytes_read.map(|v| v as f64)),
+        );
+        family(
+            "branchsync_table_bytes_written",
+            "COPY data bytes sent to the central per (connection, table) in the latest batch, where counted.",
+            &per_table(&|r| r.bytes_written.map(|v| v as f64)),
         );
         family(
             "branchsync_table_duration_seconds",
