@@ -235,17 +235,8 @@ fn every_batch_leaves_a_prometheus_textfile() {
     assert_eq!(code(&runner.run(&["sync-all"])), 0);
     let path = runner.dir.path().join("metrics/branchsync.prom");
     let text = std::fs::read_to_string(&path).unwrap();
-    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
-    let value = |name: &str, labels: &[(&str, &str)]| -> Option<f64> {
-        scrape
-            .samples
-            .iter()
-            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
-                ref other => panic!("{name}: {other:?}"),
-            })
-    };
+    let metrics = common::metrics::Metrics::parse(&text);
+    let value = |name: &str, labels: &[(&str, &str)]| metrics.value(name, labels);
     assert_eq!(
         value("branchsync_last_batch_status", &[("status", "completed")]),
         Some(1.0)

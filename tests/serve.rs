@@ -170,17 +170,8 @@ fn metrics_are_prometheus_text_of_the_latest_batch() {
             .contains("content-type: text/plain; version=0.0.4"),
         "{head}"
     );
-    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
-    let value = |name: &str, labels: &[(&str, &str)]| {
-        scrape
-            .samples
-            .iter()
-            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-            .map(|s| match s.value {
-                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
-                ref other => panic!("{name}: {other:?}"),
-            })
-    };
+    let metrics = common::metrics::Metrics::parse(&body);
+    let value = |name: &str, labels: &[(&str, &str)]| metrics.value(name, labels);
     // The latest batch failed; the older one completed.
     assert_eq!(
         value("branchsync_last_batch_status", &[("status", "failed")]),

@@ -4,6 +4,7 @@ pub mod erp;
 pub mod fixture;
 pub mod fleet;
 pub mod journal;
+pub mod metrics;
 pub mod mysql;
 pub mod pg;
 pub mod proxy;
