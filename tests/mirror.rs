@@ -10,6 +10,8 @@ mod cases;
 mod common;
 #[path = "mirror/harness.rs"]
 mod harness;
+#[path = "mirror/ranges.rs"]
+mod ranges;
 #[path = "mirror/wrappers.rs"]
 mod wrappers;
 

@@ -42,6 +42,10 @@ pub const CANONICAL_SETTINGS: &str = "SET LOCAL TimeZone = 'UTC'; \
      SET LOCAL bytea_output = 'hex'; SET LOCAL IntervalStyle = 'postgres'; \
      SET LOCAL lc_monetary = 'C'";
 
+/// Join methods off for a statement that must probe an index per key.
+const NESTED_LOOP_ONLY: &str = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
+const JOINS_AS_BEFORE: &str = "RESET enable_hashjoin; RESET enable_mergejoin";
+
 /// Integer keys are split arithmetically unless their bucket is this sparse
 /// (width per row); then boundaries are sampled like any other key's.
 const SPARSE: i128 = 64;
@@ -70,6 +74,8 @@ pub struct PgChecksums<'s> {
     pub doing: String,
     /// The slice's lowest and highest integer key (source, integer keys).
     span: Option<Option<(i64, i64)>>,
+    /// Whether the key's indexes have been looked at.
+    index_known: bool,
 }
 
 impl<'s> PgChecksums<'s> {
@@ -79,7 +85,29 @@ impl<'s> PgChecksums<'s> {
             slice,
             doing,
             span: None,
+            index_known: false,
         }
+    }
+
+    /// Looks once for an index that serves key ranges
+    /// ([`Slice::index_serves_ranges`]).
+    fn know_index(&mut self) -> Result<()> {
+        if self.index_known {
+            return Ok(());
+        }
+        let r = self
+            .session
+            .client()
+            .query(super::slice_ranges::INDEXES_SQL, &[&self.slice.table]);
+        let rows = r.map_err(|e| self.session.err(&e, &self.doing))?;
+        let utf8 = rows
+            .first()
+            .is_some_and(|r| r.get::<_, String>(2).eq_ignore_ascii_case("UTF8"));
+        let indexes: Vec<(Vec<String>, Vec<String>)> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        self.slice.indexed = self.slice.index_serves_ranges(&indexes, utf8);
+        self.index_known = true;
+        Ok(())
     }
 
     /// Runs `sql` with the level's parameters (plus `extra` arrays) and hands
@@ -152,8 +180,18 @@ impl<'s> PgChecksums<'s> {
             conds.join(" AND ")
         );
         let p: Vec<&(dyn ToSql + Sync)> = cols.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
-        let r = self.session.client().execute(sql.as_str(), &p);
-        r.map_err(|e| self.session.err(&e, &self.doing))
+        // One index probe per key, whatever the statistics say: a slice
+        // copied moments ago may not be analyzed yet, and the planner then
+        // sorts the whole slice for a merge join (a second per million
+        // rows to delete a few hundred). The settings are put back at once.
+        let client = self.session.client();
+        let r = client
+            .batch_execute(NESTED_LOOP_ONLY)
+            .and_then(|()| client.execute(sql.as_str(), &p));
+        let put_back = client.batch_execute(JOINS_AS_BEFORE);
+        let n = r.map_err(|e| self.session.err(&e, &self.doing))?;
+        put_back.map_err(|e| self.session.err(&e, &self.doing))?;
+        Ok(n)
     }
 
     /// The slice's row count as the statistics know it (counted when they
@@ -245,6 +283,7 @@ impl<'s> PgChecksums<'s> {
 
     /// Sampled boundaries: every `step`-th key of each parent's rows.
     fn sample(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>> {
+        self.know_index()?;
         let wanted: Vec<u32> = parents.iter().map(|p| p.bucket).collect();
         let list: Vec<i32> = wanted.iter().map(|&b| b as i32).collect();
         let sub = level.with_wanted(wanted);
@@ -293,6 +332,7 @@ impl<'s> PgChecksums<'s> {
 
 impl RangeChecksums for PgChecksums<'_> {
     fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
+        self.know_index()?;
         // `OFFSET 0` keeps the row text a column of its own: computed once,
         // hashed twice.
         let sql = format!(
@@ -419,6 +459,7 @@ impl RangeChecksums for PgChecksums<'_> {
         level: &Buckets,
         each: &mut dyn FnMut(CanonRow) -> Result<()>,
     ) -> Result<()> {
+        self.know_index()?;
         let cols: Vec<String> = self
             .slice
             .columns

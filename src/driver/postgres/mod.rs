@@ -28,6 +28,7 @@ pub mod pgpass;
 mod range_mirror;
 mod schema;
 mod slice;
+mod slice_ranges;
 mod source;
 mod source_checksums;
 mod stage;

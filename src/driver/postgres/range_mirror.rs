@@ -81,13 +81,14 @@ pub fn run(
             .iter()
             .map(|k| format!("t.{} IS NOT NULL", quote_ident(k))),
     );
-    let slice = Slice::new(
+    let mut slice = Slice::new(
         table.to_owned(),
         filter,
         plan.columns,
         plan.key,
         Some(types),
     )?;
+    slice.fixed = plan.branch.map(|(b, _)| b.to_owned()).into_iter().collect();
     let mut side = TargetSide {
         sums: PgChecksums::new(session, slice, format!("{doing} (comparing)")),
         upsert,

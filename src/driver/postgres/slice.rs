@@ -23,6 +23,13 @@ pub struct Slice {
     pub key_at: Vec<usize>,
     /// Per key column: the source's type, and whether it is text-like.
     pub key_types: Vec<(String, bool)>,
+    /// The key columns' names.
+    pub key_names: Vec<String>,
+    /// Columns the filter fixes to one value (the branch column).
+    pub fixed: Vec<String>,
+    /// Whether an index on the key serves key ranges
+    /// ([`Slice::index_serves_ranges`]); found by the side that runs it.
+    pub indexed: bool,
 }
 
 /// Whole numbers that fit 64 bits: integers, and `numeric(p)` or
@@ -115,6 +122,9 @@ impl Slice {
             columns,
             key_at,
             key_types,
+            key_names: key.to_vec(),
+            fixed: Vec::new(),
+            indexed: false,
         })
     }
 
@@ -353,47 +363,15 @@ impl Slice {
             }
         }
         out.push(Box::new(mask));
-        if let Some((lo, hi)) = self.ranges(level) {
-            out.push(Box::new(lo));
-            out.push(Box::new(hi));
+        if let Some(ranges) = self.ranges(level) {
+            Slice::range_params(ranges, &mut out);
         }
         out
     }
 
     /// The number of the first parameter after [`Self::params`].
     pub(super) fn next_param(&self, level: &Buckets) -> usize {
-        self.wanted_index(level) + 1 + if self.ranges(level).is_some() { 2 } else { 0 }
-    }
-
-    /// For an integer key, when a level does not want every bucket (the
-    /// levels after the first, which hold the differing buckets' parts
-    /// and, between them, unwanted gaps as large as the rest of the slice):
-    /// the wanted buckets as inclusive key ranges (adjacent buckets merged),
-    /// so the scan reads them through the key's index instead of reading
-    /// the whole slice.
-    fn ranges(&self, level: &Buckets) -> Option<(Vec<i64>, Vec<i64>)> {
-        if !self.single_int() || level.wanted.len() > level.bounds.len() {
-            return None;
-        }
-        let bound = |i: usize| -> Option<i64> { level.bounds[i][0].parse::<i64>().ok() };
-        let (mut lo, mut hi): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
-        for &w in &level.wanted {
-            let w = w as usize;
-            let from = if w == 0 { i64::MIN } else { bound(w - 1)? };
-            let to = if w == level.bounds.len() {
-                i64::MAX
-            } else {
-                bound(w)?.checked_sub(1)?
-            };
-            match hi.last_mut() {
-                Some(last) if last.checked_add(1) == Some(from) => *last = to,
-                _ => {
-                    lo.push(from);
-                    hi.push(to);
-                }
-            }
-        }
-        Some((lo, hi))
+        self.wanted_index(level) + 1 + self.ranges(level).map_or(0, |r| self.range_param_count(&r))
     }
 
     /// The parameter number of the wanted mask (after the boundary arrays).
@@ -422,16 +400,10 @@ impl Slice {
     pub(super) fn scan(&self, level: &Buckets) -> String {
         let bucket = self.bucket_expr(level);
         let wanted = self.wanted(level, &format!("t.{BUCKET}"));
-        if self.ranges(level).is_some() {
-            let k = &self.columns[self.key_at[0]];
-            let at = self.wanted_index(level);
+        if let Some(ranges) = self.ranges(level) {
             return format!(
-                "(SELECT {bucket} AS {BUCKET}, t.* FROM unnest(${}::int8[], ${}::int8[]) AS r(lo, hi) \
-                 CROSS JOIN LATERAL (SELECT t.* FROM {} t{} OFFSET 0) t OFFSET 0) t WHERE {wanted}",
-                at + 1,
-                at + 2,
-                self.table,
-                self.where_with(&[format!("{k} >= r.lo"), format!("{k} <= r.hi")]),
+                "(SELECT {bucket} AS {BUCKET}, t.* FROM ({}) t OFFSET 0) t WHERE {wanted}",
+                self.range_scan(&ranges, self.wanted_index(level) + 1),
             );
         }
         format!(
