@@ -1,5 +1,5 @@
 //! The catalogue's readers for a MySQL central: column names and types as
-//! `information_schema` gives them, and rows rendered as text (bytes as
+//! `information_schema` gives them, and rows rendered as text (bytes and bits as
 //! `b:<length>:<digest>`, like the other readers).
 
 use crate::common::mysql::MyDb;
@@ -28,10 +28,22 @@ pub fn rows(db: &MyDb, table: &str, key: &str, columns: &[String]) -> Vec<Vec<Op
         .iter()
         .map(|c| {
             let t = &types.iter().find(|(n, _)| n == c).unwrap().1;
-            t.contains("blob") || t.contains("binary")
+            t.contains("blob") || t.contains("binary") || t.starts_with("bit(")
         })
         .collect();
-    let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+    // FLOAT as the DOUBLE holding its exact value (the text protocol
+    // prints six significant digits).
+    let list: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let t = &types.iter().find(|(n, _)| n == c).unwrap().1;
+            if t.starts_with("float") {
+                format!("CAST({} AS DOUBLE)", ident(c))
+            } else {
+                ident(c)
+            }
+        })
+        .collect();
     let sql = format!(
         "SELECT {} FROM {} ORDER BY {}",
         list.join(", "),

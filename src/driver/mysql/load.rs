@@ -96,6 +96,11 @@ pub fn statement(plan: &WritePlan, target: &str) -> String {
     sql
 }
 
+/// Is `c` a MySQL `YEAR` column (whose target column is a `YEAR` too)?
+fn is_year(c: &crate::driver::Column) -> bool {
+    c.native.dialect == "mysql" && c.native.name.to_ascii_lowercase().starts_with("year")
+}
+
 /// Collects rows as `LOAD DATA` text and sends a chunk when it is big
 /// enough.
 pub struct LoadSink<'s> {
@@ -193,6 +198,8 @@ impl<'s> LoadSink<'s> {
                     return Err("bytes that are not UTF-8 cannot be stored in a text column".into())
                 }
             },
+            // A YEAR column reads the text `0` as 2000; `0000` is YEAR 0.
+            Value::Int(0) if is_year(&self.plan.columns[i]) => self.text.push_str("0000"),
             _ => unquoted(&mut self.text, v)?,
         }
         escape_into(&mut self.buf, &self.text);

@@ -23,7 +23,7 @@
 //!
 //! | MySQL type                                  | kind        | note                                  |
 //! |---------------------------------------------|-------------|---------------------------------------|
-//! | `TINYINT(1)` (`BOOLEAN`)                    | Bool        | any non-zero is true                  |
+//! | `TINYINT(1)` (`BOOLEAN`)                    | Bool        | 0 or 1; other values: rejected row    |
 //! | `TINYINT`…`BIGINT`, unsigned up to `INT`, `YEAR` | Int    |                                       |
 //! | `BIGINT UNSIGNED`                           | Numeric     | up to 18446744073709551615, exact     |
 //! | `DECIMAL(p,s)` (up to `DECIMAL(65,30)`)     | Numeric     | exact text                            |
@@ -38,7 +38,9 @@
 //! **Zero dates.** `0000-00-00` (and dates with a zero month or day) exist
 //! only in MySQL. A row holding one goes to the table's reject file with the
 //! reason naming the column, and is not written; the run counts it as
-//! rejected. Fix the row at the branch, or set the value NULL there.
+//! rejected. Fix the row at the branch, or set the value NULL there. A
+//! `TINYINT(1)` holding neither 0 nor 1 (`2`, `-1`) is rejected the same
+//! way: as a boolean it would change.
 //!
 //! # Types, driver values → MySQL (writing)
 //!

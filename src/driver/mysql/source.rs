@@ -1,8 +1,10 @@
 //! Reading a branch's MySQL table: one `START TRANSACTION WITH CONSISTENT
 //! SNAPSHOT, READ ONLY` per table, rows streamed from the server one at a
 //! time (the client does not buffer a result), decoded by kind into the
-//! engine's sink. Rows with a NULL key, or with a zero date (`0000-00-00`,
-//! which no other database holds), go to the reject sink with their reason.
+//! engine's sink. Rows with a NULL key, with a zero date (`0000-00-00`,
+//! which no other database holds) or with a `TINYINT(1)` that is neither 0
+//! nor 1 (a boolean would change it), go to the reject sink with their
+//! reason.
 
 use super::schema::{self, qualified};
 use super::session::Session;
@@ -125,6 +127,13 @@ fn stream(
                     ));
                     values.push(Value::Text(z));
                 }
+                Err(Unreadable::NotBoolean(n)) => {
+                    problem.get_or_insert(format!(
+                        "column {} is TINYINT(1), read as a boolean, but holds {n}, which a boolean would change; store 0 or 1 at the branch, or declare the column TINYINT there to copy it as a number",
+                        col.name
+                    ));
+                    values.push(Value::Text(n));
+                }
                 Err(Unreadable::Bad(why)) => {
                     return Err(DriverError::other(format!(
                         "{name}: {doing}: column {}: {why}",
@@ -149,11 +158,24 @@ fn stream(
     Ok(sent)
 }
 
+/// A column of the select list. The text protocol prints a `FLOAT` with
+/// six significant digits (16777216 as `16777200`, 123.456787109375 as
+/// `123.457`), so a `FLOAT` is read as the `DOUBLE` holding its exact value.
+fn select_item(c: &crate::driver::Column) -> String {
+    let float =
+        c.native.dialect == "mysql" && c.native.name.to_ascii_lowercase().starts_with("float");
+    if float {
+        format!("CAST({} AS DOUBLE)", ident(&c.name))
+    } else {
+        ident(&c.name)
+    }
+}
+
 /// `SELECT cols FROM t [WHERE cursor >= literal] [ORDER BY key]`. The
 /// cursor value is written as a literal: the text protocol streams rows,
 /// and a prepared statement's binary rows would be decoded twice.
 fn select_sql(req: &ReadRequest, key_order: bool) -> std::result::Result<String, String> {
-    let cols: Vec<String> = req.columns.iter().map(|c| ident(&c.name)).collect();
+    let cols: Vec<String> = req.columns.iter().map(select_item).collect();
     let mut sql = format!(
         "SELECT {} FROM {}",
         cols.join(", "),

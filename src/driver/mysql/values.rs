@@ -13,6 +13,9 @@ pub enum Unreadable {
     /// `0000-00-00` or a date with a zero month or day: no other database
     /// can hold it, so the row goes to the reject file.
     ZeroDate(String),
+    /// A `TINYINT(1)` (read as a boolean) holding neither 0 nor 1: as a
+    /// boolean it would change, so the row goes to the reject file.
+    NotBoolean(String),
     /// Anything else that does not parse as its column's kind.
     Bad(String),
 }
@@ -29,7 +32,12 @@ pub fn decode(kind: ColumnKind, raw: Option<&[u8]>) -> Result<Value, Unreadable>
         .map_err(|_| Unreadable::Bad("the text is not valid UTF-8".into()))?;
     let bad = |what: &str| Unreadable::Bad(format!("{text:?} is not a valid {what}"));
     Ok(match kind {
-        ColumnKind::Bool => Value::Bool(text.parse::<i64>().map_err(|_| bad("boolean"))? != 0),
+        ColumnKind::Bool => match text {
+            "0" => Value::Bool(false),
+            "1" => Value::Bool(true),
+            _ if text.parse::<i64>().is_ok() => return Err(Unreadable::NotBoolean(text.into())),
+            _ => return Err(bad("boolean")),
+        },
         ColumnKind::Int => Value::Int(text.parse().map_err(|_| bad("integer"))?),
         ColumnKind::Float => Value::Float(text.parse().map_err(|_| bad("number"))?),
         ColumnKind::Numeric => Value::Numeric(text.to_owned()),
@@ -191,6 +199,11 @@ mod tests {
                 Err(Unreadable::ZeroDate(z.into()))
             );
         }
+        assert_eq!(
+            decode(ColumnKind::Bool, Some(b"2")),
+            Err(Unreadable::NotBoolean("2".into()))
+        );
+        assert_eq!(decode(ColumnKind::Bool, Some(b"1")), Ok(Value::Bool(true)));
         assert_eq!(
             decode(ColumnKind::Timestamp, Some(b"2024-03-01 10:11:12.500000")),
             Ok(Value::Timestamp(
