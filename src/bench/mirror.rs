@@ -2,7 +2,7 @@
 //! over the same links. Both the branch link and the central link go
 //! through a byte-counting [`Relay`] (paced at 100 Mbit/s each way for
 //! `mirror100`). For each key shape (integer, text, composite) the run
-//! measures a full copy into an empty central table, then mirrors 0.15% of
+//! measures a full copy into an empty central table, then mirrors 0.15% (or `--mirror-changed`) of
 //! changed rows (updates, inserts into holes, deletes, first and last key
 //! included), checks that the slice equals the branch, and mirrors once
 //! more with nothing changed.
@@ -44,8 +44,35 @@ const SHAPES: &[Shape] = &[
     },
 ];
 
-/// Every id in these holes is missing at first and inserted as a change.
-const HOLES: &str = "c_invoiceline_id % 2000 = 999";
+/// The change pattern for `percent` of the rows changed: every `every`-th
+/// id is updated, one in `every` is a hole (missing at first, inserted as a
+/// change) and one in `every` is deleted; 0.15% is every 2,000th.
+struct Pattern {
+    every: u64,
+}
+
+impl Pattern {
+    fn new(percent: f64) -> Pattern {
+        let every = (300.0 / percent.clamp(0.000_001, 100.0)).round().max(3.0) as u64;
+        Pattern { every }
+    }
+
+    fn ids(&self, nth: u64) -> String {
+        format!("c_invoiceline_id % {} = {}", self.every, nth)
+    }
+
+    fn holes(&self) -> String {
+        self.ids(self.every / 2 - 1)
+    }
+
+    fn updated(&self) -> String {
+        self.ids(self.every / 6)
+    }
+
+    fn deleted(&self) -> String {
+        self.ids(self.every * 5 / 6)
+    }
+}
 
 /// Runs the mirror cases; `bits_per_s` paces both links.
 pub fn run(
@@ -54,8 +81,10 @@ pub fn run(
     work: &Path,
     rows: u64,
     threads: usize,
+    percent: f64,
     bits_per_s: Option<f64>,
 ) -> anyhow::Result<Vec<Case>> {
+    let pattern = Pattern::new(percent);
     let branch = Relay::start(&host_port(src_url), bits_per_s)?;
     let central = Relay::start(&host_port(dst_url), bits_per_s)?;
     let link = match bits_per_s {
@@ -71,8 +100,9 @@ pub fn run(
         }
         // Holes the changes will fill (the fixture's ids are contiguous).
         src.batch_execute(&format!(
-            "CREATE TEMP TABLE held AS SELECT * FROM {0} WHERE {HOLES}; DELETE FROM {0} WHERE {HOLES}",
-            shape.table
+            "CREATE TEMP TABLE held AS SELECT * FROM {0} WHERE {1}; DELETE FROM {0} WHERE {1}",
+            shape.table,
+            pattern.holes()
         ))?;
         let cfg = |mode: &str| {
             config(
@@ -105,7 +135,7 @@ pub fn run(
         );
         full.link_bytes = Some(b_full);
         cases.push(full);
-        let changed = change(&mut src, shape.table, rows)?;
+        let changed = change(&mut src, shape.table, rows, &pattern)?;
         let (t_m, b_m, rss_m) = measure(&cfg("mirror"))?;
         let equal = same_content(src_url, dst_url, shape)?;
         if !equal {
@@ -152,21 +182,28 @@ pub fn run(
     Ok(cases)
 }
 
-/// 0.15% of `rows` changed: a third updated (the last key too), a third
+/// The pattern's share of `rows` changed: a third updated (the last key too), a third
 /// inserted into the holes, a third deleted (the first key too). Returns
 /// the rows changed.
-fn change(src: &mut postgres::Client, table: &str, rows: u64) -> anyhow::Result<u64> {
+fn change(
+    src: &mut postgres::Client,
+    table: &str,
+    rows: u64,
+    pattern: &Pattern,
+) -> anyhow::Result<u64> {
     let updated = src.execute(
         &format!(
             "UPDATE {table} SET priceactual = priceactual + 1, updated = updated + interval '1 day' \
-             WHERE c_invoiceline_id % 2000 = 333 OR c_invoiceline_id = $1::bigint"
+             WHERE {} OR c_invoiceline_id = $1::bigint",
+            pattern.updated()
         ),
         &[&(rows as i64)],
     )?;
     let inserted = src.execute(&format!("INSERT INTO {table} SELECT * FROM held"), &[])?;
     let deleted = src.execute(
         &format!(
-            "DELETE FROM {table} WHERE c_invoiceline_id % 2000 = 1666 OR c_invoiceline_id = 1"
+            "DELETE FROM {table} WHERE {} OR c_invoiceline_id = 1",
+            pattern.deleted()
         ),
         &[],
     )?;

@@ -26,6 +26,8 @@ pub struct BenchOptions {
     pub threads: usize,
     /// A MySQL server URL: adds the MySQL cases (see [`mysql`]).
     pub mysql: Option<String>,
+    /// Share of rows the mirror cases change, in percent.
+    pub mirror_changed: f64,
 }
 
 /// One measured case.
@@ -294,6 +296,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             &work,
             opts.rows,
             opts.threads,
+            opts.mirror_changed,
             None,
         )?);
     }
@@ -304,6 +307,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             &work,
             opts.rows,
             opts.threads,
+            opts.mirror_changed,
             Some(100e6),
         )?);
     }

@@ -42,6 +42,10 @@ pub struct Args {
     /// PostgreSQL → MySQL `full` against the mysql/psql client pipes
     #[arg(long, value_name = "URL")]
     pub mysql: Option<String>,
+    /// mirror, mirror100: the share of rows changed before the second run,
+    /// in percent (a third updated, a third inserted, a third deleted)
+    #[arg(long, default_value_t = 0.15, value_name = "PERCENT")]
+    pub mirror_changed: f64,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -86,6 +90,7 @@ impl Args {
             reps: self.reps.max(1),
             threads: self.threads.max(1),
             mysql: self.mysql,
+            mirror_changed: self.mirror_changed,
         })?;
         if self.json {
             crate::say!("{}", serde_json::to_string_pretty(&report)?);

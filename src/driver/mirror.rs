@@ -24,8 +24,9 @@ use std::collections::HashMap;
 pub struct Tuning {
     /// Parts a differing bucket is cut into.
     pub factor: u32,
-    /// A differing bucket with at most this many rows on either side has its
-    /// rows compared instead of being cut again.
+    /// Differing buckets are cut into parts of about this many rows; a
+    /// differing bucket with at most twice as many rows on either side has
+    /// its rows compared instead of being cut again.
     pub leaf_rows: u64,
     /// Rows held in memory at once while comparing or copying.
     pub batch_rows: u64,
@@ -180,7 +181,10 @@ fn classify(wanted: &[u32], src: &[BucketSum], tgt: &[BucketSum], tuning: &Tunin
             (Some(x), Some(y)) if x == y => {}
             (None, Some(_)) => plan.delete.push(b),
             (Some(_), None) => plan.copy.push((b, sr)),
-            _ if sr.max(tr) <= leaf || sr <= 1 => plan.compare.push((b, sr + tr)),
+            // A bucket cut for leaves that came out a row or two over
+            // (an insert or a delete since the cut was sampled) is compared
+            // as it is: another level would cost a pass over its rows.
+            _ if sr.max(tr) <= leaf.saturating_mul(2) || sr <= 1 => plan.compare.push((b, sr + tr)),
             _ => plan.split.push(Parent {
                 bucket: b,
                 rows: sr,

@@ -27,6 +27,9 @@ pub struct Slice {
     pub key_names: Vec<String>,
     /// Columns the filter fixes to one value (the branch column).
     pub fixed: Vec<String>,
+    /// Whether the server's encoding is UTF-8 (text keys' bytes are then
+    /// the bytes they compare by); found with [`Slice::indexed`].
+    pub utf8: bool,
     /// Whether an index on the key serves key ranges
     /// ([`Slice::index_serves_ranges`]); found by the side that runs it.
     pub indexed: bool,
@@ -124,6 +127,7 @@ impl Slice {
             key_types,
             key_names: key.to_vec(),
             fixed: Vec::new(),
+            utf8: false,
             indexed: false,
         })
     }
@@ -195,6 +199,19 @@ impl Slice {
             }
         }
         let exact = self.exact_bucket();
+        if let [(_, true)] = self.key_types.as_slice() {
+            if self.utf8 && level.bounds.iter().all(|b| b[0].len() < NAME_BYTES) {
+                // A text key in a UTF-8 database is its own surrogate: its
+                // bytes as `name`, whole when shorter than `name` keeps,
+                // like every boundary here; longer keys take the exact path.
+                let k = &self.columns[self.key_at[0]];
+                return format!(
+                    "CASE WHEN octet_length(({k})::text) < {NAME_BYTES} \
+                     THEN width_bucket((({k})::text)::name COLLATE \"C\", (SELECT $1::text[]::name[])) \
+                     ELSE {exact} END"
+                );
+            }
+        }
         let Some(row) = self.surrogate(&|n| self.key_part(n), &|n| {
             self.columns[self.key_at[n]].clone()
         }) else {
@@ -413,6 +430,9 @@ impl Slice {
         )
     }
 }
+
+/// Bytes a `name` keeps (`NAMEDATALEN` − 1).
+const NAME_BYTES: usize = 63;
 
 /// The column of [`Slice::scan`] that holds a row's bucket (a name no
 /// table of an ERP carries).
