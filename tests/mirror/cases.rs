@@ -191,6 +191,8 @@ fn keys_sharing_a_long_prefix_split_and_mirror() {
          INSERT INTO lk SELECT 'https://shop.example.com/products/category/item-' || g, 'v' || g FROM generate_series(1, 2000) g;
          CREATE TABLE lc (path text, n int, v text, PRIMARY KEY (path, n));
          INSERT INTO lc SELECT '/srv/archive/branch-offices/2026/invoices/' || (g % 40), g, 'v' || g FROM generate_series(1, 2000) g;
+         CREATE TABLE ll (k text PRIMARY KEY, v text);
+         INSERT INTO ll SELECT CASE g % 3 WHEN 0 THEN repeat('x', 58) WHEN 1 THEN repeat('ä', 30) ELSE 'y' END || g, 'v' || g FROM generate_series(1, 2000) g;
          CREATE TABLE uk (id uuid PRIMARY KEY, v text);
          INSERT INTO uk SELECT md5(g::text)::uuid, 'v' || g FROM generate_series(1, 2000) g",
     );
@@ -208,6 +210,9 @@ fn keys_sharing_a_long_prefix_split_and_mirror() {
             "path COLLATE \"C\", n",
         ),
         ("uk", &["id"][..], "id, v", "id"),
+        // Keys and boundaries on both sides of the 63 bytes a name keeps,
+        // multi-byte characters where it cuts.
+        ("ll", &["k"][..], "k, v", "k COLLATE \"C\""),
     ] {
         mirror(&src, &dst, table, key, &tuning).unwrap();
         assert_mirrored(&src, &dst, table, cols, order);
