@@ -13,15 +13,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A key shape: table, key columns, and how to make it from `c_invoiceline`.
-struct Shape {
-    name: &'static str,
-    table: &'static str,
-    key: &'static [&'static str],
+pub(super) struct Shape {
+    pub name: &'static str,
+    pub table: &'static str,
+    pub key: &'static [&'static str],
     /// SQL creating `table` at the source from `c_invoiceline`.
     create: &'static str,
 }
 
-const SHAPES: &[Shape] = &[
+pub(super) const SHAPES: &[Shape] = &[
     Shape {
         name: "integer key",
         table: "c_invoiceline",
@@ -112,6 +112,7 @@ pub fn run(
                 shape,
                 mode,
                 threads,
+                "",
             )
         };
         let mut dst = fixture::connect(dst_url)?;
@@ -211,7 +212,7 @@ fn change(
 }
 
 /// The branch's table and its slice hold the same rows.
-fn same_content(src_url: &str, dst_url: &str, shape: &Shape) -> anyhow::Result<bool> {
+pub(super) fn same_content(src_url: &str, dst_url: &str, shape: &Shape) -> anyhow::Result<bool> {
     let order = shape.key.join(", ");
     let sql = |filter: &str| {
         format!(
@@ -225,11 +226,20 @@ fn same_content(src_url: &str, dst_url: &str, shape: &Shape) -> anyhow::Result<b
         && a.get::<_, Option<String>>(1) == b.get::<_, Option<String>>(1))
 }
 
-fn config(work: &Path, src: &str, dst: &str, shape: &Shape, mode: &str, threads: usize) -> PathBuf {
+/// The config of one run; `engine` adds lines to its `[engine]` table.
+pub(super) fn config(
+    work: &Path,
+    src: &str,
+    dst: &str,
+    shape: &Shape,
+    mode: &str,
+    threads: usize,
+    engine: &str,
+) -> PathBuf {
     let path = work.join(format!("mirror-{}-{mode}.toml", shape.table));
     let key: Vec<String> = shape.key.iter().map(|k| format!("{k:?}")).collect();
     let text = format!(
-        "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\n\
+        "[journal]\npath = \"journal.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n{engine}\n\
          [target]\ndriver = \"postgres\"\nurl = \"{dst}\"\n\n\
          [[connection]]\nname = \"bench_src\"\ndriver = \"postgres\"\nurl = \"{src}\"\n\n\
          [[table]]\nmodel = \"Bench\"\nsource = \"{}\"\nkey = [{}]\nmode = \"{mode}\"\n",

@@ -6,6 +6,7 @@
 mod fixture;
 mod fleet;
 mod mirror;
+mod mirror_sweep;
 mod mysql;
 mod pipe;
 mod relay;
@@ -70,6 +71,7 @@ pub const ALL_MODES: &[&str] = &[
     "sqlite",
     "mirror",
     "mirror100",
+    "mirror-sweep",
 ];
 
 struct Dbs {
@@ -309,6 +311,16 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             opts.threads,
             opts.mirror_changed,
             Some(100e6),
+        )?);
+    }
+    if want("mirror-sweep") {
+        cases.extend(mirror_sweep::run(
+            &dbs.src,
+            &dbs.dst,
+            &work,
+            opts.rows,
+            opts.threads,
+            opts.mirror_changed,
         )?);
     }
     let _ = std::fs::remove_dir_all(&work);
