@@ -49,6 +49,7 @@ pub mod mirror;
 pub mod mysql;
 pub mod postgres;
 pub mod registry;
+pub mod render;
 pub mod sqlite;
 pub mod value;
 

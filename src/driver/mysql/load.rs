@@ -12,7 +12,8 @@
 //! then writes with `INSERT`s and says so once in the log.
 
 use super::session::Session;
-use super::values::{check_width, hex, ident, quoted, unquoted};
+use super::values::{check_width, ident, plain_decimal, quoted, unquoted};
+use crate::driver::render::{iso_date, iso_micros, push_int};
 use crate::driver::{ColumnKind, DriverError, Result, RowSink, Value, WriteOutcome, WritePlan};
 use mysql::prelude::Queryable;
 use mysql::LocalInfileHandler;
@@ -177,49 +178,90 @@ impl<'s> LoadSink<'s> {
         ))
     }
 
-    /// One value, written as the load format wants it.
+    /// One value, written as the load format wants it: numbers, dates and
+    /// times straight into the buffer (they need no escapes), text escaped
+    /// on the way in.
     fn value(&mut self, i: usize, v: &Value) -> std::result::Result<(), String> {
-        self.text.clear();
-        let bytes_column = self.plan.columns[i].kind == ColumnKind::Bytes;
-        match v {
-            Value::Null => {
-                self.buf.extend_from_slice(b"\\N");
-                return Ok(());
-            }
+        let buf = &mut self.buf;
+        if self.plan.columns[i].kind == ColumnKind::Bytes {
             // Hex digits need no escapes.
-            Value::Bytes(b) if bytes_column => hex(&mut self.text, b),
-            Value::Text(s) | Value::Json(s) | Value::Numeric(s) if bytes_column => {
-                hex(&mut self.text, s.as_bytes())
+            match v {
+                Value::Null => buf.extend_from_slice(b"\\N"),
+                Value::Bytes(b) => hex_bytes(buf, b),
+                Value::Text(s) | Value::Json(s) | Value::Numeric(s) => hex_bytes(buf, s.as_bytes()),
+                _ => return Err(format!("{v:?} cannot be stored in a bytes column")),
             }
-            _ if bytes_column => return Err(format!("{v:?} cannot be stored in a bytes column")),
+            return Ok(());
+        }
+        match v {
+            Value::Null => buf.extend_from_slice(b"\\N"),
+            Value::Bool(b) => buf.push(if *b { b'1' } else { b'0' }),
+            // A YEAR column reads the text `0` as 2000; `0000` is YEAR 0.
+            Value::Int(0) if is_year(&self.plan.columns[i]) => buf.extend_from_slice(b"0000"),
+            Value::Int(n) => push_int(buf, *n),
+            Value::Numeric(n) => buf.extend_from_slice(plain_decimal(n)?.as_bytes()),
+            Value::Text(s) | Value::Json(s) => escape_into(buf, s),
             Value::Bytes(b) => match std::str::from_utf8(b) {
-                Ok(s) => self.text.push_str(s),
+                Ok(s) => escape_into(buf, s),
                 Err(_) => {
                     return Err("bytes that are not UTF-8 cannot be stored in a text column".into())
                 }
             },
-            // A YEAR column reads the text `0` as 2000; `0000` is YEAR 0.
-            Value::Int(0) if is_year(&self.plan.columns[i]) => self.text.push_str("0000"),
-            _ => unquoted(&mut self.text, v)?,
+            Value::Date(d) => match iso_date(*d) {
+                Some(text) => buf.extend_from_slice(&text),
+                None => self.via_text(v)?,
+            },
+            Value::Timestamp(t) => match iso_micros(*t) {
+                Some(text) => buf.extend_from_slice(&text),
+                None => self.via_text(v)?,
+            },
+            Value::TimestampTz(t) => match iso_micros(t.naive_utc()) {
+                Some(text) => buf.extend_from_slice(&text),
+                None => self.via_text(v)?,
+            },
+            Value::Float(_) => self.via_text(v)?,
         }
+        Ok(())
+    }
+
+    /// A value through its [`unquoted`] text (floats, dates out of range).
+    fn via_text(&mut self, v: &Value) -> std::result::Result<(), String> {
+        self.text.clear();
+        unquoted(&mut self.text, v)?;
         escape_into(&mut self.buf, &self.text);
         Ok(())
+    }
+}
+
+/// Appends `bytes` as hexadecimal digits.
+fn hex_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
     }
 }
 
 /// `s` with the load format's escapes: backslash, tab, newline, carriage
 /// return and NUL.
 fn escape_into(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            0 => out.extend_from_slice(b"\\0"),
-            b => out.push(b),
-        }
+    let s = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            0 => b"\\0",
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
     }
+    out.extend_from_slice(&s[start..]);
 }
 
 impl RowSink for LoadSink<'_> {

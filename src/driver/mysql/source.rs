@@ -8,7 +8,7 @@
 
 use super::schema::{self, qualified};
 use super::session::Session;
-use super::values::{decode, ident, literal, Unreadable};
+use super::values::{decode_owned, ident, literal, Unreadable};
 use crate::driver::{
     CancelHandle, DriverError, ReadRequest, RejectSink, Result, RowSink, Source, TableSchema, Value,
 };
@@ -107,10 +107,18 @@ fn stream(
         }
         values.clear();
         let mut problem: Option<String> = None;
-        for (i, col) in req.columns.iter().enumerate() {
-            let raw = match row.as_ref(i) {
+        let cells = row.unwrap_raw();
+        if cells.len() != req.columns.len() {
+            return Err(DriverError::other(format!(
+                "{name}: {doing}: a row of {} values for {} columns",
+                cells.len(),
+                req.columns.len()
+            )));
+        }
+        for (cell, col) in cells.into_iter().zip(req.columns.iter()) {
+            let raw = match cell {
                 Some(mysql::Value::NULL) | None => None,
-                Some(mysql::Value::Bytes(b)) => Some(b.as_slice()),
+                Some(mysql::Value::Bytes(b)) => Some(b),
                 Some(other) => {
                     return Err(DriverError::other(format!(
                         "{name}: {doing}: column {}: unexpected value {other:?} in a text result",
@@ -118,7 +126,7 @@ fn stream(
                     )))
                 }
             };
-            match decode(col.kind, raw) {
+            match decode_owned(col.kind, raw) {
                 Ok(v) => values.push(v),
                 Err(Unreadable::ZeroDate(z)) => {
                     problem.get_or_insert(format!(

@@ -3,6 +3,7 @@
 //! literal for multi-row `INSERT`s (the literal forms below need backslash
 //! escapes on, which the session's `sql_mode` guarantees).
 
+use crate::driver::render::{iso_date, iso_micros};
 use crate::driver::{ColumnKind, Value, WritePlan};
 use chrono::{NaiveDate, NaiveDateTime};
 use std::fmt::Write;
@@ -22,12 +23,34 @@ pub enum Unreadable {
 
 /// The value of one column read in text form (`None`: SQL NULL).
 pub fn decode(kind: ColumnKind, raw: Option<&[u8]>) -> Result<Value, Unreadable> {
+    match kind {
+        ColumnKind::Bytes | ColumnKind::Numeric | ColumnKind::Text | ColumnKind::Json => {
+            decode_owned(kind, raw.map(<[u8]>::to_vec))
+        }
+        _ => raw.map_or(Ok(Value::Null), |r| scalar(kind, r)),
+    }
+}
+
+/// As [`decode`], taking the bytes the client read: text and bytes become
+/// the value without a copy (the rows of a table scan come this way).
+pub fn decode_owned(kind: ColumnKind, raw: Option<Vec<u8>>) -> Result<Value, Unreadable> {
     let Some(raw) = raw else {
         return Ok(Value::Null);
     };
-    if kind == ColumnKind::Bytes {
-        return Ok(Value::Bytes(raw.to_vec()));
-    }
+    let text = |raw: Vec<u8>| {
+        String::from_utf8(raw).map_err(|_| Unreadable::Bad("the text is not valid UTF-8".into()))
+    };
+    Ok(match kind {
+        ColumnKind::Bytes => Value::Bytes(raw),
+        ColumnKind::Numeric => Value::Numeric(text(raw)?),
+        ColumnKind::Text => Value::Text(text(raw)?),
+        ColumnKind::Json => Value::Json(text(raw)?),
+        _ => return scalar(kind, &raw),
+    })
+}
+
+/// A value of a kind that is not carried as text or bytes.
+fn scalar(kind: ColumnKind, raw: &[u8]) -> Result<Value, Unreadable> {
     let text = std::str::from_utf8(raw)
         .map_err(|_| Unreadable::Bad("the text is not valid UTF-8".into()))?;
     let bad = |what: &str| Unreadable::Bad(format!("{text:?} is not a valid {what}"));
@@ -40,13 +63,12 @@ pub fn decode(kind: ColumnKind, raw: Option<&[u8]>) -> Result<Value, Unreadable>
         },
         ColumnKind::Int => Value::Int(text.parse().map_err(|_| bad("integer"))?),
         ColumnKind::Float => Value::Float(text.parse().map_err(|_| bad("number"))?),
-        ColumnKind::Numeric => Value::Numeric(text.to_owned()),
-        ColumnKind::Text => Value::Text(text.to_owned()),
-        ColumnKind::Json => Value::Json(text.to_owned()),
-        ColumnKind::Bytes => unreachable!("handled above"),
         ColumnKind::Date => Value::Date(date(text)?),
         ColumnKind::Timestamp => Value::Timestamp(datetime(text)?),
         ColumnKind::TimestampTz => Value::TimestampTz(datetime(text)?.and_utc()),
+        ColumnKind::Bytes | ColumnKind::Numeric | ColumnKind::Text | ColumnKind::Json => {
+            unreachable!("carried as text or bytes")
+        }
     })
 }
 
@@ -55,20 +77,63 @@ fn is_zero_date(text: &str) -> bool {
     d.starts_with("0000") || d.get(5..7) == Some("00") || d.get(8..10) == Some("00")
 }
 
+/// The number in `digits` (all ASCII digits, at most 9 of them).
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    b.iter().try_fold(0u32, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD`, as the server prints every date.
+fn fast_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(
+        digits(&b[..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.fraction]`, as the server prints every `DATETIME`
+/// and `TIMESTAMP` (the fraction has the column's 1 to 6 digits).
+fn fast_datetime(b: &[u8]) -> Option<NaiveDateTime> {
+    if b.len() < 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', f @ ..] => digits(f)? * 10u32.pow(9 - f.len() as u32),
+        _ => return None,
+    };
+    fast_date(&b[..10])?.and_hms_nano_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+        nanos,
+    )
+}
+
 fn date(text: &str) -> Result<NaiveDate, Unreadable> {
     if is_zero_date(text) {
         return Err(Unreadable::ZeroDate(text.to_owned()));
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| Unreadable::Bad(format!("{text:?} is not a valid date")))
+    fast_date(text.as_bytes())
+        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .ok_or_else(|| Unreadable::Bad(format!("{text:?} is not a valid date")))
 }
 
 fn datetime(text: &str) -> Result<NaiveDateTime, Unreadable> {
     if is_zero_date(text) {
         return Err(Unreadable::ZeroDate(text.to_owned()));
     }
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
-        .map_err(|_| Unreadable::Bad(format!("{text:?} is not a valid date and time")))
+    fast_datetime(text.as_bytes())
+        .or_else(|| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").ok())
+        .ok_or_else(|| Unreadable::Bad(format!("{text:?} is not a valid date and time")))
 }
 
 /// Appends `v` as an SQL literal. Floats that MySQL cannot store (NaN,
@@ -110,28 +175,41 @@ pub fn unquoted(out: &mut String, v: &Value) -> Result<(), String> {
                 "{f} cannot be stored in MySQL (no NaN or infinity)"
             ))
         }
-        Value::Numeric(n) => {
-            let plain = n.bytes().any(|b| b.is_ascii_digit())
-                && n.bytes()
-                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
-            if !plain {
-                return Err(format!("the decimal {n:?} cannot be stored in MySQL"));
-            }
-            out.push_str(n);
-        }
+        Value::Numeric(n) => out.push_str(plain_decimal(n)?),
         Value::Text(s) | Value::Json(s) => out.push_str(s),
-        Value::Date(d) => {
-            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-        }
-        Value::Timestamp(t) => {
-            let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S%.6f"));
-        }
-        Value::TimestampTz(t) => {
-            let _ = write!(out, "{}", t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"));
-        }
+        Value::Date(d) => match iso_date(*d) {
+            Some(b) => out.push_str(std::str::from_utf8(&b).expect("ASCII")),
+            None => {
+                let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+            }
+        },
+        Value::Timestamp(t) => datetime_text(out, *t),
+        Value::TimestampTz(t) => datetime_text(out, t.naive_utc()),
         Value::Null | Value::Bytes(_) => unreachable!("NULL and bytes are written by the caller"),
     }
     Ok(())
+}
+
+/// `n` when it is a plain number MySQL reads as a decimal.
+pub fn plain_decimal(n: &str) -> Result<&str, String> {
+    let plain = n.bytes().any(|b| b.is_ascii_digit())
+        && n.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+    if plain {
+        Ok(n)
+    } else {
+        Err(format!("the decimal {n:?} cannot be stored in MySQL"))
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS.ffffff`.
+fn datetime_text(out: &mut String, t: NaiveDateTime) {
+    match iso_micros(t) {
+        Some(b) => out.push_str(std::str::from_utf8(&b).expect("ASCII")),
+        None => {
+            let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S%.6f"));
+        }
+    }
 }
 
 /// Appends `bytes` as hexadecimal digits.
@@ -213,6 +291,48 @@ mod tests {
                     .unwrap()
             ))
         );
+    }
+
+    #[test]
+    fn dates_and_times_read_as_chrono_reads_them() {
+        for t in [
+            "2024-03-01 10:11:12",
+            "2024-03-01 10:11:12.5",
+            "2024-03-01 10:11:12.123",
+            "2024-02-29 23:59:59.999999",
+            "9999-12-31 23:59:59.000001",
+            "1000-01-01 00:00:00.000000",
+        ] {
+            let want = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+            assert_eq!(
+                decode(ColumnKind::Timestamp, Some(t.as_bytes())),
+                Ok(Value::Timestamp(want)),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            decode(ColumnKind::Date, Some(b"2024-02-29")),
+            Ok(Value::Date(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()))
+        );
+        for bad in ["2023-02-29", "2024-13-01", "x", "2024-03-01 24:00:00"] {
+            let kind = if bad.len() > 10 {
+                ColumnKind::Timestamp
+            } else {
+                ColumnKind::Date
+            };
+            assert!(
+                matches!(decode(kind, Some(bad.as_bytes())), Err(Unreadable::Bad(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            decode_owned(ColumnKind::Text, Some(b"caf\xc3\xa9".to_vec())),
+            Ok(Value::Text("caf\u{e9}".into()))
+        );
+        assert!(matches!(
+            decode_owned(ColumnKind::Text, Some(vec![0xff])),
+            Err(Unreadable::Bad(_))
+        ));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! does not apply (another source dialect, or a target column of a wider
 //! type): tab-separated, `\N` for NULL, backslash escapes, ISO dates.
 
+use crate::driver::render::{push_digits, push_int};
 use crate::driver::Value;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use std::io::Write;
@@ -28,16 +29,25 @@ fn push_date(buf: &mut Vec<u8>, d: NaiveDate) -> bool {
     let y = d.year();
     let bc = y <= 0;
     let year = if bc { 1 - y } else { y };
-    let _ = write!(buf, "{year:04}-{:02}-{:02}", d.month(), d.day());
+    push_digits(buf, year as u64, 4);
+    buf.push(b'-');
+    push_digits(buf, d.month().into(), 2);
+    buf.push(b'-');
+    push_digits(buf, d.day().into(), 2);
     bc
 }
 
 fn push_time(buf: &mut Vec<u8>, t: NaiveTime) {
-    let _ = write!(buf, "{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
+    push_digits(buf, t.hour().into(), 2);
+    buf.push(b':');
+    push_digits(buf, t.minute().into(), 2);
+    buf.push(b':');
+    push_digits(buf, t.second().into(), 2);
     // A leap second shows as nanosecond >= 1e9; PostgreSQL has none.
     let micros = (t.nanosecond() % 1_000_000_000) / 1000;
     if micros != 0 {
-        let _ = write!(buf, ".{micros:06}");
+        buf.push(b'.');
+        push_digits(buf, micros.into(), 6);
     }
 }
 
@@ -57,9 +67,7 @@ pub fn push_value(buf: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Null => buf.extend_from_slice(b"\\N"),
         Value::Bool(b) => buf.push(if *b { b't' } else { b'f' }),
-        Value::Int(i) => {
-            let _ = write!(buf, "{i}");
-        }
+        Value::Int(i) => push_int(buf, *i),
         Value::Float(f) => push_float(buf, *f),
         Value::Numeric(s) | Value::Text(s) | Value::Json(s) => push_escaped(buf, s.as_bytes()),
         Value::Bytes(b) => {
@@ -165,6 +173,18 @@ mod tests {
         assert_eq!(enc(Value::Timestamp(whole)), "2024-01-02 03:04:05");
         let tz: DateTime<Utc> = DateTime::from_naive_utc_and_offset(t, Utc);
         assert_eq!(enc(Value::TimestampTz(tz)), "2024-01-02 03:04:05.000120+00");
+    }
+
+    #[test]
+    fn dates_far_from_now() {
+        let d = NaiveDate::from_ymd_opt(12, 3, 4).unwrap();
+        assert_eq!(enc(Value::Date(d)), "0012-03-04");
+        assert_eq!(
+            enc(Value::Date(NaiveDate::from_ymd_opt(-44, 3, 15).unwrap())),
+            "0045-03-15 BC"
+        );
+        let far = NaiveDate::from_ymd_opt(200_000, 1, 2).unwrap();
+        assert_eq!(enc(Value::Date(far)), "200000-01-02");
     }
 
     #[test]
