@@ -170,3 +170,36 @@ fn a_value_the_column_cannot_hold_fails_the_load_and_changes_nothing() {
     let got: Vec<(i64, String)> = db.conn().query("SELECT id, name FROM t").unwrap();
     assert_eq!(got, [(1, "old".to_owned())], "the table is as it was");
 }
+
+/// Chunks are loaded by a second thread while the next one fills: a row
+/// the server refuses in a late chunk fails the write with the server's
+/// words (not the feed's "the loader stopped"), and the chunks loaded
+/// before it are rolled back with the rest.
+#[test]
+fn a_refused_row_after_many_chunks_fails_the_write_with_the_servers_words() {
+    let db = MyDb::create("bs_my_load_late");
+    db.exec(
+        "CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(200));
+         INSERT INTO t VALUES (0, 'old')",
+    );
+    // About 150 bytes a row: 120,000 rows make several 4 MiB chunks.
+    let filler = "x".repeat(140);
+    let mut rows: Vec<Vec<Value>> = (1..=120_000)
+        .map(|i| vec![Value::Int(i), Value::Text(filler.clone())])
+        .collect();
+    rows.push(vec![Value::Int(120_001), Value::Text("y".repeat(300))]);
+    rows.extend((120_002..=130_000).map(|i| vec![Value::Int(i), Value::Text(filler.clone())]));
+    let err = write(&db, "t", Mode::Full, &rows).unwrap_err();
+    assert!(
+        err.message.contains("did not store") && err.message.contains("name"),
+        "{err}"
+    );
+    let got: Vec<(i64, String)> = db.conn().query("SELECT id, name FROM t").unwrap();
+    assert_eq!(got, [(0, "old".to_owned())], "the table is as it was");
+
+    // Without the bad row, every chunk lands.
+    rows.remove(120_000);
+    assert_eq!(write(&db, "t", Mode::Full, &rows).unwrap(), 129_999);
+    let n: Option<u64> = db.conn().query_first("SELECT count(*) FROM t").unwrap();
+    assert_eq!(n, Some(129_999));
+}

@@ -2,7 +2,8 @@
 //! INFILE`, streamed from memory in chunks of [`CHUNK_BYTES`] (one statement
 //! each, all in the write's transaction), in the server's tab-separated
 //! format: `\N` for NULL, backslash escapes, bytes as hex (`UNHEX` at the
-//! server), the branch column set once by the statement.
+//! server), the branch column set once by the statement. A second thread
+//! sends the chunks, so the source is read while the server loads.
 //!
 //! `LOCAL` turns the server's data errors into warnings and skips duplicate
 //! keys, so a chunk that leaves a warning or skips a row fails the write
@@ -14,15 +15,18 @@
 use super::session::Session;
 use super::values::{check_width, ident, plain_decimal, quoted, unquoted};
 use crate::driver::render::{iso_date, iso_micros, push_int};
-use crate::driver::{ColumnKind, DriverError, Result, RowSink, Value, WriteOutcome, WritePlan};
+use crate::driver::{
+    ColumnKind, DriverError, Feed, Result, RowSink, Value, WriteOutcome, WritePlan,
+};
 use mysql::prelude::Queryable;
 use mysql::LocalInfileHandler;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 
 /// Bytes of row text sent per `LOAD DATA` statement.
-pub const CHUNK_BYTES: usize = 8 << 20;
+pub const CHUNK_BYTES: usize = 4 << 20;
 
 /// Error codes of a server that does not take `LOAD DATA LOCAL`: 1148 (the
 /// command is not allowed), 3948 (MySQL 8: local data is disabled), 4166
@@ -102,80 +106,132 @@ fn is_year(c: &crate::driver::Column) -> bool {
     c.native.dialect == "mysql" && c.native.name.to_ascii_lowercase().starts_with("year")
 }
 
-/// Collects rows as `LOAD DATA` text and sends a chunk when it is big
-/// enough.
-pub struct LoadSink<'s> {
-    session: &'s mut Session,
-    plan: &'s WritePlan<'s>,
-    statement: String,
+/// A chunk of rows in the load format, on its way to the loading thread.
+struct Chunk {
+    data: Vec<u8>,
+    rows: u64,
+}
+
+/// Runs `feed` into `LOAD DATA` chunks. A second thread owns the session
+/// and sends each chunk while the feed fills the next one, so reading the
+/// source and loading the target overlap (one chunk is filled while one is
+/// loaded; the hand-over waits for the loader, which bounds the memory).
+/// A chunk the server did not take whole fails the write (see
+/// [`LoadSink`]).
+pub fn load(
+    s: &mut Session,
+    plan: &WritePlan,
+    statement: &str,
+    doing: &str,
+    feed: &mut Feed,
+) -> Result<WriteOutcome> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(0);
+    let server = s.name.clone();
+    std::thread::scope(|scope| {
+        let loader = std::thread::Builder::new()
+            .name("branchsync-load".into())
+            .spawn_scoped(scope, || -> Result<u64> {
+                let mut stored = 0;
+                for chunk in rx {
+                    stored += store(s, statement, chunk, doing)?;
+                }
+                Ok(stored)
+            })
+            .map_err(|e| {
+                DriverError::other(format!("{server}: {doing}: cannot start the loader: {e}"))
+            })?;
+        let mut sink = LoadSink {
+            plan,
+            loader: tx,
+            buf: Vec::with_capacity(CHUNK_BYTES + (64 << 10)),
+            text: String::new(),
+            rows: 0,
+            server: server.clone(),
+            doing,
+        };
+        let fed = feed(&mut sink).and_then(|_| sink.flush());
+        // Closing the channel ends the loader's loop.
+        drop(sink);
+        let stored = match loader.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // The loader's error first: a feed that stopped because the loader
+        // did only knows that the loader is gone.
+        let processed = stored?;
+        fed?;
+        Ok(WriteOutcome {
+            processed,
+            ..WriteOutcome::default()
+        })
+    })
+}
+
+/// Sends one chunk; a skipped row or a warning fails the write.
+fn store(s: &mut Session, statement: &str, chunk: Chunk, doing: &str) -> Result<u64> {
+    s.check_cancelled(doing)?;
+    let rows = chunk.rows;
+    let (affected, info) = send(s, statement, chunk.data).map_err(|e| s.err(&e, doing))?;
+    let count = |what: &str| {
+        info.split(what)
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    if affected != rows || count("Skipped:") > 0 || count("Warnings:") > 0 {
+        return Err(refusal(s, doing, rows, affected, &info));
+    }
+    Ok(rows)
+}
+
+/// The error for a chunk the server did not take whole, in its words.
+fn refusal(s: &mut Session, doing: &str, rows: u64, affected: u64, info: &str) -> DriverError {
+    let warnings: Vec<(String, u32, String)> =
+        s.conn().query("SHOW WARNINGS LIMIT 3").unwrap_or_default();
+    let said: Vec<String> = warnings
+        .into_iter()
+        .map(|(level, code, message)| format!("{level} {code}: {message}"))
+        .collect();
+    DriverError::other(format!(
+        "{}: {doing}: the server did not store the {rows} rows as sent ({affected} stored; {info}): {}; fix the rows at the branch, or the target column's type",
+        s.name,
+        if said.is_empty() { "no warning was kept".to_owned() } else { said.join("; ") }
+    ))
+}
+
+/// Collects rows as `LOAD DATA` text and hands a chunk to the loader when
+/// it is big enough.
+struct LoadSink<'p> {
+    plan: &'p WritePlan<'p>,
+    loader: SyncSender<Chunk>,
     buf: Vec<u8>,
     /// Scratch for one value's text.
     text: String,
     rows: u64,
-    doing: String,
-    pub outcome: WriteOutcome,
+    server: Arc<str>,
+    doing: &'p str,
 }
 
-impl<'s> LoadSink<'s> {
-    pub fn new(
-        session: &'s mut Session,
-        plan: &'s WritePlan<'s>,
-        statement: String,
-        doing: String,
-    ) -> Self {
-        LoadSink {
-            session,
-            plan,
-            statement,
-            buf: Vec::with_capacity(CHUNK_BYTES + (64 << 10)),
-            text: String::new(),
-            rows: 0,
-            doing,
-            outcome: WriteOutcome::default(),
-        }
-    }
-
-    /// Sends the pending rows; a skipped row or a warning fails the write.
-    pub fn flush(&mut self) -> Result<()> {
+impl LoadSink<'_> {
+    /// Hands the pending rows to the loader (waiting while it loads the
+    /// previous chunk).
+    fn flush(&mut self) -> Result<()> {
         if self.rows == 0 {
             return Ok(());
         }
-        let s = &mut *self.session;
-        s.check_cancelled(&self.doing)?;
         let data = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES + (64 << 10)));
-        let (affected, info) =
-            send(s, &self.statement, data).map_err(|e| s.err(&e, &self.doing))?;
-        let count = |what: &str| {
-            info.split(what)
-                .nth(1)
-                .and_then(|r| r.split_whitespace().next())
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
+        let chunk = Chunk {
+            data,
+            rows: self.rows,
         };
-        if affected != self.rows || count("Skipped:") > 0 || count("Warnings:") > 0 {
-            return Err(self.refusal(affected, &info));
-        }
-        self.outcome.processed += self.rows;
         self.rows = 0;
-        Ok(())
-    }
-
-    /// The error for a chunk the server did not take whole, in its words.
-    fn refusal(&mut self, affected: u64, info: &str) -> DriverError {
-        let s = &mut *self.session;
-        let warnings: Vec<(String, u32, String)> =
-            s.conn().query("SHOW WARNINGS LIMIT 3").unwrap_or_default();
-        let said: Vec<String> = warnings
-            .into_iter()
-            .map(|(level, code, message)| format!("{level} {code}: {message}"))
-            .collect();
-        DriverError::other(format!(
-            "{}: {}: the server did not store the {} rows as sent ({affected} stored; {info}): {}; fix the rows at the branch, or the target column's type",
-            s.name,
-            self.doing,
-            self.rows,
-            if said.is_empty() { "no warning was kept".to_owned() } else { said.join("; ") }
-        ))
+        self.loader.send(chunk).map_err(|_| {
+            DriverError::other(format!(
+                "{}: {}: the loader stopped",
+                self.server, self.doing
+            ))
+        })
     }
 
     /// One value, written as the load format wants it: numbers, dates and
@@ -266,7 +322,7 @@ fn escape_into(out: &mut Vec<u8>, s: &str) {
 
 impl RowSink for LoadSink<'_> {
     fn row(&mut self, values: &[Value]) -> Result<()> {
-        check_width(&self.session.name, self.plan, values)?;
+        check_width(&self.server, self.plan, values)?;
         for (i, v) in values.iter().enumerate() {
             if i > 0 {
                 self.buf.push(b'\t');
@@ -274,7 +330,7 @@ impl RowSink for LoadSink<'_> {
             self.value(i, v).map_err(|m| {
                 DriverError::other(format!(
                     "{}: {}: column {}: {m}",
-                    self.session.name, self.doing, self.plan.columns[i].name
+                    self.server, self.doing, self.plan.columns[i].name
                 ))
             })?;
         }

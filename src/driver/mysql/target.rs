@@ -12,7 +12,7 @@
 //! records every key sent in a temporary table; at the end the slice's rows
 //! whose key was not sent are deleted, in the same transaction.
 
-use super::load::{self, LoadSink};
+use super::load;
 use super::schema::{self, qualified};
 use super::session::Session;
 use super::values::{check_width, decode, ident, literal, quoted};
@@ -112,10 +112,7 @@ impl Target for MysqlTarget {
             }
             let load = load::statement(plan, &target);
             let mut outcome = if plan.mode == Mode::Full && load::available(s, &load, &doing)? {
-                let mut sink = LoadSink::new(s, plan, load, doing.clone());
-                feed(&mut sink)?;
-                sink.flush()?;
-                sink.outcome
+                load::load(s, plan, &load, &doing, feed)?
             } else {
                 let mut sink = InsertSink::new(s, plan, &target, doing.clone());
                 feed(&mut sink)?;
