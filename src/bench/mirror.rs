@@ -117,14 +117,7 @@ pub fn run(
         };
         let mut dst = fixture::connect(dst_url)?;
         dst.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
-        let measure = |cfg: &Path| -> anyhow::Result<(Duration, u64, u64)> {
-            branch.reset();
-            central.reset();
-            let (t, rss) = run_sync(cfg)?;
-            let (bu, bd) = branch.bytes();
-            let (cu, cd) = central.bytes();
-            Ok((t, bu + bd + cu + cd, rss))
-        };
+        let measure = |cfg: &Path| measure(&branch, &central, cfg);
         let (t_full, b_full, rss_full) = measure(&cfg("full"))?;
         let mut full = case(
             &format!("full, {}, {link}", shape.name),
@@ -181,6 +174,20 @@ pub fn run(
         dst.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
     }
     Ok(cases)
+}
+
+/// One run of `cfg`: its time, the bytes over both relays, its peak RSS.
+pub(super) fn measure(
+    branch: &Relay,
+    central: &Relay,
+    cfg: &Path,
+) -> anyhow::Result<(Duration, u64, u64)> {
+    branch.reset();
+    central.reset();
+    let (t, rss) = run_sync(cfg)?;
+    let (bu, bd) = branch.bytes();
+    let (cu, cd) = central.bytes();
+    Ok((t, bu + bd + cu + cd, rss))
 }
 
 /// The pattern's share of `rows` changed: a third updated (the last key too), a third

@@ -6,11 +6,10 @@
 //! every setting mirrors exactly the same difference; then once more with
 //! nothing changed.
 
-use super::mirror::{config, same_content, Shape, SHAPES};
+use super::mirror::{config, measure, same_content, Shape, SHAPES};
 use super::relay::{host_port, via, Relay};
-use super::{case, fixture, run_sync, Case};
+use super::{case, fixture, Case};
 use std::path::Path;
-use std::time::Duration;
 
 /// The settings measured: (factor, leaf rows), the default first.
 const SETTINGS: &[(u32, u64)] = &[(16, 4), (8, 4), (32, 4), (16, 2), (16, 8), (32, 8)];
@@ -36,14 +35,7 @@ pub fn run(
         shape.table
     ))?;
     dst.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
-    let measure = |path: &Path| -> anyhow::Result<(Duration, u64, u64)> {
-        branch.reset();
-        central.reset();
-        let (t, rss) = run_sync(path)?;
-        let (bu, bd) = branch.bytes();
-        let (cu, cd) = central.bytes();
-        Ok((t, bu + bd + cu + cd, rss))
-    };
+    let measure = |path: &Path| measure(&branch, &central, path);
     let full = config(work, &src_via, &dst_via, shape, "full", threads, "");
     let (t_full, b_full, _) = measure(&full)?;
     let mut cases = Vec::new();

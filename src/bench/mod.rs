@@ -291,27 +291,18 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
             opts, my_url, &dbs.src, &dbs.dst, &work, bytes,
         )?);
     }
-    if want("mirror") {
-        cases.extend(mirror::run(
-            &dbs.src,
-            &dbs.dst,
-            &work,
-            opts.rows,
-            opts.threads,
-            opts.mirror_changed,
-            None,
-        )?);
-    }
-    if want("mirror100") {
-        cases.extend(mirror::run(
-            &dbs.src,
-            &dbs.dst,
-            &work,
-            opts.rows,
-            opts.threads,
-            opts.mirror_changed,
-            Some(100e6),
-        )?);
+    for (mode, pace) in [("mirror", None), ("mirror100", Some(100e6))] {
+        if want(mode) {
+            cases.extend(mirror::run(
+                &dbs.src,
+                &dbs.dst,
+                &work,
+                opts.rows,
+                opts.threads,
+                opts.mirror_changed,
+                pace,
+            )?);
+        }
     }
     if want("mirror-sweep") {
         cases.extend(mirror_sweep::run(
