@@ -31,6 +31,12 @@ pub struct TestDb {
 impl TestDb {
     /// Creates `<prefix>_<pid>_<n>_<time>` (lower case, at most 63 bytes).
     pub fn create(prefix: &str) -> TestDb {
+        TestDb::create_with(prefix, "")
+    }
+
+    /// [`TestDb::create`] with `CREATE DATABASE` options (`TEMPLATE
+    /// template0 LC_COLLATE 'C'`, say).
+    pub fn create_with(prefix: &str, options: &str) -> TestDb {
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -48,7 +54,7 @@ impl TestDb {
             SEQ.fetch_add(1, Ordering::SeqCst)
         );
         admin()
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" {options}"))
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let url = url_with_db(&server_url(), &name);
         TestDb { name, url }

@@ -90,3 +90,32 @@ fn differing_buckets_are_read_as_key_ranges_through_the_index() {
         }
     }
 }
+
+/// In a database created with `LC_COLLATE 'C'` a text key's default
+/// collation is byte order: its later levels read key ranges too.
+#[test]
+fn a_c_database_reads_text_keys_as_ranges() {
+    let c = "TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'";
+    let (src, dst) = (
+        TestDb::create_with("bs_mirror_rngc_src", c),
+        TestDb::create_with("bs_mirror_rngc_dst", c),
+    );
+    src.exec(
+        "CREATE TABLE rd (code text PRIMARY KEY, v text);
+         INSERT INTO rd SELECT 'K-' || lpad(g::text, 6, '0'), 'v' || g FROM generate_series(0, 5999) g;
+         ANALYZE",
+    );
+    let tuning = Tuning {
+        factor: 4,
+        leaf_rows: 3,
+        ..Tuning::default()
+    };
+    mirror(&src, &dst, "rd", &["code"], &tuning).unwrap();
+    src.exec("UPDATE rd SET v = v || '!' WHERE v IN ('v0', 'v17', 'v2500', 'v5999')");
+    let before = index_scans(&src, "rd", 0);
+    let out = mirror(&src, &dst, "rd", &["code"], &tuning).unwrap();
+    assert_mirrored(&src, &dst, "rd", "code, v", "code");
+    assert_eq!(out.processed - out.skipped, 4, "{out:?}");
+    let scans = index_scans(&src, "rd", before + 4) - before;
+    assert!(scans >= 4, "{scans} index scans at the source");
+}

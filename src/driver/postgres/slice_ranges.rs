@@ -6,7 +6,7 @@
 //! slice fixes by equality (the branch), start with the key columns, read as
 //! they are stored (no cast), and order them as the buckets do: text parts
 //! only under a `"C"` or `"POSIX"` collation in a UTF-8 database (byte
-//! order). Otherwise each range would be a scan of its own, and the whole
+//! order), named or the database's default. Otherwise each range would be a scan of its own, and the whole
 //! slice is scanned once instead.
 //!
 //! Integer keys travel as `int8` ranges, inclusive at both ends. Other keys
@@ -36,11 +36,16 @@ pub(super) enum Ranges {
 }
 
 /// The indexes of a table, each as its column names and their collation
-/// names, in index order (an expression column has an empty name).
+/// names, in index order (an expression column has an empty name; the
+/// database's default collation is named by its `LC_COLLATE`, so a
+/// database created with `"C"` orders its text keys in bytes).
 pub(super) const INDEXES_SQL: &str = "SELECT \
      ARRAY(SELECT coalesce(a.attname::text, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(n, o) \
            LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o), \
-     ARRAY(SELECT coalesce(c.collname::text, '') FROM unnest(i.indcollation::oid[]) WITH ORDINALITY AS k(n, o) \
+     ARRAY(SELECT coalesce(CASE WHEN c.collname = 'default' THEN \
+                  (SELECT d.datcollate::text FROM pg_database d WHERE d.datname = current_database()) \
+                  ELSE c.collname::text END, '') \
+           FROM unnest(i.indcollation::oid[]) WITH ORDINALITY AS k(n, o) \
            LEFT JOIN pg_collation c ON c.oid = k.n ORDER BY k.o), \
      current_setting('server_encoding') \
      FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
