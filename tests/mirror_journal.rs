@@ -1,6 +1,7 @@
 //! What a `mirror` run journals besides records processed and skipped: rows
-//! written, rows deleted, bytes read and written (NULL where branchsync does
-//! not see the bytes), and every screen that shows them — `sync-status`, its
+//! written, rows deleted, bytes read and written (for a mirror by range
+//! checksums, over both links; how close they are to what the links carried
+//! is `mirror_links.rs`), and every screen that shows them — `sync-status`, its
 //! `--json`, `export` (csv, xlsx) and the dashboard — on real runs of the
 //! binary between real PostgreSQL databases. Then a mirror killed in the
 //! middle and resumed: the slice equals the branch and the table completed once.
@@ -42,10 +43,15 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         "seed meaning kept"
     );
     assert_eq!((written, deleted), (Some(11), Some(5)));
-    assert_eq!(
-        (read, sent),
-        (None, None),
-        "range checksums travel inside the driver: no byte figure"
+    // Both links' bytes, counted on their sockets: at least the 11 rows
+    // sent to the central (as text) and the rows compared read from both.
+    let (mj_read, mj_sent) = (
+        read.expect("bytes read over both links"),
+        sent.expect("bytes written over both links"),
+    );
+    assert!(
+        mj_read > 2 * 11 * 40 && mj_sent > 11 * 40,
+        "{read:?} {sent:?}"
     );
     let full = site.journaled(&id, "mf");
     assert_eq!(
@@ -79,7 +85,7 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         .unwrap();
     let fleet: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
         (fleet.get(0), fleet.get(1), fleet.get(2), fleet.get(3));
-    assert_eq!(fleet, (Some(11), Some(5), None, None));
+    assert_eq!(fleet, (Some(11), Some(5), Some(mj_read), Some(mj_sent)));
 
     // sync-status <id>: the extra columns after the seed's.
     let out = site.run(&["sync-status", &id]);
@@ -112,7 +118,14 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         ("1,998", "11", "1,987", "5"),
         "{text}"
     );
-    assert_eq!((col("Read"), col("Sent")), ("N/A", "N/A"), "{text}");
+    assert_eq!(
+        (col("Read"), col("Sent")),
+        (
+            branchsync::report::format::bytes(Some(mj_read)).as_str(),
+            branchsync::report::format::bytes(Some(mj_sent)).as_str()
+        ),
+        "{text}"
+    );
     let mf = text
         .lines()
         .map(cells)
@@ -141,8 +154,9 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         .unwrap();
     assert_eq!(t["rows_written"], 11);
     assert_eq!(t["rows_deleted"], 5);
-    assert!(
-        t["bytes_read"].is_null() && t["bytes_written"].is_null(),
+    assert_eq!(
+        (t["bytes_read"].as_i64(), t["bytes_written"].as_i64()),
+        (Some(mj_read), Some(mj_sent)),
         "{t}"
     );
 
@@ -172,7 +186,12 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
             at("bytes_read"),
             at("bytes_written")
         ),
-        ("11", "5", "", "")
+        (
+            "11",
+            "5",
+            mj_read.to_string().as_str(),
+            mj_sent.to_string().as_str()
+        )
     );
 
     // export json: as --json.
@@ -234,7 +253,7 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
     assert_eq!(num(xcol("Deleted")), Some(5.0));
     assert_eq!(
         (num(xcol("Bytes read")), num(xcol("Bytes written"))),
-        (None, None)
+        (Some(mj_read as f64), Some(mj_sent as f64))
     );
 
     // The dashboard's batch page.
@@ -250,7 +269,13 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
         assert!(page.contains(&format!(">{th}</th>")), "{th}");
         assert!(tr.contains(cell), "{cell}: {tr}");
     }
-    assert!(tr.contains("data-sort=\"-1\">N/A</td>"), "{tr}");
+    for n in [mj_read, mj_sent] {
+        let cell = format!(
+            "data-sort=\"{n}\">{}</td>",
+            branchsync::report::format::bytes(Some(n))
+        );
+        assert!(tr.contains(&cell), "{cell}: {tr}");
+    }
 }
 
 /// ~300k rows changed in scattered places; the binary is SIGKILLed while

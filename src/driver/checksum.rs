@@ -20,7 +20,7 @@
 //! Keys and values travel as the dialect's canonical text of the *source's*
 //! column types: a target compares its columns cast to the source's types.
 
-use super::Result;
+use super::{LinkBytes, Result};
 
 /// One key, as canonical text per key column (in key-column order).
 pub type KeyText = Vec<String>;
@@ -104,6 +104,12 @@ pub trait RangeChecksums: Send {
         -> Result<()>;
     /// Positions of the key columns among the row's values.
     fn key_positions(&self) -> &[usize];
+    /// What this side's link has carried since it opened (its snapshot,
+    /// for a source), counted on the socket; `None` when the driver does
+    /// not count.
+    fn link_bytes(&self) -> Option<LinkBytes> {
+        None
+    }
 }
 
 /// A target's side of a mirror: its checksums plus the writes that make its

@@ -45,6 +45,7 @@
 
 pub mod checksum;
 pub mod error;
+mod link_bytes;
 pub mod mirror;
 pub mod mysql;
 pub mod postgres;
@@ -54,6 +55,7 @@ pub mod sqlite;
 pub mod value;
 
 pub use error::{DriverError, ErrorKind};
+pub use link_bytes::LinkBytes;
 pub use registry::open_endpoint;
 pub use value::{Column, ColumnKind, NativeType, TableSchema, Value};
 
@@ -350,6 +352,10 @@ pub struct WriteOutcome {
     /// Rows deleted from the target's slice by `mirror` (a `full` copy
     /// replaces the slice and counts none).
     pub deleted: u64,
+    /// `mirror` by range checksums: what crossed both links (the source's
+    /// and this target's) while it ran, counted on their sockets; `None`
+    /// when either side does not count.
+    pub link: Option<LinkBytes>,
 }
 
 /// The feed the engine gives a target: it pushes the source's rows into the

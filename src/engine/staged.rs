@@ -103,8 +103,7 @@ impl RunContext<'_> {
         target.stage_publish(job.plan, run)?;
         Ok(WriteOutcome {
             processed: state.rows,
-            skipped: 0,
-            deleted: 0,
+            ..WriteOutcome::default()
         })
     }
 }

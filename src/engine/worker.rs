@@ -3,7 +3,7 @@
 //! cancelled copy goes back to `pending`.
 
 use super::cancel::Cancel;
-use super::link_bytes::TallyWriter;
+use super::link_bytes::{journaled_bytes, TallyWriter};
 use super::live::{LiveBoard, LiveTable};
 use super::plan::Job;
 use super::progress::{JobBar, Progress};
@@ -375,17 +375,10 @@ impl RunContext<'_> {
                 target.write(&plan, &mut feed)
             }
         };
-        let bytes_read = match &outcome {
-            Ok(o) => bar.link.bytes_read(o.processed),
-            Err(_) => None,
+        let (bytes_read, bytes_written) = match &outcome {
+            Ok(o) => journaled_bytes(o, tcfg.mode, staged, &bar.link, || target.copy_bytes_sent()),
+            Err(_) => (None, None),
         };
-        // What the target's driver sent, where it counts it: not for
-        // `mirror` (its statements and checksums are not counted), nor for
-        // a staged copy that may hold chunks of an earlier run.
-        let whole = !staged || bytes_read.is_some();
-        let bytes_written = (outcome.is_ok() && tcfg.mode != Mode::Mirror && whole)
-            .then(|| target.copy_bytes_sent())
-            .flatten();
         bar.finish(self.progress, &key);
         rejects.finish()?;
         let outcome = outcome?;

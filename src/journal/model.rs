@@ -127,9 +127,11 @@ pub struct ProgressRow {
     pub rows_written: Option<i64>,
     /// Rows deleted from the connection's slice (`mirror`).
     pub rows_deleted: Option<i64>,
-    /// Bytes read from the branch over its link, where branchsync sees them.
+    /// Bytes read from the branch over its link, where branchsync sees them
+    /// (`mirror` by range checksums: received over both links).
     pub bytes_read: Option<i64>,
-    /// Bytes written to the central over its link, where branchsync sees them.
+    /// Bytes written to the central over its link, where branchsync sees them
+    /// (`mirror` by range checksums: sent over both links).
     pub bytes_written: Option<i64>,
 }
 

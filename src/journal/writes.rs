@@ -17,9 +17,11 @@ pub struct RowCounts {
     pub written: u64,
     /// Rows deleted from the connection's slice.
     pub deleted: u64,
-    /// Bytes read from the branch, when the run could see them.
+    /// Bytes read from the branch, when the run could see them (`mirror` by
+    /// range checksums: received over both links).
     pub bytes_read: Option<u64>,
-    /// Bytes written to the central, when the run could see them.
+    /// Bytes written to the central, when the run could see them (`mirror`
+    /// by range checksums: sent over both links).
     pub bytes_written: Option<u64>,
 }
 

@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! One mirror from a real PostgreSQL branch database into a real central
 //! one, through the library as the engine calls it (capabilities
 //! negotiated, range checksums at both ends), and the check that the
@@ -14,8 +15,12 @@ use branchsync::driver::{
 pub const BRANCH: &str = "br_m";
 
 pub fn endpoint(name: &str, db: &TestDb) -> Box<dyn Endpoint> {
+    endpoint_at(name, &db.url)
+}
+
+pub fn endpoint_at(name: &str, url: &str) -> Box<dyn Endpoint> {
     let mut s: ServerConfig =
-        toml::from_str(&format!("driver = \"postgres\"\nurl = {:?}\n", db.url)).unwrap();
+        toml::from_str(&format!("driver = \"postgres\"\nurl = {url:?}\n")).unwrap();
     s.name = name.to_owned();
     open_endpoint(&s, &EngineConfig::default(), 2).unwrap()
 }
@@ -38,7 +43,20 @@ pub fn mirror(
     key: &[&str],
     tuning: &Tuning,
 ) -> Result<WriteOutcome, DriverError> {
-    let (s, t) = (endpoint(BRANCH, src), endpoint("target", dst));
+    mirror_at(&src.url, &dst.url, table, key, tuning, &mut || {})
+}
+
+/// [`mirror`] between two URLs; `ready` runs once both sessions are open
+/// and the table is prepared, right before the mirror.
+pub fn mirror_at(
+    src: &str,
+    dst: &str,
+    table: &str,
+    key: &[&str],
+    tuning: &Tuning,
+    ready: &mut dyn FnMut(),
+) -> Result<WriteOutcome, DriverError> {
+    let (s, t) = (endpoint_at(BRANCH, src), endpoint_at("target", dst));
     let pairing = negotiate(&s.capabilities(), &t.capabilities());
     let dialect = pairing
         .checksums
@@ -67,6 +85,7 @@ pub fn mirror(
         range: Default::default(),
     };
     let mut rejects = Rejects::default();
+    ready();
     let mut side = source
         .range_checksums(&req, dialect, &mut rejects)?
         .expect("a postgres source computes range checksums");

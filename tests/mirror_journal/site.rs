@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! One branch, one central, a config whose table `mj` is mirrored, and the
 //! real binary run against them.
 
@@ -47,6 +48,12 @@ impl Site {
     /// `mj` mirrored; with `full`, also `mf` copied in full; with `runner`,
     /// the journal is mirrored to the central under that runner's name.
     pub fn write_config(&self, full: bool, runner: Option<&str>) {
+        self.write_config_at(full, runner, &self.branch.url, &self.central.url);
+    }
+
+    /// As [`Site::write_config`], reaching the servers at these URLs (a
+    /// relay's, say).
+    pub fn write_config_at(&self, full: bool, runner: Option<&str>, branch: &str, central: &str) {
         let runner = runner.map_or_else(String::new, |r| format!("runner = \"{r}\"\n"));
         let mut s = format!(
             "[journal]\npath = \"storage/sync-journal.db\"\n{runner}\n[log]\nfile = \"storage/logs/sync.log\"\n\n\
@@ -54,7 +61,7 @@ impl Site {
              [target]\ndriver = \"postgres\"\nurl = \"{}\"\nbranch_column = \"branch\"\n\n\
              [[connection]]\nname = \"{BRANCH}\"\ndriver = \"postgres\"\nurl = \"{}\"\n\n\
              [[table]]\nmodel = \"Mj\"\nsource = \"mj\"\nkey = [\"id\"]\nmode = \"mirror\"\n\n",
-            self.central.url, self.branch.url
+            central, branch
         );
         if full {
             s += "[[table]]\nmodel = \"Mf\"\nsource = \"mf\"\nkey = [\"id\"]\nmode = \"full\"\n";

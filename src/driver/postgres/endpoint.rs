@@ -4,9 +4,10 @@
 //! cancelling it needs). TLS (`sslmode`) is decided in [`super::tls`].
 
 use super::errors::{io_error, pg_error};
-use super::tls::{self, Manager, Tls};
+use super::link_bytes::{LinkCounters, Manager};
+use super::tls::{self, Tls};
 use crate::config::{redact_url, EngineConfig, ServerConfig};
-use crate::driver::{CancelHandle, DriverError, ErrorKind, Result};
+use crate::driver::{CancelHandle, DriverError, ErrorKind, LinkBytes, Result};
 use postgres::{CancelToken, Client};
 use r2d2::{ManageConnection, Pool, PooledConnection};
 use std::str::FromStr;
@@ -69,6 +70,8 @@ pub fn client_config(
 pub struct PgConn {
     pub client: Client,
     poisoned: bool,
+    /// What its socket carried; `None` over a Unix socket.
+    link: Option<Arc<LinkCounters>>,
 }
 
 /// Connect failures seen by the pool, so that a waiting session can fail
@@ -143,9 +146,10 @@ impl ManageConnection for PgManager {
             return Err(e);
         }
         match self.inner.connect() {
-            Ok(client) => Ok(PgConn {
+            Ok((client, link)) => Ok(PgConn {
                 client,
                 poisoned: false,
+                link,
             }),
             Err(e) => {
                 let err = self
@@ -270,6 +274,13 @@ impl Session {
     /// the wire protocol's framing).
     pub fn copy_bytes_sent(&self) -> u64 {
         self.copied.load(Ordering::Relaxed)
+    }
+
+    /// What this session's connection has carried over its link since it
+    /// connected (it may have served other sessions before), counted on its
+    /// socket; `None` over a Unix socket.
+    pub fn link_bytes(&self) -> Option<LinkBytes> {
+        self.conn.link.as_ref().map(|c| c.get())
     }
 
     pub fn client(&mut self) -> &mut Client {

@@ -19,6 +19,7 @@ mod endpoint;
 mod errors;
 pub mod ident;
 mod key_range;
+mod link_bytes;
 pub mod login;
 pub mod merge;
 mod merge_sink;

@@ -108,6 +108,7 @@ pub fn run(
         processed: counts.source_rows,
         skipped: counts.source_rows.saturating_sub(counts.written),
         deleted: counts.deleted,
+        link: None,
     })
 }
 

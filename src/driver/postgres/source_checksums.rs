@@ -8,7 +8,7 @@ use super::schema::DEFAULT_SCHEMA;
 use super::slice::Slice;
 use super::source::{nullable_keys, PgSource};
 use crate::driver::checksum::{BucketSum, Buckets, CanonRow, KeyText, Parent, RangeChecksums};
-use crate::driver::{ChecksumDialect, ReadRequest, RejectSink, Result};
+use crate::driver::{ChecksumDialect, LinkBytes, ReadRequest, RejectSink, Result};
 
 /// Opens the snapshot, or `None` for another dialect.
 pub fn open<'s>(
@@ -22,6 +22,7 @@ pub fn open<'s>(
     }
     let table = quote_table(req.schema.unwrap_or(DEFAULT_SCHEMA), req.table);
     let doing = format!("comparing {table}");
+    let opened = src.session.link_bytes();
     src.session.check_cancelled(&doing)?;
     if !super::checksum::hashes_rows(&mut src.session, &doing)? {
         log::info!("{table}: the branch's PostgreSQL is older than 11; mirror streams the whole table instead of comparing checksums");
@@ -29,13 +30,11 @@ pub fn open<'s>(
     }
     src.session
         .exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &doing)?;
-    let opened = open_checksums(src, req, &table, &doing, rejects);
-    match opened {
-        Ok(slice) => Ok(Some(Box::new(Snapshot(PgChecksums::new(
-            &mut src.session,
-            slice,
-            doing,
-        ))))),
+    match open_checksums(src, req, &table, &doing, rejects) {
+        Ok(slice) => Ok(Some(Box::new(Snapshot {
+            sums: PgChecksums::new(&mut src.session, slice, doing),
+            opened,
+        }))),
         Err(e) => {
             src.session.rollback();
             Err(e)
@@ -65,26 +64,30 @@ fn open_checksums(
 }
 
 /// A source's checksums in its snapshot; dropping it ends the snapshot.
-struct Snapshot<'s>(PgChecksums<'s>);
+struct Snapshot<'s> {
+    sums: PgChecksums<'s>,
+    /// The link's counters before the snapshot opened.
+    opened: Option<LinkBytes>,
+}
 
 impl Drop for Snapshot<'_> {
     fn drop(&mut self) {
         // Read-only: nothing to keep, and a failed read left it aborted.
-        self.0.session.rollback();
+        self.sums.session.rollback();
     }
 }
 
 impl RangeChecksums for Snapshot<'_> {
     fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
-        self.0.checksums(level)
+        self.sums.checksums(level)
     }
 
     fn split(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>> {
-        self.0.split(level, parents)
+        self.sums.split(level, parents)
     }
 
     fn first_bounds(&mut self, bucket_rows: u64) -> Result<Vec<KeyText>> {
-        self.0.first_bounds(bucket_rows)
+        self.sums.first_bounds(bucket_rows)
     }
 
     fn rows(
@@ -92,10 +95,14 @@ impl RangeChecksums for Snapshot<'_> {
         level: &Buckets,
         each: &mut dyn FnMut(CanonRow) -> Result<()>,
     ) -> Result<()> {
-        self.0.rows(level, each)
+        self.sums.rows(level, each)
     }
 
     fn key_positions(&self) -> &[usize] {
-        self.0.key_positions()
+        self.sums.key_positions()
+    }
+
+    fn link_bytes(&self) -> Option<LinkBytes> {
+        Some(self.sums.session.link_bytes()?.since(self.opened?))
     }
 }

@@ -108,8 +108,7 @@ impl PgTarget {
                 let processed = sink.finish()?;
                 Ok(WriteOutcome {
                     processed,
-                    skipped: 0,
-                    deleted: 0,
+                    ..WriteOutcome::default()
                 })
             }
             Mode::Upsert | Mode::Incremental | Mode::Mirror => Upsert {
@@ -218,6 +217,7 @@ impl Target for PgTarget {
         let table = quote_table(plan.schema, plan.table);
         let doing = format!("mirroring {table}");
         self.session.check_cancelled(&doing)?;
+        let before = self.session.link_bytes();
         self.session.exec("BEGIN", &doing)?;
         let named = self.named(plan);
         let r = self.types(plan, &doing, &named).and_then(|types| {
@@ -232,8 +232,14 @@ impl Target for PgTarget {
             range_mirror::run(&mut self.session, upsert, source, tuning)
         });
         match r {
-            Ok(out) => {
+            Ok(mut out) => {
                 self.session.exec("COMMIT", &doing)?;
+                // Both links, from this side's BEGIN to its COMMIT and from
+                // the source's snapshot on (its closing ROLLBACK excepted).
+                out.link = match (before, self.session.link_bytes(), source.link_bytes()) {
+                    (Some(before), Some(now), Some(source)) => Some(now.since(before) + source),
+                    _ => None,
+                };
                 Ok(out)
             }
             Err(e) => {

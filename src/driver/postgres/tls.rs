@@ -29,12 +29,11 @@
 mod trust;
 mod url_params;
 
+use super::link_bytes::{Manager, Plain};
 use crate::config::{ServerConfig, SslMode};
 use crate::driver::{DriverError, ErrorKind, Result};
 use postgres::config::SslMode as PgSslMode;
-use postgres::{CancelToken, Client, NoTls};
-use r2d2::ManageConnection;
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{CancelToken, Client};
 use rustls::CertificateError;
 use std::error::Error as _;
 use std::path::PathBuf;
@@ -53,21 +52,6 @@ pub struct Tls {
     /// Where verify-full's trusted CAs come from, for messages.
     roots: String,
     rustls: Option<MakeRustlsConnect>,
-}
-
-/// The r2d2 manager of a pool, plaintext or rustls.
-pub enum Manager {
-    Plain(PostgresConnectionManager<NoTls>),
-    Rustls(PostgresConnectionManager<MakeRustlsConnect>),
-}
-
-impl Manager {
-    pub fn connect(&self) -> std::result::Result<Client, postgres::Error> {
-        match self {
-            Manager::Plain(m) => m.connect(),
-            Manager::Rustls(m) => m.connect(),
-        }
-    }
 }
 
 /// The config's spelling of a mode.
@@ -150,20 +134,20 @@ impl Tls {
         }
     }
 
-    /// The pool manager for `config` with this connector.
+    /// How a pool connects to `config` with this connector (its sockets
+    /// counted, see [`super::link_bytes`]).
     pub fn manager(&self, config: postgres::Config) -> Manager {
-        match &self.rustls {
-            None => Manager::Plain(PostgresConnectionManager::new(config, NoTls)),
-            Some(tls) => Manager::Rustls(PostgresConnectionManager::new(config, tls.clone())),
-        }
+        Manager::new(config, self.rustls.clone())
     }
 
     /// Asks the server to cancel the statement running under `token`, over
     /// the same kind of connection as the session's. Best effort: the caller
     /// also stops on its own flag.
     pub fn cancel(&self, token: &CancelToken) {
+        // A plaintext session may have connected with direct negotiation
+        // (to be counted): its cancel request goes the same way.
         let _ = match &self.rustls {
-            None => token.cancel_query(NoTls),
+            None => token.cancel_query(Plain::default()),
             Some(tls) => token.cancel_query(tls.clone()),
         };
     }

@@ -160,6 +160,7 @@ impl Upsert<'_> {
             processed: staged,
             skipped: staged.saturating_sub(written),
             deleted,
+            link: None,
         })
     }
 
