@@ -70,7 +70,9 @@ pub fn client_config(
 pub struct PgConn {
     pub client: Client,
     poisoned: bool,
-    /// What its socket carried; `None` over a Unix socket.
+    /// What its socket carried; `None` when not counted (see
+    /// [`super::link_bytes`]: a Unix socket, or plaintext to a `hostaddr`
+    /// without a host name).
     link: Option<Arc<LinkCounters>>,
 }
 
@@ -278,7 +280,7 @@ impl Session {
 
     /// What this session's connection has carried over its link since it
     /// connected (it may have served other sessions before), counted on its
-    /// socket; `None` over a Unix socket.
+    /// socket; `None` when its connection is not counted.
     pub fn link_bytes(&self) -> Option<LinkBytes> {
         self.conn.link.as_ref().map(|c| c.get())
     }

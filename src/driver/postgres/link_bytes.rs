@@ -12,7 +12,8 @@
 //!   connector that does no TLS: the library then hands it the socket right
 //!   after connecting and speaks the protocol over what it returns. The
 //!   server sees an ordinary plaintext startup. Direct negotiation needs a
-//!   host name, so a Unix socket (not a link anyway) stays uncounted.
+//!   host name: a Unix socket (not a link anyway), or a plaintext
+//!   connection to a `hostaddr` given without a host name, stays uncounted.
 //!
 //! Cancel requests use connections of their own and are not counted.
 
@@ -202,7 +203,8 @@ pub struct Manager {
 }
 
 enum Connector {
-    /// A Unix socket: plaintext, not counted.
+    /// Plaintext without a host name for every address (a Unix socket, a
+    /// bare `hostaddr`): not counted.
     Uncounted,
     Plain,
     Rustls(MakeRustlsConnect),
