@@ -2,6 +2,7 @@
 //! from every selected connection.
 
 use super::Global;
+use crate::driver::registry::route;
 use crate::engine::{plan, SyncOptions, SyncSession};
 use crate::exit::Outcome;
 
@@ -60,7 +61,8 @@ impl Args {
     }
 }
 
-/// `--dry-run`: what would run, in order; nothing is written anywhere.
+/// `--dry-run`: what would run, in order, and the route each table's rows
+/// take (passthrough, range checksums, rows); nothing is written anywhere.
 pub(super) fn print_plan(
     config: &crate::config::Config,
     opts: &SyncOptions,
@@ -75,10 +77,17 @@ pub(super) fn print_plan(
         "Dry run: {} tables would be synced (nothing written).",
         jobs.len()
     );
+    // The route each pair takes, from the drivers' registry entries.
+    let target = config.require_target()?;
     for j in &jobs {
         let t = j.table(config);
+        let route = config
+            .connection(&j.connection)
+            .and_then(|c| route(&c.driver, &target.driver, t.mode))
+            .map(|r| r.describe(t.mode))
+            .unwrap_or_default();
         crate::say!(
-            "  step {}  {:<20} {:<24} {:<12} -> {}",
+            "  step {}  {:<20} {:<24} {:<12} -> {}  [{route}]",
             j.step,
             j.connection,
             t.source,

@@ -10,9 +10,9 @@
 //! - [`Target`]: `prepare`, `watermark`, `write` (every [`Mode`], `mirror`
 //!   included: see below), `cancel_handle`.
 //!
-//! Everything else is optional and declared as a [`Capabilities`] value by
-//! [`Endpoint::capabilities`]; the default declares none, and a driver with
-//! none still supports every mode.
+//! Everything else is optional and declared as a [`Capabilities`] value in
+//! the driver's registry entry, which [`Endpoint::capabilities`] answers by
+//! default; a driver that declares none still supports every mode.
 //!
 //! # Data flow
 //!
@@ -118,9 +118,13 @@ pub fn negotiate(source: &Capabilities, target: &Capabilities) -> Pairing {
 pub trait Endpoint: Send + Sync {
     /// The registry name of the driver (`postgres`, `sqlite`).
     fn driver(&self) -> &'static str;
-    /// What this driver can do beyond the required methods.
+    /// What this driver can do beyond the required methods: by default
+    /// what its registry entry declares ([`registry::Driver::capabilities`],
+    /// the one place a driver states them).
     fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+        registry::find(self.driver())
+            .map(|d| d.capabilities)
+            .unwrap_or_default()
     }
     /// The schema a target writes to when `[target] schema` is not set
     /// (`public` for PostgreSQL, the URL's database for MySQL).

@@ -2,8 +2,11 @@
 //! Adding a driver is one module (which describes itself in a [`Driver`])
 //! and one line here.
 
-use super::{Capabilities, DriverError, Endpoint, ErrorKind, Result};
-use crate::config::{DriverRules, EngineConfig, ServerConfig};
+use super::{
+    negotiate, Capabilities, ChecksumDialect, DriverError, Endpoint, ErrorKind, Pairing, RawFormat,
+    Result,
+};
+use crate::config::{DriverRules, EngineConfig, Mode, ServerConfig};
 use std::path::Path;
 
 /// Everything the rest of the program may know of one driver.
@@ -20,8 +23,8 @@ pub struct Driver {
     /// The password to connect with: `password_env`, the URL, the client's
     /// own password file, in the driver's order. `Ok(None)`: none.
     pub password: fn(&ServerConfig) -> Result<Option<String>>,
-    /// What it can do beyond the required trait methods (its endpoints
-    /// answer the same).
+    /// What it can do beyond the required trait methods: the one statement
+    /// of them (its endpoints answer it, and [`route`] reads it).
     pub capabilities: Capabilities,
     /// Its endpoint for a server, with at most this many sessions.
     pub open: fn(&ServerConfig, &EngineConfig, u32) -> Result<Box<dyn Endpoint>>,
@@ -76,6 +79,61 @@ pub fn open_endpoint(
 
 pub fn driver_names() -> Vec<&'static str> {
     DRIVERS.iter().map(|d| d.name).collect()
+}
+
+/// How a table's rows travel from a source of one driver to a target of
+/// another, as their registry entries negotiate it (the engine negotiates
+/// the same with the opened endpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `mirror` by range checksums on both servers: only the key ranges
+    /// whose checksums differ cross the links.
+    RangeChecksums(ChecksumDialect),
+    /// The source's raw stream passes untouched when the target's column
+    /// types are exactly the source's (else the rows are decoded).
+    Passthrough(RawFormat),
+    /// Decoded rows.
+    Rows,
+}
+
+/// The route of a table in `mode` from a `source` driver to a `target`
+/// driver (`None`: a driver name the registry does not know).
+pub fn route(source: &str, target: &str, mode: Mode) -> Option<Route> {
+    let pairing = negotiate(&find(source)?.capabilities, &find(target)?.capabilities);
+    Some(Route::of(&pairing, mode))
+}
+
+impl Route {
+    /// The route a table in `mode` takes given what its two ends agreed on.
+    pub fn of(pairing: &Pairing, mode: Mode) -> Route {
+        match (mode, pairing.checksums, pairing.passthrough) {
+            (Mode::Mirror, Some(dialect), _) => Route::RangeChecksums(dialect),
+            (_, _, Some(format)) => Route::Passthrough(format),
+            _ => Route::Rows,
+        }
+    }
+
+    /// In words, for a table in `mode`.
+    pub fn describe(&self, mode: Mode) -> String {
+        match self {
+            Route::RangeChecksums(d) => {
+                format!(
+                    "range checksums ({}): only differing key ranges are copied",
+                    d.0
+                )
+            }
+            Route::Passthrough(f) => {
+                format!(
+                    "passthrough ({}) when the column types match, else rows",
+                    f.0
+                )
+            }
+            Route::Rows if mode == Mode::Mirror => {
+                "rows: the whole table in key order, keys not received are deleted".to_owned()
+            }
+            Route::Rows => "rows".to_owned(),
+        }
+    }
 }
 
 /// The registry as the config sees it: [`crate::config::Config::load`]

@@ -11,6 +11,7 @@ use super::rejects::RejectWriter;
 use super::staged::StagedCopy;
 use crate::config::{Config, Mode, Partitions};
 use crate::driver::mirror::Tuning;
+use crate::driver::registry::Route;
 use crate::driver::{
     negotiate, DriverError, Endpoint, ErrorKind, RawFormat, ReadRequest, RowSink, Value,
     WriteOutcome, WritePlan,
@@ -321,6 +322,12 @@ impl RunContext<'_> {
             tcfg.target_table(),
         );
         let pairing = negotiate(&src_ep.capabilities(), &self.target.capabilities());
+        log::debug!(
+            "{}: {} from {conn}: {}",
+            self.log_prefix,
+            job.table_name,
+            Route::of(&pairing, tcfg.mode).describe(tcfg.mode)
+        );
         // mirror: by range checksums when both ends compute the same kind,
         // else through the write below (the target deletes unseen keys).
         let mirrored = match (tcfg.mode, pairing.checksums) {

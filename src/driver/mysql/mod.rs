@@ -127,10 +127,6 @@ impl Endpoint for MysqlEndpoint {
         "mysql"
     }
 
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
-    }
-
     fn source(&self) -> Result<Box<dyn Source>> {
         Ok(Box::new(source::MysqlSource::new(self.server.session()?)))
     }

@@ -115,10 +115,6 @@ impl Endpoint for PgEndpoint {
         schema::DIALECT
     }
 
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
-    }
-
     fn source(&self) -> Result<Box<dyn Source>> {
         Ok(Box::new(source::PgSource::new(self.pool.session()?)))
     }

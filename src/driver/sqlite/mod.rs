@@ -146,10 +146,6 @@ impl Endpoint for SqliteEndpoint {
         "sqlite"
     }
 
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
-    }
-
     fn source(&self) -> Result<Box<dyn Source>> {
         let session = Session::open(&self.name, &self.path, Access::ReadOnly, self.lock_wait)?;
         Ok(Box::new(source::SqliteSource::new(session)))
