@@ -96,3 +96,61 @@ fn sqlite_to_mysql() {
     check_refused(&w2, "sq_cat", SQLITE_MYSQL_REFUSES, &mut tally);
     finish("sqlite→mysql", types, tally);
 }
+
+/// A value larger than the server's `max_allowed_packet` (16 MB by
+/// default on MariaDB): `full` loads it whole (LOAD DATA sends rows in
+/// pieces); upsert, incremental and mirror write rows by `INSERT`, which
+/// cannot carry it, and fail the table saying so and how to fix it.
+#[test]
+fn a_value_past_max_allowed_packet() {
+    use mysql::prelude::Queryable;
+    let packet: u64 = crate::common::mysql::MyDb::admin()
+        .query_first("SELECT @@GLOBAL.max_allowed_packet")
+        .unwrap()
+        .unwrap();
+    let size = packet + (1 << 20);
+    let pg = Db::pg("packet_src");
+    pg.exec(&format!(
+        "CREATE TABLE big (id integer PRIMARY KEY, ts timestamp NOT NULL, b bytea);
+         INSERT INTO big VALUES (1, '2024-01-01', decode(repeat('00ff5c0a', {}), 'hex'));",
+        size / 4
+    ));
+    let w = World::new(
+        tempfile::tempdir().unwrap(),
+        vec![("pg_big".into(), pg)],
+        Db::mysql("packet_central"),
+        &crate::world::Entry::all_modes("big", "big", "id"),
+    );
+    let run = w.sync();
+    assert_eq!(run.code, 1, "{}", run.text);
+    for mode in MODES {
+        let table = format!("big_{mode}");
+        let p = run.row("pg_big", &table);
+        if mode == "full" {
+            assert_eq!(p.2, "completed", "{p:?}");
+            // Read at each server: the client cannot take the row either.
+            let Db::My(central) = &w.central else {
+                unreachable!()
+            };
+            let got: Option<(u64, String)> = central
+                .conn()
+                .query_first(format!("SELECT LENGTH(b), MD5(b) FROM {table}"))
+                .unwrap();
+            let want = w.branches[0]
+                .1
+                .pg_db()
+                .client()
+                .query_one("SELECT length(b)::bigint, md5(b) FROM big", &[])
+                .unwrap();
+            let want = (want.get::<_, i64>(0) as u64, want.get::<_, String>(1));
+            assert_eq!(got, Some(want), "{table}: the value arrived whole");
+        } else {
+            assert_eq!(p.2, "failed", "{p:?}");
+            let error = p.5.as_deref().unwrap_or_default();
+            assert!(
+                error.contains("max_allowed_packet") && error.contains("mode = \"full\""),
+                "{table}: {error}"
+            );
+        }
+    }
+}

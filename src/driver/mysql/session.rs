@@ -219,6 +219,10 @@ pub fn cancelled(name: &str, doing: &str) -> DriverError {
 
 /// Classify a client error: connection trouble and timeouts are retried;
 /// wrong passwords, missing tables and bad data are not.
+/// The fix for a statement larger than the server's `max_allowed_packet`
+/// (a row holding a value of many megabytes, written by `INSERT`).
+const TOO_LARGE: &str = "; a row of this table does not fit in one statement of the server's max_allowed_packet: raise it at the server (SET GLOBAL max_allowed_packet = 1073741824, the largest), or copy the table with mode = \"full\", whose bulk load sends rows in pieces";
+
 pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) -> DriverError {
     use mysql::Error as E;
     if cancelled_flag {
@@ -244,7 +248,11 @@ pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) ->
             ErrorKind::Other,
             "; check the server's certificate, sslrootcert, or sslmode",
         ),
+        E::CodecError(c) if c.to_string().contains("max_allowed_packet") => {
+            (ErrorKind::Other, TOO_LARGE)
+        }
         E::MySqlError(m) => match m.code {
+            1153 => (ErrorKind::Other, TOO_LARGE),
             1045 | 1698 => (
                 ErrorKind::Auth,
                 "; check the user and the password (password_env, or [client] password in ~/.my.cnf)",

@@ -9,13 +9,13 @@ use super::checksum::{PgChecksums, Slice, CANONICAL_SETTINGS};
 use super::endpoint::Session;
 use super::ident::{quote_ident, quote_literal};
 use super::schema::{comparison_type, native_or_kind_type};
-use super::text_copy::push_row;
+use super::text_copy::push_escaped;
 use super::upsert::Upsert;
 use crate::driver::checksum::{
     BucketSum, Buckets, CanonRow, KeyText, MirrorTarget, Parent, RangeChecksums,
 };
 use crate::driver::mirror::{reconcile, Tuning};
-use crate::driver::{DriverError, Result, Value, WriteOutcome, WritePlan};
+use crate::driver::{DriverError, Result, WriteOutcome, WritePlan};
 use std::io::Write;
 
 /// Fails with a clear error when a target column cannot be read in the
@@ -152,16 +152,6 @@ impl MirrorTarget for TargetSide<'_, '_> {
             session.exec(&self.upsert.stage_create()?, &doing)?;
             self.staged = true;
         }
-        let mut buf = Vec::new();
-        let mut values: Vec<Value> = Vec::new();
-        for row in rows {
-            values.clear();
-            values.extend(row.iter().map(|v| match v {
-                Some(s) => Value::Text(s.clone()),
-                None => Value::Null,
-            }));
-            push_row(&mut buf, &[], &values);
-        }
         let sql = format!(
             "COPY {} ({}) FROM STDIN",
             self.upsert.stage(),
@@ -172,7 +162,36 @@ impl MirrorTarget for TargetSide<'_, '_> {
             .client()
             .copy_in(sql.as_str())
             .map_err(|e| ctx.pg(&e, &doing))?;
-        w.write_all(&buf).map_err(|e| ctx.io(e, &doing))?;
+        // Sent in pieces of about CHUNK bytes, a long value escaped piece by
+        // piece: memory stays near one piece, not the rows' text again.
+        const CHUNK: usize = 64 << 10;
+        let mut buf = Vec::with_capacity(2 * CHUNK);
+        let mut send = |buf: &mut Vec<u8>, at_least: usize| {
+            if buf.len() >= at_least {
+                w.write_all(buf).map_err(|e| ctx.io(e, &doing))?;
+                buf.clear();
+            }
+            Ok::<_, DriverError>(())
+        };
+        for row in rows {
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b'\t');
+                }
+                match v {
+                    None => buf.extend_from_slice(b"\\N"),
+                    Some(s) => {
+                        for piece in s.as_bytes().chunks(CHUNK) {
+                            push_escaped(&mut buf, piece);
+                            send(&mut buf, CHUNK)?;
+                        }
+                    }
+                }
+            }
+            buf.push(b'\n');
+            send(&mut buf, CHUNK)?;
+        }
+        send(&mut buf, 1)?;
         w.finish().map_err(|e| ctx.pg(&e, &doing))?;
         self.upsert.apply_stage(session, false)
     }
