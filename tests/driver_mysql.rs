@@ -12,6 +12,8 @@ mod load;
 mod refused;
 #[path = "driver_mysql/session.rs"]
 mod session;
+#[path = "driver_mysql/tls.rs"]
+mod tls;
 
 use branchsync::config::{EngineConfig, Mode, ServerConfig};
 use branchsync::driver::{open_endpoint, Column, Endpoint, Result, RowSink, Value, WritePlan};

@@ -1,9 +1,11 @@
 pub mod cancel;
 pub mod central;
+pub mod certs;
 pub mod erp;
 pub mod fixture;
 pub mod fleet;
 pub mod journal;
+pub mod mariadb;
 pub mod metrics;
 pub mod mysql;
 pub mod pg;

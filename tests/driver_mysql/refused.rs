@@ -4,88 +4,10 @@
 //! private MariaDB started for the test (the shared one allows local files,
 //! and `local_infile` is global).
 
+use crate::common::mariadb::PrivateServer;
 use assert_cmd::Command;
 use mysql::prelude::Queryable;
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
-/// A throwaway MariaDB with `local_infile = 0`, stopped when dropped.
-struct PrivateServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl PrivateServer {
-    fn start() -> PrivateServer {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let installed = std::process::Command::new("mariadb-install-db")
-            .args([
-                "--no-defaults",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("mariadb-install-db (the MariaDB server package)");
-        assert!(installed.success());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("mariadbd")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--port={port}"))
-            .arg(format!("--socket={}", dir.path().join("s.sock").display()))
-            .arg(format!("--pid-file={}", dir.path().join("p.pid").display()))
-            .args([
-                "--bind-address=127.0.0.1",
-                "--local-infile=0",
-                "--skip-grant-tables",
-                "--user=root",
-                "--innodb-buffer-pool-size=16M",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mariadbd");
-        let server = PrivateServer {
-            child,
-            port,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server.conn().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "the private MariaDB did not start"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        server
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("mysql://root@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn conn(&self) -> Option<mysql::Conn> {
-        mysql::Conn::new(mysql::Opts::from_url(&self.url("")).unwrap()).ok()
-    }
-}
-
-impl Drop for PrivateServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn branch(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
@@ -100,7 +22,7 @@ fn branch(path: &Path) {
 
 #[test]
 fn a_server_without_local_files_gets_inserts_and_the_log_says_so_once() {
-    let server = PrivateServer::start();
+    let server = PrivateServer::start(&["--local-infile=0".to_owned()], |_| {});
     let mut admin = server.conn().unwrap();
     admin.query_drop("CREATE DATABASE central").unwrap();
     let local: i64 = admin.query_first("SELECT @@local_infile").unwrap().unwrap();

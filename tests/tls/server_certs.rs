@@ -8,14 +8,11 @@
 //! (`ssl = on` only adds the option).
 #![allow(dead_code)]
 
+use crate::common::certs::{make_ca, server_cert};
 use crate::common::pg::server_url;
 use branchsync::config::{EngineConfig, ServerConfig, SslMode};
 use branchsync::driver::open_endpoint;
 use postgres::{Client, NoTls};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
@@ -108,38 +105,14 @@ fn reusable(ca: &Path, crt: &Path, key: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// A self-signed CA certificate and what signs with it.
-fn make_ca(name: &str) -> (rcgen::Certificate, Issuer<'static, KeyPair>) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let cert = params.self_signed(&key).unwrap();
-    (cert, Issuer::new(params, key))
-}
-
 /// A new CA and a server certificate it signed, for `localhost` and
-/// `127.0.0.1` (rcgen's default validity: until the year 4096).
+/// `127.0.0.1`.
 fn generate(ca: &Path, crt: &Path, key: &Path) {
     let (ca_cert, issuer) = make_ca("branchsync test CA");
-    let server_key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.use_authority_key_identifier_extension = true;
-    let cert = params.signed_by(&server_key, &issuer).unwrap();
+    let (cert, server_key) = server_cert(&issuer, &["localhost", "127.0.0.1"]);
     let (uid, gid) = postgres_ids();
-    write_atomic(key, &server_key.serialize_pem(), 0o600, Some((uid, gid)));
-    write_atomic(crt, &cert.pem(), 0o644, None);
+    write_atomic(key, &server_key, 0o600, Some((uid, gid)));
+    write_atomic(crt, &cert, 0o644, None);
     write_atomic(ca, &ca_cert.pem(), 0o644, None);
 }
 
