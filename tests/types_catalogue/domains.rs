@@ -57,32 +57,44 @@ fn domains_and_enums_through_the_decoded_path() {
     let with_types_other_ts = Db::pg("dom_typed_ts");
     with_types_other_ts.exec(TYPES);
     tables_with_another_ts(&with_types_other_ts);
-    // (pair, central, what c_year and c_mood become at the central)
+    // (pair, central, what c_year and c_mood become at the central, and
+    // the column a PostgreSQL central names when it decodes the rows)
     let cases = [
         (
             "postgres→postgres, central without the types (decoded)",
             Db::pg("dom_bare"),
             Some(("integer", "text")),
+            Some(r#"column "c_year" is year at the source and integer here"#),
         ),
         (
             "postgres→postgres, central with the types, ts differs (decoded)",
             with_types_other_ts,
             Some(("year", "mood")),
+            Some(
+                r#"column "ts" is timestamp without time zone at the source and timestamp with time zone here"#,
+            ),
         ),
         (
             "postgres→postgres, central with the types (passthrough)",
             with_types,
             Some(("year", "mood")),
+            None,
         ),
         (
             "postgres→sqlite (decoded)",
             Db::sqlite(dir.path(), "dom"),
             None,
+            None,
         ),
-        ("postgres→mysql (decoded)", Db::mysql("dom_central"), None),
+        (
+            "postgres→mysql (decoded)",
+            Db::mysql("dom_central"),
+            None,
+            None,
+        ),
     ];
     let mut failures = Vec::new();
-    for (i, (pair, central, want)) in cases.into_iter().enumerate() {
+    for (i, (pair, central, want, decoded)) in cases.into_iter().enumerate() {
         let orig = catalogue(&format!("dom_src_{i}"));
         let types: usize = DOMAIN_FAMILIES
             .iter()
@@ -95,6 +107,18 @@ fn domains_and_enums_through_the_decoded_path() {
             &domain_entries(),
         );
         let mut tally = Tally::default();
+        if w.central.driver() == "postgres" {
+            // The route each table took, as the central logs it at -v.
+            let log = w.sync_with(&["-v"]).text;
+            let said = log.lines().filter(|l| l.contains("rows decoded")).count();
+            match decoded {
+                Some(column) if !log.contains(column) => tally
+                    .failures
+                    .push(format!("not decoded for {column}:\n{log}")),
+                None if said > 0 => tally.failures.push(format!("decoded:\n{log}")),
+                _ => {}
+            }
+        }
         sync_twice(&w, &mut tally.failures);
         compare_families(
             &w.branches[0].1,

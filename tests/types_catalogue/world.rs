@@ -416,9 +416,15 @@ impl World {
 
     /// Runs `branchsync sync-all` and reads the batch's progress rows.
     pub fn sync(&self) -> Run {
+        self.sync_with(&[])
+    }
+
+    /// [`World::sync`] with global options before the command (`-v`).
+    pub fn sync_with(&self, options: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_branchsync"))
             .arg("--config")
             .arg(self.config_path())
+            .args(options)
             .args(["sync-all", "--threads", "2"])
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")

@@ -71,12 +71,7 @@ impl PgTarget {
     ) -> Result<WriteOutcome> {
         let named = self.named(plan);
         let types = self.types(plan, doing, &named)?;
-        // The raw stream fits only when every type is exactly the same.
-        let binary_ok = plan
-            .columns
-            .iter()
-            .zip(&types)
-            .all(|(c, t)| c.native.dialect == DIALECT && &c.native.name == t);
+        let binary_ok = passthrough_fits(plan, &types, &named);
         let cols = quote_list(plan.columns.iter().map(|c| c.name.as_str()));
         let ctx = self.session.ctx();
         let branch = plan.branch.map(|(_, name)| name);
@@ -150,12 +145,28 @@ pub(super) fn column_types(
         })?;
         types.push(t.native.name.clone());
     }
-    let binary_ok = plan
+    let binary_ok = passthrough_fits(plan, &types, &named);
+    Ok((types, binary_ok))
+}
+
+/// Does the source's raw stream fit the target table? Only when every
+/// column's type is exactly the same; the first column that differs is
+/// logged (at `-v`), since its values, and the whole table's, are then
+/// decoded and written as text.
+fn passthrough_fits(plan: &WritePlan, types: &[String], named: &str) -> bool {
+    let differs = plan
         .columns
         .iter()
-        .zip(&types)
-        .all(|(c, t)| c.native.dialect == DIALECT && &c.native.name == t);
-    Ok((types, binary_ok))
+        .zip(types)
+        .find(|(c, t)| c.native.dialect != DIALECT || &c.native.name != *t);
+    if let Some((c, t)) = differs {
+        log::debug!(
+            "{named}: rows decoded, not passed through: column {:?} is {} at the source and {t} here",
+            c.name,
+            c.native.name
+        );
+    }
+    differs.is_none()
 }
 
 impl Target for PgTarget {
