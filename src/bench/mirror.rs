@@ -1,7 +1,7 @@
 //! `bench --modes mirror,mirror100`: `mode = "mirror"` against a full copy
 //! over the same links. Both the branch link and the central link go
 //! through a byte-counting [`Relay`] (paced at 100 Mbit/s each way for
-//! `mirror100`). For each key shape (integer, text, composite) the run
+//! `mirror100`). For each key shape (integer, text under the database's collation, text under "C", composite) the run
 //! measures a full copy into an empty central table, then mirrors 0.15% (or `--mirror-changed`) of
 //! changed rows (updates, inserts into holes, deletes, first and last key
 //! included), checks that the slice equals the branch, and mirrors once
@@ -34,6 +34,13 @@ pub(super) const SHAPES: &[Shape] = &[
         key: &["code"],
         create: "CREATE TABLE m_textline AS SELECT 'INV-' || to_char(c_invoiceline_id, 'FM000000000') AS code, * FROM c_invoiceline; \
                  ALTER TABLE m_textline ADD PRIMARY KEY (code); ANALYZE m_textline",
+    },
+    Shape {
+        name: "text key (\"C\")",
+        table: "m_textcline",
+        key: &["code"],
+        create: "CREATE TABLE m_textcline AS SELECT ('INV-' || to_char(c_invoiceline_id, 'FM000000000')) COLLATE \"C\" AS code, * FROM c_invoiceline; \
+                 ALTER TABLE m_textcline ADD PRIMARY KEY (code); ANALYZE m_textcline",
     },
     Shape {
         name: "composite key",
