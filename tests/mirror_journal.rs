@@ -144,14 +144,7 @@ fn mirror_run_journals_written_and_deleted_and_every_screen_shows_them() {
     );
 
     // --json: the journal's columns under their names, NULL as null.
-    let out = site.run(&["sync-status", &id, "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let t = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["table_name"] == "mj")
-        .unwrap();
+    let t = site.status_json(&id, "mj");
     assert_eq!(t["rows_written"], 11);
     assert_eq!(t["rows_deleted"], 5);
     assert_eq!(

@@ -210,15 +210,7 @@ fn a_sync_journals_both_links_bytes_and_sync_status_shows_them() {
     assert!(same.read < changed.read && changed.read < first.read);
 
     // sync-status --json and its table: the journal's figures.
-    let out = site.run(&["sync-status", &id, "--json"]);
-    assert_eq!(code(&out), 0);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let t = v["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["table_name"] == "mj")
-        .unwrap();
+    let t = site.status_json(&id, "mj");
     assert_eq!(
         (t["bytes_read"].as_u64(), t["bytes_written"].as_u64()),
         (Some(same.read), Some(same.written)),

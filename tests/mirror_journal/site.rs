@@ -113,6 +113,20 @@ impl Site {
             .unwrap()
     }
 
+    /// The table's entry in `sync-status <batch> --json`.
+    pub fn status_json(&self, batch: &str, table: &str) -> serde_json::Value {
+        let out = self.run(&["sync-status", batch, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table_name"] == table)
+            .unwrap_or_else(|| panic!("no {table} in {v}"))
+            .clone()
+    }
+
     pub fn progress_status(&self, batch: &str, table: &str) -> String {
         self.journal()
             .query_row(
