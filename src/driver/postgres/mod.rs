@@ -9,6 +9,7 @@
 pub mod binary_copy;
 pub mod binary_key;
 mod checksum;
+mod checksum_bounds;
 mod chunk_bounds;
 mod compat;
 mod copy_sink;
@@ -29,6 +30,7 @@ pub mod pgpass;
 mod range_mirror;
 mod schema;
 mod slice;
+mod slice_bucket;
 mod slice_ranges;
 mod source;
 mod source_checksums;
