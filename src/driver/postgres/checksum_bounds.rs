@@ -17,6 +17,16 @@ const SPARSE: i128 = 64;
 const SAMPLES_PER_BUCKET: u64 = 4;
 
 impl PgChecksums<'_> {
+    /// The key columns as text, named `k0`, `k1`, ….
+    fn key_texts(&self) -> Vec<String> {
+        self.slice
+            .key_at
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| format!("({})::text AS k{n}", self.slice.columns[i]))
+            .collect()
+    }
+
     /// The slice's row count as the statistics know it (counted when they
     /// do not), and whether the relation can be sampled (tables, partitioned
     /// tables and materialized views, not views).
@@ -45,13 +55,7 @@ impl PgChecksums<'_> {
     /// [`SAMPLES_PER_BUCKET`]-th key of about `parts × SAMPLES_PER_BUCKET`
     /// sampled rows, in key order, distinct.
     fn sampled_bounds(&mut self, rows: u64, parts: u64) -> Result<Vec<KeyText>> {
-        let keys: Vec<String> = self
-            .slice
-            .key_at
-            .iter()
-            .enumerate()
-            .map(|(n, &i)| format!("({})::text AS k{n}", self.slice.columns[i]))
-            .collect();
+        let keys = self.key_texts();
         let nkeys = keys.len();
         let percent =
             (100.0 * (parts * SAMPLES_PER_BUCKET) as f64 / rows.max(1) as f64).min(100.0) as f32;
@@ -110,13 +114,7 @@ impl PgChecksums<'_> {
         let wanted: Vec<u32> = parents.iter().map(|p| p.bucket).collect();
         let list: Vec<i32> = wanted.iter().map(|&b| b as i32).collect();
         let sub = level.with_wanted(wanted);
-        let keys: Vec<String> = self
-            .slice
-            .key_at
-            .iter()
-            .enumerate()
-            .map(|(n, &i)| format!("({})::text AS k{n}", self.slice.columns[i]))
-            .collect();
+        let keys = self.key_texts();
         let at = self.slice.next_param(&sub) - 1;
         let key_list: Vec<String> = (0..keys.len()).map(|n| format!("s.k{n}")).collect();
         let sql = format!(
