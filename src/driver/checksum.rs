@@ -104,6 +104,12 @@ pub trait RangeChecksums: Send {
         -> Result<()>;
     /// Positions of the key columns among the row's values.
     fn key_positions(&self) -> &[usize];
+    /// Whether this side reads each level after the first by a scan of the
+    /// whole slice (no index serves its key ranges). Known after the first
+    /// level's checksums.
+    fn scans_each_level(&self) -> bool {
+        false
+    }
     /// What this side's link has carried since it opened (its snapshot,
     /// for a source), counted on the socket; `None` when the driver does
     /// not count.

@@ -117,6 +117,9 @@ pub fn reconcile(
         }
         let mut plan = classify(&level.wanted, &src, &tgt, &tuning);
         settle_collisions(&mut plan, &level.wanted, &families, &src, &tgt);
+        if source.scans_each_level() || target.scans_each_level() {
+            compare_when_few(&mut plan, counts.source_rows);
+        }
         if !plan.delete.is_empty() {
             counts.deleted += target.delete_buckets(&level.with_wanted(plan.delete))?;
         }
@@ -207,6 +210,24 @@ fn parts_of(rows: u64, tuning: &Tuning) -> u32 {
         tuning.factor
     }
 }
+
+/// Where each later level is a scan of the slice, a level costs more than
+/// comparing a few buckets' rows: when the buckets to cut hold at most
+/// [`FEW_ROWS_PER_MILLE`] of the slice's rows (both sides), they are
+/// compared at once. Their rows cross the links both ways, a few tenths of
+/// a percent of a full copy at most.
+fn compare_when_few(plan: &mut LevelPlan, source_rows: u64) {
+    let rows: u64 = plan.split.iter().map(|p| p.rows.saturating_mul(2)).sum();
+    if plan.split.is_empty() || rows > source_rows.saturating_mul(FEW_ROWS_PER_MILLE) / 1000 {
+        return;
+    }
+    for p in plan.split.drain(..) {
+        plan.compare.push((p.bucket, p.rows.saturating_mul(2)));
+    }
+}
+
+/// See [`compare_when_few`].
+const FEW_ROWS_PER_MILLE: u64 = 10;
 
 /// A parent differed but none of its children does: some child's checksum
 /// collides (the children hold exactly the parent's rows). Rather than

@@ -122,3 +122,28 @@ fn groups_bound_the_rows_read_at_once() {
     let g = groups(&[(0, 5), (1, 5), (2, 5), (3, 20)], 10);
     assert_eq!(g, vec![vec![0, 1], vec![2], vec![3]]);
 }
+
+#[test]
+fn few_rows_to_cut_are_compared_at_once_where_levels_scan() {
+    let parent = |bucket, rows| Parent {
+        bucket,
+        rows,
+        parts: 16,
+    };
+    // 248 rows to read against 1% of 100,000: compared now.
+    let mut plan = LevelPlan {
+        split: vec![parent(3, 64), parent(9, 60)],
+        ..LevelPlan::default()
+    };
+    compare_when_few(&mut plan, 100_000);
+    assert!(plan.split.is_empty());
+    assert_eq!(plan.compare, vec![(3, 128), (9, 120)]);
+    // Against 1% of 10,000 rows: cut as before.
+    let mut plan = LevelPlan {
+        split: vec![parent(3, 64), parent(9, 60)],
+        ..LevelPlan::default()
+    };
+    compare_when_few(&mut plan, 10_000);
+    assert_eq!(plan.split.len(), 2);
+    assert!(plan.compare.is_empty());
+}

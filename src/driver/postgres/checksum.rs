@@ -275,4 +275,8 @@ impl RangeChecksums for PgChecksums<'_> {
     fn key_positions(&self) -> &[usize] {
         &self.slice.key_at
     }
+
+    fn scans_each_level(&self) -> bool {
+        !self.slice.indexed
+    }
 }

@@ -140,6 +140,10 @@ impl RangeChecksums for TargetSide<'_, '_> {
     fn key_positions(&self) -> &[usize] {
         self.sums.key_positions()
     }
+
+    fn scans_each_level(&self) -> bool {
+        self.sums.scans_each_level()
+    }
 }
 
 impl MirrorTarget for TargetSide<'_, '_> {

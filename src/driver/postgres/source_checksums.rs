@@ -102,6 +102,10 @@ impl RangeChecksums for Snapshot<'_> {
         self.sums.key_positions()
     }
 
+    fn scans_each_level(&self) -> bool {
+        self.sums.scans_each_level()
+    }
+
     fn link_bytes(&self) -> Option<LinkBytes> {
         Some(self.sums.session.link_bytes()?.since(self.opened?))
     }
