@@ -54,30 +54,37 @@ pub(super) const SHAPES: &[Shape] = &[
 /// The change pattern for `percent` of the rows changed: every `every`-th
 /// id is updated, one in `every` is a hole (missing at first, inserted as a
 /// change) and one in `every` is deleted; 0.15% is every 2,000th.
-struct Pattern {
+pub(super) struct Pattern {
     every: u64,
 }
 
 impl Pattern {
-    fn new(percent: f64) -> Pattern {
-        let every = (300.0 / percent.clamp(0.000_001, 100.0)).round().max(3.0) as u64;
+    /// At least every 6th id, so that the updated, hole and deleted ids
+    /// stay apart.
+    pub(super) fn new(percent: f64) -> Pattern {
+        let every = (300.0 / percent.clamp(0.000_001, 100.0)).round().max(6.0) as u64;
         Pattern { every }
     }
 
-    fn ids(&self, nth: u64) -> String {
-        format!("c_invoiceline_id % {} = {}", self.every, nth)
+    fn ids(&self, column: &str, nth: u64) -> String {
+        format!("{column} % {} = {}", self.every, nth)
     }
 
-    fn holes(&self) -> String {
-        self.ids(self.every / 2 - 1)
+    /// Where `column` holds a hole's id.
+    pub(super) fn holes_in(&self, column: &str) -> String {
+        self.ids(column, self.every / 2 - 1)
     }
 
-    fn updated(&self) -> String {
-        self.ids(self.every / 6)
+    pub(super) fn holes(&self) -> String {
+        self.holes_in("c_invoiceline_id")
     }
 
-    fn deleted(&self) -> String {
-        self.ids(self.every * 5 / 6)
+    pub(super) fn updated(&self) -> String {
+        self.ids("c_invoiceline_id", self.every / 6)
+    }
+
+    pub(super) fn deleted(&self) -> String {
+        self.ids("c_invoiceline_id", self.every * 5 / 6)
     }
 }
 

@@ -2,11 +2,11 @@
 //! against the same difference, integer key, both links through the
 //! byte-counting relays. The central's slice is perturbed the same way
 //! before each setting (rows updated, rows deleted, rows the branch does
-//! not have inserted into holes of the key range, one in `every` each), so
+//! not have inserted into holes of the key range, in the pattern of the mirror cases), so
 //! every setting mirrors exactly the same difference; then once more with
 //! nothing changed.
 
-use super::mirror::{config, measure, same_content, Shape, SHAPES};
+use super::mirror::{config, measure, same_content, Pattern, Shape, SHAPES};
 use super::relay::{host_port, via, Relay};
 use super::{case, fixture, Case};
 use std::path::Path;
@@ -23,16 +23,16 @@ pub fn run(
     percent: f64,
 ) -> anyhow::Result<Vec<Case>> {
     let shape: &Shape = &SHAPES[0];
-    let every = (300.0 / percent.clamp(0.000_001, 100.0)).round().max(6.0) as u64;
+    let pattern = Pattern::new(percent);
     let branch = Relay::start(&host_port(src_url), None)?;
     let central = Relay::start(&host_port(dst_url), None)?;
     let (src_via, dst_via) = (via(src_url, branch.port), via(dst_url, central.port));
     let mut src = fixture::connect(src_url)?;
     let mut dst = fixture::connect(dst_url)?;
-    let holes = format!("c_invoiceline_id % {every} = {}", every / 2);
     src.batch_execute(&format!(
-        "CREATE TEMP TABLE sweep_held AS SELECT * FROM {0} WHERE {holes}; DELETE FROM {0} WHERE {holes}",
-        shape.table
+        "CREATE TEMP TABLE sweep_held AS SELECT * FROM {0} WHERE {1}; DELETE FROM {0} WHERE {1}",
+        shape.table,
+        pattern.holes()
     ))?;
     dst.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
     let measure = |path: &Path| measure(&branch, &central, path);
@@ -52,29 +52,27 @@ pub fn run(
         // The same difference each time: the slice drifts from the branch.
         let changed = dst.execute(
             &format!(
-                "UPDATE {0} SET priceactual = priceactual - 1 WHERE branch = 'bench_src' AND c_invoiceline_id % {every} = {1}",
+                "UPDATE {0} SET priceactual = priceactual - 1 WHERE branch = 'bench_src' AND {1}",
                 shape.table,
-                every / 6
+                pattern.updated()
             ),
             &[],
         )? + dst.execute(
             &format!(
-                "DELETE FROM {0} WHERE branch = 'bench_src' AND c_invoiceline_id % {every} = {1}",
+                "DELETE FROM {0} WHERE branch = 'bench_src' AND {1}",
                 shape.table,
-                every * 5 / 6
+                pattern.deleted()
             ),
             &[],
         )?;
-        let held: Vec<postgres::Row> = src.query("SELECT * FROM sweep_held", &[])?;
-        let inserted = held.len() as u64;
-        dst.execute(
+        let inserted = dst.execute(
             &format!(
                 "INSERT INTO {0} (branch, c_invoiceline_id, ad_client_id, ad_org_id, isactive, created, updated, \
                  c_invoice_id, line, description, m_product_id, qtyinvoiced, pricelist, priceactual, linenetamt, c_tax_id) \
                  SELECT 'bench_src', g, 11, 1000000, 'Y', now(), now(), 1, 10, 'extra', 1, 1, 1, 1, 1, 1000000 \
-                 FROM generate_series(1, $1::bigint) g WHERE g % {every} = {1}",
+                 FROM generate_series(1, $1::bigint) g WHERE {1}",
                 shape.table,
-                every / 2
+                pattern.holes_in("g")
             ),
             &[&(rows as i64)],
         )?;
