@@ -134,12 +134,12 @@ pub fn render(
         );
         family(
             "branchsync_table_bytes_read",
-            "COPY data bytes read from the branch per (connection, table) in the latest batch, where counted.",
+            "Bytes read per (connection, table) in the latest batch, where counted: COPY data from the branch, or for mode mirror what both servers answered.",
             &per_table(&|r| r.bytes_read.map(|v| v as f64)),
         );
         family(
             "branchsync_table_bytes_written",
-            "COPY data bytes sent to the central per (connection, table) in the latest batch, where counted.",
+            "Bytes sent per (connection, table) in the latest batch, where counted: COPY data to the central, or for mode mirror what was sent to both servers.",
             &per_table(&|r| r.bytes_written.map(|v| v as f64)),
         );
         family(
