@@ -5,6 +5,8 @@
 //! with collation traps, a failure in the middle (rolled back, then a clean
 //! run), and a checksum collision the row comparison must catch.
 
+#[path = "mirror/blocks.rs"]
+mod blocks;
 #[path = "mirror/cases.rs"]
 mod cases;
 mod common;

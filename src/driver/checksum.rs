@@ -32,7 +32,15 @@ pub struct Buckets {
     pub bounds: Vec<KeyText>,
     /// Bucket numbers to look at, ascending (`0..=bounds.len()`).
     pub wanted: Vec<u32>,
+    /// Per bucket number, the first level's bucket that holds it (a side
+    /// may remember where that bucket's rows lie); empty at the first
+    /// level, where each bucket is its own. Buckets between a later level's
+    /// wanted ones hold [`NO_ORIGIN`].
+    pub origin: Vec<u32>,
 }
+
+/// [`Buckets::origin`] of a bucket no first-level bucket holds whole.
+pub const NO_ORIGIN: u32 = u32::MAX;
 
 impl Buckets {
     /// The whole key space as one bucket.
@@ -40,6 +48,7 @@ impl Buckets {
         Buckets {
             bounds: Vec::new(),
             wanted: vec![0],
+            origin: Vec::new(),
         }
     }
 
@@ -48,7 +57,19 @@ impl Buckets {
         Buckets {
             bounds: self.bounds.clone(),
             wanted,
+            origin: self.origin.clone(),
         }
+    }
+
+    /// The first level's bucket that holds bucket `b` of this level.
+    pub fn first_level_of(&self, b: u32) -> Option<u32> {
+        if self.origin.is_empty() {
+            return Some(b);
+        }
+        self.origin
+            .get(b as usize)
+            .copied()
+            .filter(|&o| o != NO_ORIGIN)
     }
 }
 

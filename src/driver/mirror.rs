@@ -15,7 +15,9 @@
 //! query per side for the rows of its leaves, however many buckets it
 //! holds. Memory is bounded by [`Tuning::batch_rows`].
 
-use super::checksum::{BucketSum, Buckets, KeyText, MirrorTarget, Parent, RangeChecksums};
+use super::checksum::{
+    BucketSum, Buckets, KeyText, MirrorTarget, Parent, RangeChecksums, NO_ORIGIN,
+};
 use super::{DriverError, Result};
 use std::collections::HashMap;
 
@@ -100,6 +102,7 @@ pub fn reconcile(
     let mut level = Buckets {
         wanted: (0..=first.len() as u32).collect(),
         bounds: first,
+        origin: Vec::new(),
     };
     // The wanted buckets of each split parent, as ranges of `level.wanted`.
     let mut families: Vec<std::ops::Range<usize>> = Vec::new();
@@ -372,10 +375,16 @@ fn next_level(
         let start = next.wanted.len();
         next.wanted.extend(first..=first + n);
         families.push(start..next.wanted.len());
+        // The children lie in the parent's first-level bucket; the gap
+        // before them in none.
+        let origin = level.first_level_of(p.bucket).unwrap_or(NO_ORIGIN);
+        next.origin.resize(first as usize, NO_ORIGIN);
+        next.origin.extend((first..=first + n).map(|_| origin));
         if let Some(hi) = level.bounds.get(i) {
             next.bounds.push(hi.clone());
         }
     }
+    next.origin.resize(next.bounds.len() + 1, NO_ORIGIN);
     Ok((next, families))
 }
 

@@ -72,6 +72,7 @@ fn next_level_keeps_gaps_unwanted_and_shares_bounds() {
     let level = Buckets {
         bounds: vec![k("b"), k("d"), k("f")],
         wanted: vec![0, 1, 2, 3],
+        origin: Vec::new(),
     };
     let parents = [
         Parent {
@@ -103,6 +104,20 @@ fn next_level_keeps_gaps_unwanted_and_shares_bounds() {
     );
     // 0 (<a), 1 [a,b), 2 [b,c), 3 [c,d); 4 [d,f) is a gap; 5 [f,g), 6 [g,…).
     assert_eq!(next.wanted, vec![0, 1, 2, 3, 5, 6]);
+    // Each child lies in its parent's first-level bucket, the gap in none;
+    // and a level after that still finds the first level's bucket.
+    let none = crate::driver::checksum::NO_ORIGIN;
+    assert_eq!(next.origin, vec![0, 0, 1, 1, none, 3, 3]);
+    let parent = Parent {
+        bucket: 5,
+        rows: 9,
+        parts: 2,
+    };
+    let (third, _) = next_level(&next, &[parent], vec![vec![k("fa")]]).unwrap();
+    assert_eq!(third.bounds, vec![k("f"), k("fa"), k("g")]);
+    assert_eq!(third.origin, vec![none, 3, 3, none]);
+    assert_eq!(third.first_level_of(2), Some(3));
+    assert_eq!(third.first_level_of(3), None);
 }
 
 #[test]

@@ -30,7 +30,10 @@
 
 use super::endpoint::Session;
 pub use super::slice::Slice;
-use super::slice::BUCKET;
+use super::slice::{BUCKET, TID};
+use super::slice_blocks::{
+    block_of, blocks_sql, Blocks, SCANS_AS_BEFORE, TABLE_BLOCKS_SQL, TID_SCANS_ONLY,
+};
 use crate::driver::checksum::{BucketSum, Buckets, CanonRow, KeyText, Parent, RangeChecksums};
 use crate::driver::{DriverError, Result};
 use postgres::fallible_iterator::FallibleIterator;
@@ -47,6 +50,13 @@ pub const CANONICAL_SETTINGS: &str = "SET LOCAL TimeZone = 'UTC'; \
 /// Join methods off for a statement that must probe an index per key.
 const NESTED_LOOP_ONLY: &str = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off";
 const JOINS_AS_BEFORE: &str = "RESET enable_hashjoin; RESET enable_mergejoin";
+
+/// Whether a table's rows have blocks that TID range scans read (a table,
+/// partitioned or not, or a materialized view, on PostgreSQL 14 or later):
+/// see [`super::slice_blocks`].
+const TRACKS_BLOCKS_SQL: &str = "SELECT coalesce((SELECT c.relkind IN ('r', 'p', 'm') \
+     FROM pg_class c WHERE c.oid = to_regclass($1)), false) \
+     AND current_setting('server_version_num')::int4 >= 140000";
 
 /// Seeds of the two 64-bit halves of a row's hash.
 const SEED_HIGH: i64 = 0;
@@ -109,6 +119,14 @@ impl<'s> PgChecksums<'s> {
         let indexes: Vec<(Vec<String>, Vec<String>)> =
             rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         self.slice.indexed = self.slice.index_serves_ranges(&indexes, utf8);
+        if !self.slice.indexed {
+            let r = self
+                .session
+                .client()
+                .query_one(TRACKS_BLOCKS_SQL, &[&self.slice.table]);
+            let row = r.map_err(|e| self.session.err(&e, &self.doing))?;
+            self.slice.tracks_blocks = row.get(0);
+        }
         self.index_known = true;
         Ok(())
     }
@@ -127,13 +145,25 @@ impl<'s> PgChecksums<'s> {
         params.extend(extra);
         let ctx = self.session.ctx();
         let doing = &self.doing;
-        let mut rows = self
-            .session
-            .client()
+        let by_blocks =
+            self.slice.ranges(level).is_none() && self.slice.block_ranges(level).is_some();
+        let client = self.session.client();
+        if by_blocks {
+            client
+                .batch_execute(TID_SCANS_ONLY)
+                .map_err(|e| ctx.pg(&e, doing))?;
+        }
+        let mut rows = client
             .query_raw(sql, params)
             .map_err(|e| ctx.pg(&e, doing))?;
         while let Some(row) = rows.next().map_err(|e| ctx.pg(&e, doing))? {
             each(&row)?;
+        }
+        drop(rows);
+        if by_blocks {
+            client
+                .batch_execute(SCANS_AS_BEFORE)
+                .map_err(|e| ctx.pg(&e, doing))?;
         }
         Ok(())
     }
@@ -203,12 +233,33 @@ impl RangeChecksums for PgChecksums<'_> {
         self.know_index()?;
         // `OFFSET 0` keeps the row text a column of its own: computed once,
         // hashed twice.
+        // The first level also answers where each bucket's rows lie, where
+        // later levels would otherwise scan the slice.
+        let first = level.origin.is_empty() && level.wanted.len() > level.bounds.len();
+        let table_blocks = if first && self.slice.tracks_blocks {
+            let r = self
+                .session
+                .client()
+                .query_one(TABLE_BLOCKS_SQL, &[&self.slice.table]);
+            let n: i64 = r.map_err(|e| self.session.err(&e, &self.doing))?.get(0);
+            Some(n.clamp(0, i64::from(u32::MAX - 1)) as u32)
+        } else {
+            None
+        };
+        let (blocks, tid, size) = match table_blocks {
+            Some(n) => (
+                format!(" || {}", blocks_sql("c", Blocks::tail_of(n))),
+                format!("t.{TID} AS c, "),
+                36,
+            ),
+            None => (String::new(), String::new(), 28),
+        };
         let sql = format!(
             "SELECT coalesce(string_agg(int4send(b) || int8send(n) || d, ''::bytea ORDER BY b), ''::bytea) FROM (\
              SELECT b, count(*) AS n, decode(md5(count(*)::text || ':' || \
              sum(hashtextextended(r, {SEED_HIGH}))::text || ':' || \
-             sum(hashtextextended(r, {SEED_LOW}))::text), 'hex') AS d \
-             FROM (SELECT t.{BUCKET} AS b, ROW({})::text COLLATE \"C\" AS r FROM {} OFFSET 0) s GROUP BY b) g",
+             sum(hashtextextended(r, {SEED_LOW}))::text), 'hex'){blocks} AS d \
+             FROM (SELECT t.{BUCKET} AS b, {tid}ROW({})::text COLLATE \"C\" AS r FROM {} OFFSET 0) s GROUP BY b) g",
             self.slice.columns.join(", "),
             self.slice.scan(level),
         );
@@ -217,21 +268,35 @@ impl RangeChecksums for PgChecksums<'_> {
             packed = row.get(0);
             Ok(())
         })?;
-        if !packed.len().is_multiple_of(28) {
+        if !packed.len().is_multiple_of(size) {
             return Err(DriverError::other(format!(
-                "{}: checksums of {} bytes, not a multiple of 28",
+                "{}: checksums of {} bytes, not a multiple of {size}",
                 self.doing,
                 packed.len()
             )));
         }
-        Ok(packed
-            .chunks_exact(28)
+        let sums: Vec<BucketSum> = packed
+            .chunks_exact(size)
             .map(|c| BucketSum {
                 bucket: i32::from_be_bytes(c[0..4].try_into().expect("4 bytes")) as u32,
                 rows: i64::from_be_bytes(c[4..12].try_into().expect("8 bytes")) as u64,
                 digest: c[12..28].try_into().expect("16 bytes"),
             })
-            .collect())
+            .collect();
+        if let Some(n) = table_blocks {
+            self.slice.blocks = Some(Blocks::new(
+                n,
+                packed.chunks_exact(size).zip(&sums).map(|(c, s)| {
+                    let lo = block_of(c[28..32].try_into().expect("4 bytes"));
+                    (
+                        s.bucket,
+                        lo,
+                        block_of(c[32..36].try_into().expect("4 bytes")),
+                    )
+                }),
+            ));
+        }
+        Ok(sums)
     }
 
     fn split(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>> {
@@ -277,6 +342,6 @@ impl RangeChecksums for PgChecksums<'_> {
     }
 
     fn scans_each_level(&self) -> bool {
-        !self.slice.indexed
+        !self.slice.indexed && !self.slice.blocks.as_ref().is_some_and(Blocks::clustered)
     }
 }

@@ -30,6 +30,7 @@ pub mod pgpass;
 mod range_mirror;
 mod schema;
 mod slice;
+mod slice_blocks;
 mod slice_bucket;
 mod slice_ranges;
 mod source;

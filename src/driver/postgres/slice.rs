@@ -5,6 +5,7 @@
 
 use super::ident::quote_ident;
 use super::schema::{comparison_type, native_or_kind_type};
+use super::slice_blocks::Blocks;
 use crate::driver::checksum::Buckets;
 use crate::driver::{Column, DriverError, Result};
 use postgres::types::ToSql;
@@ -33,6 +34,12 @@ pub struct Slice {
     /// Whether an index on the key serves key ranges
     /// ([`Slice::index_serves_ranges`]); found by the side that runs it.
     pub indexed: bool,
+    /// Whether the first level also answers where each bucket's rows lie
+    /// (no index serves ranges, the table has blocks, PostgreSQL 14 or
+    /// later: see [`super::slice_blocks`]).
+    pub tracks_blocks: bool,
+    /// Where the first level's buckets lie, once it has been answered.
+    pub(super) blocks: Option<Blocks>,
 }
 
 /// Whole numbers that fit 64 bits: integers, and `numeric(p)` or
@@ -106,6 +113,8 @@ impl Slice {
             fixed: Vec::new(),
             utf8: false,
             indexed: false,
+            tracks_blocks: false,
+            blocks: None,
         })
     }
 
@@ -177,13 +186,21 @@ impl Slice {
         out.push(Box::new(mask));
         if let Some(ranges) = self.ranges(level) {
             Slice::range_params(ranges, &mut out);
+        } else if let Some((lo, hi)) = self.block_ranges(level) {
+            out.push(Box::new(lo));
+            out.push(Box::new(hi));
         }
         out
     }
 
     /// The number of the first parameter after [`Self::params`].
     pub(super) fn next_param(&self, level: &Buckets) -> usize {
-        self.wanted_index(level) + 1 + self.ranges(level).map_or(0, |r| self.range_param_count(&r))
+        let extra = match self.ranges(level) {
+            Some(r) => self.range_param_count(&r),
+            None if self.block_ranges(level).is_some() => 2,
+            None => 0,
+        };
+        self.wanted_index(level) + 1 + extra
     }
 
     /// The parameter number of the wanted mask (after the boundary arrays).
@@ -225,21 +242,30 @@ impl Slice {
             );
         }
         if level.wanted.len() > level.bounds.len() {
+            let tid = if self.tracks_blocks {
+                format!("t.ctid AS {TID}, ")
+            } else {
+                String::new()
+            };
             return format!(
-                "(SELECT {bucket} AS {BUCKET}, t.* FROM {} t{}) t",
+                "(SELECT {bucket} AS {BUCKET}, {tid}t.* FROM {} t{}) t",
                 self.table,
                 self.where_with(&[unused_mask]),
             );
         }
         let wanted = self.wanted(level, &format!("t.{BUCKET}"));
-        format!(
-            "(SELECT {bucket} AS {BUCKET}, t.* FROM {} t{} OFFSET 0) t WHERE {wanted}",
-            self.table,
-            self.where_with(&[]),
-        )
+        // Rows of the wanted buckets' blocks, or of the whole slice.
+        let rows = match self.block_ranges(level) {
+            Some(_) => format!("({}) t", self.block_scan(self.wanted_index(level) + 1)),
+            None => format!("{} t{}", self.table, self.where_with(&[])),
+        };
+        format!("(SELECT {bucket} AS {BUCKET}, t.* FROM {rows} OFFSET 0) t WHERE {wanted}")
     }
 }
 
 /// The column of [`Slice::scan`] that holds a row's bucket (a name no
 /// table of an ERP carries).
 pub(super) const BUCKET: &str = "\"branchsync bucket\"";
+
+/// The column of a first level's [`Slice::scan`] that holds a row's `ctid`.
+pub(super) const TID: &str = "\"branchsync tid\"";

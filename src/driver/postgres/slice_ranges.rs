@@ -330,6 +330,7 @@ mod tests {
         let level = Buckets {
             bounds: vec![b("b"), b("d"), b("f"), b("h")],
             wanted: vec![0, 2, 3, 4],
+            origin: Vec::new(),
         };
         assert_eq!(
             s.ranges(&level),
