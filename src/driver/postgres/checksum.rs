@@ -30,9 +30,9 @@
 
 use super::endpoint::Session;
 pub use super::slice::Slice;
-use super::slice::{BUCKET, TID};
+use super::slice::BUCKET;
 use super::slice_blocks::{
-    block_of, blocks_sql, Blocks, SCANS_AS_BEFORE, TABLE_BLOCKS_SQL, TID_SCANS_ONLY,
+    checksums_sql, read_answer, Blocks, SCANS_AS_BEFORE, TABLE_BLOCKS_SQL, TID_SCANS_ONLY,
 };
 use crate::driver::checksum::{BucketSum, Buckets, CanonRow, KeyText, Parent, RangeChecksums};
 use crate::driver::{DriverError, Result};
@@ -228,39 +228,79 @@ impl<'s> PgChecksums<'s> {
     }
 }
 
+impl PgChecksums<'_> {
+    /// A row of `t` as the text both sides hash.
+    fn row_text(&self) -> String {
+        format!("ROW({})::text COLLATE \"C\"", self.slice.columns.join(", "))
+    }
+
+    /// The first level's checksums with where each bucket's rows lie
+    /// ([`super::slice_blocks`]).
+    fn first_checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
+        let r = self
+            .session
+            .client()
+            .query_one(TABLE_BLOCKS_SQL, &[&self.slice.table]);
+        let n: i64 = r.map_err(|e| self.session.err(&e, &self.doing))?.get(0);
+        let size = n.clamp(0, i64::from(u32::MAX - 1)) as u32;
+        let sql = checksums_sql(
+            &self.row_text(),
+            &self.slice.scan(level),
+            self.slice.next_param(level),
+            (SEED_HIGH, SEED_LOW),
+        );
+        let zones = Blocks::zone_starts(size);
+        let mut packed: Vec<u8> = Vec::new();
+        self.query(&sql, level, &[&zones], |row| {
+            packed = row.get(0);
+            Ok(())
+        })?;
+        let answer = read_answer(&packed).ok_or_else(|| {
+            DriverError::other(format!(
+                "{}: checksums of {} bytes that do not read as buckets and spans",
+                self.doing,
+                packed.len()
+            ))
+        })?;
+        let sums: Vec<BucketSum> = answer.iter().map(|(c, _)| bucket_sum(c)).collect();
+        self.slice.blocks = Some(Blocks::new(
+            size,
+            sums.iter()
+                .zip(answer)
+                .map(|(s, (_, spans))| (s.bucket, spans)),
+        ));
+        Ok(sums)
+    }
+}
+
+/// A bucket's checksum from its 28 bytes: `int4` bucket, `int8` rows, the
+/// 16-byte digest.
+fn bucket_sum(c: &[u8; 28]) -> BucketSum {
+    BucketSum {
+        bucket: i32::from_be_bytes(c[0..4].try_into().expect("4 bytes")) as u32,
+        rows: i64::from_be_bytes(c[4..12].try_into().expect("8 bytes")) as u64,
+        digest: c[12..28].try_into().expect("16 bytes"),
+    }
+}
+
 impl RangeChecksums for PgChecksums<'_> {
     fn checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
         self.know_index()?;
-        // `OFFSET 0` keeps the row text a column of its own: computed once,
-        // hashed twice.
         // The first level also answers where each bucket's rows lie, where
         // later levels would otherwise scan the slice.
         let first = level.origin.is_empty() && level.wanted.len() > level.bounds.len();
-        let table_blocks = if first && self.slice.tracks_blocks {
-            let r = self
-                .session
-                .client()
-                .query_one(TABLE_BLOCKS_SQL, &[&self.slice.table]);
-            let n: i64 = r.map_err(|e| self.session.err(&e, &self.doing))?.get(0);
-            Some(n.clamp(0, i64::from(u32::MAX - 1)) as u32)
-        } else {
-            None
-        };
-        let (blocks, tid, size) = match table_blocks {
-            Some(n) => (
-                format!(" || {}", blocks_sql("c", Blocks::tail_of(n))),
-                format!("t.{TID} AS c, "),
-                36,
-            ),
-            None => (String::new(), String::new(), 28),
-        };
+        if first && self.slice.tracks_blocks {
+            return self.first_checksums(level);
+        }
+        // `OFFSET 0` keeps the row text a column of its own: computed once,
+        // hashed twice.
         let sql = format!(
             "SELECT coalesce(string_agg(int4send(b) || int8send(n) || d, ''::bytea ORDER BY b), ''::bytea) FROM (\
              SELECT b, count(*) AS n, decode(md5(count(*)::text || ':' || \
              sum(hashtextextended(r, {SEED_HIGH}))::text || ':' || \
-             sum(hashtextextended(r, {SEED_LOW}))::text), 'hex'){blocks} AS d \
-             FROM (SELECT t.{BUCKET} AS b, {tid}ROW({})::text COLLATE \"C\" AS r FROM {} OFFSET 0) s GROUP BY b) g",
-            self.slice.columns.join(", "),
+             sum(hashtextextended(r, {SEED_LOW}))::text), 'hex') AS d \
+             FROM (SELECT t.{BUCKET} AS b, {} AS r FROM {} OFFSET 0) s GROUP BY b) g",
+            self.row_text(),
             self.slice.scan(level),
         );
         let mut packed: Vec<u8> = Vec::new();
@@ -268,35 +308,17 @@ impl RangeChecksums for PgChecksums<'_> {
             packed = row.get(0);
             Ok(())
         })?;
-        if !packed.len().is_multiple_of(size) {
+        if !packed.len().is_multiple_of(28) {
             return Err(DriverError::other(format!(
-                "{}: checksums of {} bytes, not a multiple of {size}",
+                "{}: checksums of {} bytes, not a multiple of 28",
                 self.doing,
                 packed.len()
             )));
         }
-        let sums: Vec<BucketSum> = packed
-            .chunks_exact(size)
-            .map(|c| BucketSum {
-                bucket: i32::from_be_bytes(c[0..4].try_into().expect("4 bytes")) as u32,
-                rows: i64::from_be_bytes(c[4..12].try_into().expect("8 bytes")) as u64,
-                digest: c[12..28].try_into().expect("16 bytes"),
-            })
-            .collect();
-        if let Some(n) = table_blocks {
-            self.slice.blocks = Some(Blocks::new(
-                n,
-                packed.chunks_exact(size).zip(&sums).map(|(c, s)| {
-                    let lo = block_of(c[28..32].try_into().expect("4 bytes"));
-                    (
-                        s.bucket,
-                        lo,
-                        block_of(c[32..36].try_into().expect("4 bytes")),
-                    )
-                }),
-            ));
-        }
-        Ok(sums)
+        Ok(packed
+            .chunks_exact(28)
+            .map(|c| bucket_sum(c.try_into().expect("28 bytes")))
+            .collect())
     }
 
     fn split(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>> {
