@@ -86,6 +86,11 @@ impl Pattern {
     pub(super) fn deleted(&self) -> String {
         self.ids("c_invoiceline_id", self.every * 5 / 6)
     }
+
+    /// Every row [`change`] deletes: the pattern's, and the first key.
+    pub(super) fn gone(&self) -> String {
+        format!("{} OR c_invoiceline_id = 1", self.deleted())
+    }
 }
 
 /// Runs the mirror cases; `bits_per_s` paces both links.
@@ -143,6 +148,17 @@ pub fn run(
         );
         full.link_bytes = Some(b_full);
         cases.push(full);
+        // The other shapes are made from the fixture's table: the rows the
+        // change deletes from it are put back afterwards, so that each
+        // shape has them to delete.
+        let base = shape.create.is_empty();
+        if base {
+            src.batch_execute(&format!(
+                "CREATE TEMP TABLE gone AS SELECT * FROM {} WHERE {}",
+                shape.table,
+                pattern.gone()
+            ))?;
+        }
         let changed = change(&mut src, shape.table, rows, &pattern)?;
         let (t_m, b_m, rss_m) = measure(&cfg("mirror"))?;
         let equal = same_content(src_url, dst_url, shape)?;
@@ -182,7 +198,12 @@ pub fn run(
         u.vs_full_time = Some(t_u.as_secs_f64() / t_full.as_secs_f64());
         cases.push(u);
         src.batch_execute("DROP TABLE held")?;
-        if !shape.create.is_empty() {
+        if base {
+            src.batch_execute(&format!(
+                "INSERT INTO {} SELECT * FROM gone; DROP TABLE gone",
+                shape.table
+            ))?;
+        } else {
             src.batch_execute(&format!("DROP TABLE {}", shape.table))?;
         }
         dst.batch_execute(&format!("DROP TABLE IF EXISTS {}", shape.table))?;
@@ -223,10 +244,7 @@ fn change(
     )?;
     let inserted = src.execute(&format!("INSERT INTO {table} SELECT * FROM held"), &[])?;
     let deleted = src.execute(
-        &format!(
-            "DELETE FROM {table} WHERE {} OR c_invoiceline_id = 1",
-            pattern.deleted()
-        ),
+        &format!("DELETE FROM {table} WHERE {}", pattern.gone()),
         &[],
     )?;
     Ok(updated + inserted + deleted)
