@@ -61,6 +61,32 @@ impl Buckets {
         }
     }
 
+    /// The wanted buckets (ascending) with only the boundaries around
+    /// them, numbered anew; the gaps between them are buckets not wanted.
+    /// The `i`-th wanted bucket here is `wanted[i]`. A query about a few
+    /// buckets of a level then carries their boundaries, not the level's.
+    pub fn compact(&self, wanted: &[u32]) -> Buckets {
+        let mut out = Buckets::default();
+        for &w in wanted {
+            let i = w as usize;
+            if i > 0 {
+                let lo = &self.bounds[i - 1];
+                if out.bounds.last() != Some(lo) {
+                    out.bounds.push(lo.clone());
+                }
+            }
+            let n = out.bounds.len();
+            out.wanted.push(n as u32);
+            out.origin.resize(n, NO_ORIGIN);
+            out.origin.push(self.first_level_of(w).unwrap_or(NO_ORIGIN));
+            if let Some(hi) = self.bounds.get(i) {
+                out.bounds.push(hi.clone());
+            }
+        }
+        out.origin.resize(out.bounds.len() + 1, NO_ORIGIN);
+        out
+    }
+
     /// The first level's bucket that holds bucket `b` of this level.
     pub fn first_level_of(&self, b: u32) -> Option<u32> {
         if self.origin.is_empty() {

@@ -124,7 +124,7 @@ pub fn reconcile(
             compare_when_few(&mut plan, counts.source_rows);
         }
         if !plan.delete.is_empty() {
-            counts.deleted += target.delete_buckets(&level.with_wanted(plan.delete))?;
+            counts.deleted += target.delete_buckets(&level.compact(&plan.delete))?;
         }
         // A bucket that cannot be cut (its rows share one key as the key
         // compares, or one key surrogate) has its rows compared as they are.
@@ -147,7 +147,7 @@ pub fn reconcile(
         plan.compare.extend(plan.copy.iter().copied());
         plan.compare.sort_unstable();
         for group in groups(&plan.compare, tuning.batch_rows) {
-            let c = compare_rows(source, target, &level.with_wanted(group))?;
+            let c = compare_rows(source, target, &level.compact(&group))?;
             counts.written += c.written;
             counts.deleted += c.deleted;
             counts.rows_compared += c.rows_compared;

@@ -162,3 +162,40 @@ fn few_rows_to_cut_are_compared_at_once_where_levels_scan() {
     assert_eq!(plan.split.len(), 2);
     assert!(plan.compare.is_empty());
 }
+
+#[test]
+fn a_compact_level_keeps_the_wanted_buckets_boundaries_only() {
+    // Buckets: 0 (<b), 1 [b,d), 2 [d,f), 3 [f,h), 4 [h,…).
+    let level = Buckets {
+        bounds: vec![k("b"), k("d"), k("f"), k("h")],
+        wanted: vec![0, 1, 2, 3, 4],
+        origin: Vec::new(),
+    };
+    let c = level.compact(&[0, 2, 3]);
+    // 0 (<b), 1 [b,d) a gap, 2 [d,f), 3 [f,h); nothing above h.
+    assert_eq!(c.bounds, vec![k("b"), k("d"), k("f"), k("h")]);
+    assert_eq!(c.wanted, vec![0, 2, 3]);
+    let c = level.compact(&[2, 4]);
+    // 0 (<d) a gap, 1 [d,f), 2 [f,h) a gap, 3 [h,…).
+    assert_eq!(c.bounds, vec![k("d"), k("f"), k("h")]);
+    assert_eq!(c.wanted, vec![1, 3]);
+    let none = crate::driver::checksum::NO_ORIGIN;
+    assert_eq!(c.origin, vec![none, 2, none, 4]);
+    // A later level's origins carry over.
+    let (next, _) = next_level(
+        &level,
+        &[Parent {
+            bucket: 2,
+            rows: 9,
+            parts: 2,
+        }],
+        vec![vec![k("e")]],
+    )
+    .unwrap();
+    let c = next.compact(&[next.wanted[1]]);
+    assert_eq!(c.bounds, vec![k("e"), k("f")]);
+    assert_eq!(
+        (c.wanted.clone(), c.first_level_of(c.wanted[0])),
+        (vec![1], Some(2))
+    );
+}

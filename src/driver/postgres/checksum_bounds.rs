@@ -108,19 +108,26 @@ impl PgChecksums<'_> {
         Ok(span)
     }
 
-    /// Sampled boundaries: every `step`-th key of each parent's rows.
+    /// Sampled boundaries: every `step`-th key of each parent's rows. The
+    /// query carries only the parents' boundaries ([`Buckets::compact`]),
+    /// and answers one row per parent, its keys as one array per key
+    /// column.
     fn sample(&mut self, level: &Buckets, parents: &[Parent]) -> Result<Vec<Vec<KeyText>>> {
         self.know_index()?;
-        let wanted: Vec<u32> = parents.iter().map(|p| p.bucket).collect();
-        let list: Vec<i32> = wanted.iter().map(|&b| b as i32).collect();
-        let sub = level.with_wanted(wanted);
+        let mut order: Vec<usize> = (0..parents.len()).collect();
+        order.sort_by_key(|&i| parents[i].bucket);
+        let wanted: Vec<u32> = order.iter().map(|&i| parents[i].bucket).collect();
+        let sub = level.compact(&wanted);
+        let list: Vec<i32> = sub.wanted.iter().map(|&b| b as i32).collect();
         let keys = self.key_texts();
         let at = self.slice.next_param(&sub) - 1;
-        let key_list: Vec<String> = (0..keys.len()).map(|n| format!("s.k{n}")).collect();
+        let key_list: Vec<String> = (0..keys.len())
+            .map(|n| format!("array_agg(s.k{n} ORDER BY s.rn)"))
+            .collect();
         let sql = format!(
             "SELECT s.b, {} FROM (SELECT t.{BUCKET} AS b, {}, row_number() OVER (PARTITION BY t.{BUCKET} ORDER BY {}) AS rn \
              FROM {}) s JOIN unnest(${}::int4[], ${}::int8[]) AS p(pb, step) ON p.pb = s.b \
-             WHERE s.rn > 1 AND (s.rn - 1) % p.step = 0 ORDER BY s.b, s.rn",
+             WHERE s.rn > 1 AND (s.rn - 1) % p.step = 0 GROUP BY s.b",
             key_list.join(", "),
             keys.join(", "),
             self.slice.order_expr(),
@@ -128,22 +135,30 @@ impl PgChecksums<'_> {
             at + 1,
             at + 2,
         );
-        let steps: Vec<i64> = parents
+        let steps: Vec<i64> = order
             .iter()
-            .map(|p| (p.rows.div_ceil(u64::from(p.parts.max(2)))).max(1) as i64)
+            .map(|&i| {
+                let p = &parents[i];
+                (p.rows.div_ceil(u64::from(p.parts.max(2)))).max(1) as i64
+            })
             .collect();
         let mut out: Vec<Vec<KeyText>> = vec![Vec::new(); parents.len()];
-        let index: std::collections::HashMap<u32, usize> = parents
+        // The sub-level's i-th wanted bucket is the parent order[i].
+        let index: std::collections::HashMap<u32, usize> = sub
+            .wanted
             .iter()
-            .enumerate()
-            .map(|(i, p)| (p.bucket, i))
+            .zip(&order)
+            .map(|(&b, &i)| (b, i))
             .collect();
         let nkeys = keys.len();
         self.query(&sql, &sub, &[&list, &steps], |row| {
             let b: i32 = row.get(0);
-            let key: KeyText = (0..nkeys).map(|n| row.get::<_, String>(n + 1)).collect();
+            let cols: Vec<Vec<String>> = (0..nkeys).map(|n| row.get(n + 1)).collect();
             if let Some(&i) = index.get(&(b as u32)) {
-                out[i].push(key);
+                let n = cols.first().map_or(0, Vec::len);
+                out[i] = (0..n)
+                    .map(|j| cols.iter().map(|c| c[j].clone()).collect())
+                    .collect();
             }
             Ok(())
         })?;
