@@ -177,9 +177,13 @@ pub(super) fn checksums_sql(row: &str, scan: &str, zones: usize, seeds: (i64, i6
     )
 }
 
+/// One bucket of [`checksums_sql`]'s answer: its 28 bytes of checksum and
+/// its spans of blocks, (lowest, highest).
+type BucketAnswer = ([u8; 28], Vec<(u32, u32)>);
+
 /// Reads [`checksums_sql`]'s answer: each bucket's 28 bytes of checksum,
 /// and its spans.
-pub(super) fn read_answer(packed: &[u8]) -> Option<Vec<([u8; 28], Vec<(u32, u32)>)>> {
+pub(super) fn read_answer(packed: &[u8]) -> Option<Vec<BucketAnswer>> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < packed.len() {
