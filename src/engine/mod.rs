@@ -2,6 +2,7 @@
 //! then step 2), one worker per table copy, with retries, cancellation, the
 //! journal written before each step, and live progress.
 
+mod attempt;
 pub mod cancel;
 mod link_bytes;
 pub mod live;
