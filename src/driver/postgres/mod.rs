@@ -35,6 +35,7 @@ mod slice_bucket;
 mod slice_ranges;
 mod source;
 mod source_checksums;
+mod source_encoding;
 mod stage;
 mod target;
 pub mod text_copy;

@@ -13,8 +13,8 @@ use super::schema::{self, native_or_kind_type, DEFAULT_SCHEMA};
 use super::upsert::SORT_OFF;
 use crate::driver::checksum::RangeChecksums;
 use crate::driver::{
-    CancelHandle, ChecksumDialect, Column, ColumnKind, DriverError, ReadRequest, RejectSink,
-    Result, RowSink, Source, TableSchema, Value,
+    CancelHandle, ChecksumDialect, Column, DriverError, ReadRequest, RejectSink, Result, RowSink,
+    Source, TableSchema, Value,
 };
 use postgres::fallible_iterator::FallibleIterator;
 use std::io::BufRead;
@@ -64,61 +64,6 @@ fn conditions(req: &ReadRequest) -> Result<(Vec<String>, Option<String>)> {
         }
     };
     Ok((keys_present, since))
-}
-
-/// SQLSTATE 22021: bytes the server cannot convert to the client's UTF-8
-/// (typically a `SQL_ASCII` branch holding Latin-1 text).
-const INVALID_BYTES: &str = "22021";
-
-impl PgSource {
-    /// The server says some value is not valid UTF-8 but not where: find the
-    /// column (one text column at a time, only on this failure path) so the
-    /// operator knows what to fix at the branch.
-    fn name_invalid_column(
-        &mut self,
-        req: &ReadRequest,
-        table: &str,
-        original: DriverError,
-    ) -> DriverError {
-        let server = self.session.server.clone();
-        let encoding: String = self
-            .session
-            .client()
-            .query_one("SHOW server_encoding", &[])
-            .map(|r| r.get(0))
-            .unwrap_or_else(|_| "?".into());
-        let text_like = req
-            .columns
-            .iter()
-            .filter(|c| matches!(c.kind, ColumnKind::Text | ColumnKind::Json));
-        for c in text_like {
-            let sql = format!("SELECT {} FROM {table}", quote_ident(&c.name));
-            let bad = match self
-                .session
-                .client()
-                .query_raw(&sql, std::iter::empty::<i32>())
-            {
-                Ok(mut rows) => loop {
-                    match rows.next() {
-                        Ok(Some(_)) => continue,
-                        Ok(None) => break false,
-                        Err(e) => {
-                            break e.code().map(|c| c.code() == INVALID_BYTES).unwrap_or(false)
-                        }
-                    }
-                },
-                Err(e) => e.code().map(|c| c.code() == INVALID_BYTES).unwrap_or(false),
-            };
-            if bad {
-                return DriverError::other(format!(
-                    "{server}: reading {table}: column {} holds bytes that are not valid UTF-8 (the branch database's encoding is {encoding}). \
-                     Re-encode those values as UTF-8 at the branch, then resume the batch",
-                    quote_ident(&c.name)
-                ));
-            }
-        }
-        original
-    }
 }
 
 fn where_clause(parts: &[String]) -> String {
@@ -363,10 +308,7 @@ impl Source for PgSource {
                 if self.session.is_cancelled() {
                     return Err(cancelled(&self.session.server, &doing));
                 }
-                if e.message.contains(INVALID_BYTES) {
-                    return Err(self.name_invalid_column(req, &table, e));
-                }
-                Err(e)
+                Err(self.name_invalid_column(req, &table, e))
             }
         }
     }
