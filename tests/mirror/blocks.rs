@@ -7,28 +7,14 @@
 //! slice, and the ordered tables must show one scan of the slice per side.
 
 use crate::common::pg::TestDb;
-use crate::harness::{assert_mirrored, mirror};
+use crate::harness::{assert_mirrored, mirror, scans};
 use branchsync::driver::mirror::Tuning;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Sequential scans of `table` so far, once the statistics of closed
-/// sessions have arrived. TID range scans and sampling are not counted.
+/// Sequential scans of `table` so far (see [`scans`]). TID range scans
+/// and sampling are not counted.
 fn seq_scans(db: &TestDb, table: &str, at_least: i64) -> i64 {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let mut c = db.client();
-        let n: i64 = c
-            .query_one(
-                "SELECT coalesce(sum(seq_scan), 0)::int8 FROM pg_stat_user_tables WHERE relname LIKE $1",
-                &[&format!("{table}%")],
-            )
-            .unwrap()
-            .get(0);
-        if n >= at_least || Instant::now() > deadline {
-            return n;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    scans(db, "pg_stat_user_tables", "seq_scan", table, at_least)
 }
 
 #[test]

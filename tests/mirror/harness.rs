@@ -151,3 +151,27 @@ pub fn deep() -> Tuning {
         ..Tuning::default()
     }
 }
+
+/// The sum of a statistics column (`pg_stat_user_tables.seq_scan`,
+/// `pg_stat_user_indexes.idx_scan`) over the relations named `table…`,
+/// once it reaches `at_least` or 15 s have passed: closed sessions send
+/// their statistics as they end.
+pub fn scans(db: &TestDb, view: &str, column: &str, table: &str, at_least: i64) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let mut c = db.client();
+        let n: i64 = c
+            .query_one(
+                &format!(
+                    "SELECT coalesce(sum({column}), 0)::int8 FROM {view} WHERE relname LIKE $1"
+                ),
+                &[&format!("{table}%")],
+            )
+            .unwrap()
+            .get(0);
+        if n >= at_least || std::time::Instant::now() > deadline {
+            return n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -6,28 +6,12 @@
 //! must show index scans at both ends.
 
 use crate::common::pg::TestDb;
-use crate::harness::{assert_mirrored, mirror};
+use crate::harness::{assert_mirrored, mirror, scans};
 use branchsync::driver::mirror::Tuning;
-use std::time::{Duration, Instant};
 
-/// Index scans on `table` so far, once the statistics of closed sessions
-/// have arrived (they are sent as a session ends).
+/// Index scans on `table` so far (see [`scans`]).
 fn index_scans(db: &TestDb, table: &str, at_least: i64) -> i64 {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let mut c = db.client();
-        let n: i64 = c
-            .query_one(
-                "SELECT coalesce(sum(idx_scan), 0)::int8 FROM pg_stat_user_indexes WHERE relname LIKE $1",
-                &[&format!("{table}%")],
-            )
-            .unwrap()
-            .get(0);
-        if n >= at_least || Instant::now() > deadline {
-            return n;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    scans(db, "pg_stat_user_indexes", "idx_scan", table, at_least)
 }
 
 #[test]
