@@ -3,6 +3,7 @@
 //! thread counts — how the parallel engine uses the machine.
 
 use super::fixture::{connect, drop_db, recreate_db};
+use super::{case, run_sync, tempfile_dir, BenchReport};
 use std::path::Path;
 use std::time::Duration;
 
@@ -109,5 +110,60 @@ pub fn reset_central(fleet: &Fleet) -> anyhow::Result<()> {
 /// Run one first-time sync of the fleet; (time, peak RSS KiB).
 pub fn run_once(fleet: &Fleet, config: &Path) -> anyhow::Result<(Duration, u64)> {
     reset_central(fleet)?;
-    super::run_sync(config)
+    run_sync(config)
+}
+
+/// `bench --fleet`: 17 branches × 6 tables, first sync into an empty central
+/// database, then a second night over it, at each thread count.
+pub fn run_fleet(
+    pg: &str,
+    branches: usize,
+    lines: u64,
+    threads: &[usize],
+    reps: usize,
+) -> anyhow::Result<BenchReport> {
+    eprintln!("Generating {branches} branch databases ({lines} invoice lines each)…");
+    let fleet = build(pg, branches, lines)?;
+    let work = tempfile_dir()?;
+    let mut cases = Vec::new();
+    for &t in threads {
+        let cfg = write_config(&fleet, &work, t)?;
+        let mut times = Vec::new();
+        let mut rss = 0;
+        for _ in 0..reps {
+            let (d, r) = run_once(&fleet, &cfg)?;
+            times.push(d);
+            rss = rss.max(r);
+        }
+        cases.push(case(
+            &format!("{branches} branches × 6 tables, threads = {t}"),
+            &times,
+            fleet.rows,
+            0,
+            None,
+            Some(rss),
+        ));
+        // The next night: every slice is there (and whatever the refresh of
+        // the night before left behind).
+        let (mut times, mut rss) = (Vec::new(), 0);
+        for _ in 0..reps {
+            let (d, r) = run_sync(&cfg)?;
+            times.push(d);
+            rss = rss.max(r);
+        }
+        cases.push(case(
+            &format!("{branches} branches × 6 tables, threads = {t}, second night"),
+            &times,
+            fleet.rows,
+            0,
+            None,
+            Some(rss),
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(BenchReport {
+        rows: fleet.rows,
+        table_mb: 0.0,
+        cases,
+    })
 }

@@ -10,12 +10,15 @@ mod mirror_sweep;
 mod mysql;
 mod pipe;
 mod relay;
+mod results;
 
-use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub use fixture::url_with_db;
+pub use fleet::run_fleet;
+use results::case;
+pub use results::{render, BenchReport, Case};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -29,34 +32,6 @@ pub struct BenchOptions {
     pub mysql: Option<String>,
     /// Share of rows the mirror cases change, in percent.
     pub mirror_changed: f64,
-}
-
-/// One measured case.
-#[derive(Debug, Clone, Serialize)]
-pub struct Case {
-    pub name: String,
-    pub seconds: Vec<f64>,
-    pub median_s: f64,
-    pub min_s: f64,
-    pub max_s: f64,
-    pub rows_per_s: f64,
-    pub mb_per_s: f64,
-    /// Pipe time / our time (throughput relative to the pipe); None for the pipe itself.
-    pub vs_pipe: Option<f64>,
-    pub peak_rss_mb: Option<f64>,
-    /// Bytes over both links (through the counting relays), when measured.
-    pub link_bytes: Option<u64>,
-    /// Link bytes / a full copy's over the same links.
-    pub vs_full_bytes: Option<f64>,
-    /// Time / a full copy's over the same links.
-    pub vs_full_time: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct BenchReport {
-    pub rows: u64,
-    pub table_mb: f64,
-    pub cases: Vec<Case>,
 }
 
 pub const ALL_MODES: &[&str] = &[
@@ -387,144 +362,4 @@ pub(crate) fn run_sync(config: &Path) -> anyhow::Result<(Duration, u64)> {
         );
     }
     Ok((elapsed, usage.ru_maxrss as u64))
-}
-
-fn case(
-    name: &str,
-    times: &[Duration],
-    rows: u64,
-    bytes: u64,
-    pipe: Option<f64>,
-    rss_kb: Option<u64>,
-) -> Case {
-    let mut s: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
-    let seconds = s.clone();
-    s.sort_by(|a, b| a.total_cmp(b));
-    let median = if s.is_empty() { 0.0 } else { s[s.len() / 2] };
-    Case {
-        name: name.to_owned(),
-        seconds,
-        median_s: median,
-        min_s: s.first().copied().unwrap_or(0.0),
-        max_s: s.last().copied().unwrap_or(0.0),
-        rows_per_s: rows as f64 / median.max(1e-9),
-        mb_per_s: bytes as f64 / 1e6 / median.max(1e-9),
-        vs_pipe: pipe.map(|p| p / median.max(1e-9)),
-        peak_rss_mb: rss_kb.map(|k| k as f64 / 1024.0),
-        link_bytes: None,
-        vs_full_bytes: None,
-        vs_full_time: None,
-    }
-}
-
-/// The report as a box table.
-pub fn render(report: &BenchReport) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL);
-    let links = report.cases.iter().any(|c| c.link_bytes.is_some());
-    let mut header = vec![
-        "case", "median s", "min s", "max s", "rows/s", "MB/s", "vs pipe", "peak RSS",
-    ];
-    if links {
-        header.extend(["link MB", "bytes vs full", "time vs full"]);
-    }
-    t.set_header(header);
-    for c in &report.cases {
-        let ratio = |v: Option<f64>| v.map_or_else(|| "—".into(), |v| format!("{:.2}%", v * 100.0));
-        let mut row = vec![
-            c.name.clone(),
-            format!("{:.3}", c.median_s),
-            format!("{:.3}", c.min_s),
-            format!("{:.3}", c.max_s),
-            format!("{:.0}", c.rows_per_s),
-            if report.table_mb == 0.0 {
-                "—".into()
-            } else {
-                format!("{:.1}", c.mb_per_s)
-            },
-            c.vs_pipe
-                .map(|v| format!("{v:.2}×"))
-                .unwrap_or_else(|| "—".into()),
-            c.peak_rss_mb
-                .map(|v| format!("{v:.1} MB"))
-                .unwrap_or_else(|| "—".into()),
-        ];
-        if links {
-            row.push(
-                c.link_bytes
-                    .map_or_else(|| "—".into(), |b| format!("{:.2}", b as f64 / 1e6)),
-            );
-            row.push(ratio(c.vs_full_bytes));
-            row.push(ratio(c.vs_full_time));
-        }
-        t.add_row(row);
-    }
-    if report.table_mb == 0.0 {
-        return format!(
-            "fleet: {} rows in all; first sync into an empty central database; {} repetitions each\n{t}",
-            report.rows,
-            report.cases.first().map(|c| c.seconds.len()).unwrap_or(0)
-        );
-    }
-    format!(
-        "c_invoiceline: {} rows, {:.1} MB; {} repetitions each\n{t}\n\"vs pipe\" = pipe time / our time (1.00× = as fast as the pipe).",
-        report.rows,
-        report.table_mb,
-        report.cases.first().map(|c| c.seconds.len()).unwrap_or(0)
-    )
-}
-
-/// `bench --fleet`: 17 branches × 6 tables, first sync into an empty central
-/// database, then a second night over it, at each thread count.
-pub fn run_fleet(
-    pg: &str,
-    branches: usize,
-    lines: u64,
-    threads: &[usize],
-    reps: usize,
-) -> anyhow::Result<BenchReport> {
-    eprintln!("Generating {branches} branch databases ({lines} invoice lines each)…");
-    let fleet = fleet::build(pg, branches, lines)?;
-    let work = tempfile_dir()?;
-    let mut cases = Vec::new();
-    for &t in threads {
-        let cfg = fleet::write_config(&fleet, &work, t)?;
-        let mut times = Vec::new();
-        let mut rss = 0;
-        for _ in 0..reps {
-            let (d, r) = fleet::run_once(&fleet, &cfg)?;
-            times.push(d);
-            rss = rss.max(r);
-        }
-        cases.push(case(
-            &format!("{branches} branches × 6 tables, threads = {t}"),
-            &times,
-            fleet.rows,
-            0,
-            None,
-            Some(rss),
-        ));
-        // The next night: every slice is there (and whatever the refresh of
-        // the night before left behind).
-        let (mut times, mut rss) = (Vec::new(), 0);
-        for _ in 0..reps {
-            let (d, r) = run_sync(&cfg)?;
-            times.push(d);
-            rss = rss.max(r);
-        }
-        cases.push(case(
-            &format!("{branches} branches × 6 tables, threads = {t}, second night"),
-            &times,
-            fleet.rows,
-            0,
-            None,
-            Some(rss),
-        ));
-    }
-    let _ = std::fs::remove_dir_all(&work);
-    Ok(BenchReport {
-        rows: fleet.rows,
-        table_mb: 0.0,
-        cases,
-    })
 }
