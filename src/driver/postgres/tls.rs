@@ -26,16 +26,15 @@
 //! keys win when both are set. Cancel requests go out through the same
 //! connector as the session they cancel.
 
+mod failure;
 mod trust;
 mod url_params;
 
 use super::link_bytes::{Manager, Plain};
 use crate::config::{ServerConfig, SslMode};
-use crate::driver::{DriverError, ErrorKind, Result};
+use crate::driver::{DriverError, Result};
 use postgres::config::SslMode as PgSslMode;
 use postgres::{CancelToken, Client};
-use rustls::CertificateError;
-use std::error::Error as _;
 use std::path::PathBuf;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -114,17 +113,6 @@ impl Tls {
         })
     }
 
-    /// What to change when the WAN default (`verify-full`) cannot connect.
-    fn default_fix(&self) -> &'static str {
-        if self.defaulted {
-            ". sslmode is not set, and a host that is not loopback defaults to verify-full: \
-             set sslrootcert to the CA that signed the server's certificate, or sslmode = \"require\" \
-             (encrypted, certificate not checked), or sslmode = \"disable\" explicitly if the network is trusted"
-        } else {
-            ""
-        }
-    }
-
     /// What the client library must do before the startup message: TLS is
     /// `Require`d (never `Prefer`, which would fall back to plaintext).
     pub fn pg_ssl_mode(&self) -> PgSslMode {
@@ -169,67 +157,6 @@ impl Tls {
             _ => (self.mode != SslMode::Disable).then(|| label(self.mode).to_owned()),
         }
     }
-
-    /// The error for a TLS failure of `e`, met while `doing`, in words an
-    /// operator can act on; `None` when `e` is not a TLS refusal or a
-    /// certificate/handshake problem (a link cut mid-handshake stays a
-    /// connection error, retried). These failures are not retried: another
-    /// attempt meets the same certificate.
-    pub fn failure(&self, e: &postgres::Error, server: &str, doing: &str) -> Option<DriverError> {
-        if self.mode == SslMode::Disable || !e.to_string().starts_with("error performing TLS") {
-            return None;
-        }
-        let cause = e.source()?;
-        let problem = match rustls_error(cause) {
-            Some(r) => self.handshake_problem(r),
-            None if cause.to_string().contains("does not support TLS") => {
-                "the server does not accept TLS connections, and branchsync never falls back to plaintext; \
-                 turn ssl on at the server, or set sslmode = \"disable\" for this connection if the network is trusted"
-                    .to_owned()
-            }
-            None => return None,
-        };
-        Some(DriverError::new(
-            ErrorKind::Other,
-            format!(
-                "{server}: {doing}: TLS (sslmode {}) failed: {problem}{}",
-                label(self.mode),
-                self.default_fix()
-            ),
-        ))
-    }
-
-    fn handshake_problem(&self, e: &rustls::Error) -> String {
-        use rustls::Error as E;
-        use CertificateError as C;
-        match e {
-            E::InvalidCertificate(C::UnknownIssuer) => format!(
-                "the server's certificate is not signed by a CA in {} ({e}); \
-                 set sslrootcert to the CA certificate that issued the server's certificate",
-                self.roots
-            ),
-            E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-                format!(
-                    "the server's certificate is not valid for the host name in the url ({e}); \
-                     connect with a host name the certificate holds, or have the certificate reissued for this name"
-                )
-            }
-            E::InvalidCertificate(
-                C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
-            ) => format!(
-                "the server's certificate is outside its validity period ({e}); \
-                 renew the server's certificate, or check this machine's clock"
-            ),
-            E::InvalidCertificate(_) => format!(
-                "the server's certificate was rejected ({e}); check the certificate the server presents, and {}",
-                self.roots
-            ),
-            _ => format!(
-                "the TLS handshake failed ({e}); check the server's ssl settings \
-                 (ssl_cert_file, ssl_min_protocol_version)"
-            ),
-        }
-    }
 }
 
 /// Whether every host of `config` is loopback (`localhost`, `127.0.0.0/8`,
@@ -267,24 +194,6 @@ fn mode_in_url(name: &str, text: &str) -> Result<SslMode> {
         _ => Err(DriverError::other(format!(
             "{name}: sslmode={text:?} in the url is not a TLS mode; expected disable, require or verify-full"
         ))),
-    }
-}
-
-/// The rustls error inside a TLS failure (the transport wraps it in an
-/// `io::Error`).
-fn rustls_error<'a>(mut e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    loop {
-        if let Some(r) = e.downcast_ref::<rustls::Error>() {
-            return Some(r);
-        }
-        if let Some(r) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(r);
-        }
-        e = e.source()?;
     }
 }
 
