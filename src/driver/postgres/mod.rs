@@ -25,6 +25,7 @@ pub mod login;
 pub mod merge;
 mod merge_sink;
 mod mirror;
+mod mirror_rows;
 mod partition;
 pub mod pgpass;
 mod range_mirror;
