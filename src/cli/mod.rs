@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod check_server;
 mod completions;
 mod demo;
 mod export;
