@@ -30,7 +30,7 @@
 
 use super::endpoint::Session;
 pub use super::slice::Slice;
-use super::slice::BUCKET;
+use super::slice::{Read, BUCKET};
 use super::slice_blocks::{
     checksums_sql, read_answer, Blocks, SCANS_AS_BEFORE, TABLE_BLOCKS_SQL, TID_SCANS_ONLY,
 };
@@ -137,16 +137,16 @@ impl<'s> PgChecksums<'s> {
         &mut self,
         sql: &str,
         level: &Buckets,
+        read: &Read,
         extra: &[&(dyn ToSql + Sync)],
         mut each: impl FnMut(&postgres::Row) -> Result<()>,
     ) -> Result<()> {
-        let owned = self.slice.params(level);
+        let owned = self.slice.params(level, read);
         let mut params: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|p| p.as_ref()).collect();
         params.extend(extra);
         let ctx = self.session.ctx();
         let doing = &self.doing;
-        let by_blocks =
-            self.slice.ranges(level).is_none() && self.slice.block_ranges(level).is_some();
+        let by_blocks = matches!(read, Read::Blocks { .. });
         let client = self.session.client();
         if by_blocks {
             client
@@ -176,10 +176,9 @@ impl<'s> PgChecksums<'s> {
             self.slice.table,
             self.slice.where_with(&[self.slice.wanted(level, &bucket)]),
         );
-        // The mask only: the ranges are a scan's.
-        let owned = self.slice.params(level);
-        let n = self.slice.wanted_index(level);
-        let params: Vec<&(dyn ToSql + Sync)> = owned[..n].iter().map(|p| p.as_ref()).collect();
+        // The boundaries and the mask only: the ranges are a scan's.
+        let owned = self.slice.level_params(level);
+        let params: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|p| p.as_ref()).collect();
         let r = self.session.client().execute(sql.as_str(), &params);
         r.map_err(|e| self.session.err(&e, &self.doing))
     }
@@ -236,7 +235,7 @@ impl PgChecksums<'_> {
 
     /// The first level's checksums with where each bucket's rows lie
     /// ([`super::slice_blocks`]).
-    fn first_checksums(&mut self, level: &Buckets) -> Result<Vec<BucketSum>> {
+    fn first_checksums(&mut self, level: &Buckets, read: &Read) -> Result<Vec<BucketSum>> {
         let r = self
             .session
             .client()
@@ -245,13 +244,13 @@ impl PgChecksums<'_> {
         let size = n.clamp(0, i64::from(u32::MAX - 1)) as u32;
         let sql = checksums_sql(
             &self.row_text(),
-            &self.slice.scan(level),
-            self.slice.next_param(level),
+            &self.slice.scan(level, read),
+            self.slice.next_param(level, read),
             (SEED_HIGH, SEED_LOW),
         );
         let zones = Blocks::zone_starts(size);
         let mut packed: Vec<u8> = Vec::new();
-        self.query(&sql, level, &[&zones], |row| {
+        self.query(&sql, level, read, &[&zones], |row| {
             packed = row.get(0);
             Ok(())
         })?;
@@ -288,9 +287,9 @@ impl RangeChecksums for PgChecksums<'_> {
         self.know_index()?;
         // The first level also answers where each bucket's rows lie, where
         // later levels would otherwise scan the slice.
-        let first = level.origin.is_empty() && level.wanted.len() > level.bounds.len();
-        if first && self.slice.tracks_blocks {
-            return self.first_checksums(level);
+        let read = self.slice.read(level);
+        if read == Read::Whole && level.origin.is_empty() && self.slice.tracks_blocks {
+            return self.first_checksums(level, &read);
         }
         // `OFFSET 0` keeps the row text a column of its own: computed once,
         // hashed twice.
@@ -301,10 +300,10 @@ impl RangeChecksums for PgChecksums<'_> {
              sum(hashtextextended(r, {SEED_LOW}))::text), 'hex') AS d \
              FROM (SELECT t.{BUCKET} AS b, {} AS r FROM {} OFFSET 0) s GROUP BY b) g",
             self.row_text(),
-            self.slice.scan(level),
+            self.slice.scan(level, &read),
         );
         let mut packed: Vec<u8> = Vec::new();
-        self.query(&sql, level, &[], |row| {
+        self.query(&sql, level, &read, &[], |row| {
             packed = row.get(0);
             Ok(())
         })?;
@@ -341,13 +340,14 @@ impl RangeChecksums for PgChecksums<'_> {
             .iter()
             .map(|c| format!("({c})::text"))
             .collect();
+        let read = self.slice.read(level);
         let sql = format!(
             "SELECT t.{BUCKET} AS b, {} FROM {} ORDER BY 1",
             cols.join(", "),
-            self.slice.scan(level),
+            self.slice.scan(level, &read),
         );
         let n = cols.len();
-        self.query(&sql, level, &[], |row| {
+        self.query(&sql, level, &read, &[], |row| {
             let b: i32 = row.get(0);
             let values = (0..n)
                 .map(|i| row.get::<_, Option<String>>(i + 1))

@@ -120,7 +120,8 @@ impl PgChecksums<'_> {
         let sub = level.compact(&wanted);
         let list: Vec<i32> = sub.wanted.iter().map(|&b| b as i32).collect();
         let keys = self.key_texts();
-        let at = self.slice.next_param(&sub) - 1;
+        let read = self.slice.read(&sub);
+        let at = self.slice.next_param(&sub, &read) - 1;
         let key_list: Vec<String> = (0..keys.len())
             .map(|n| format!("array_agg(s.k{n} ORDER BY s.rn)"))
             .collect();
@@ -131,7 +132,7 @@ impl PgChecksums<'_> {
             key_list.join(", "),
             keys.join(", "),
             self.slice.order_expr(),
-            self.slice.scan(&sub),
+            self.slice.scan(&sub, &read),
             at + 1,
             at + 2,
         );
@@ -151,7 +152,7 @@ impl PgChecksums<'_> {
             .map(|(&b, &i)| (b, i))
             .collect();
         let nkeys = keys.len();
-        self.query(&sql, &sub, &[&list, &steps], |row| {
+        self.query(&sql, &sub, &read, &[&list, &steps], |row| {
             let b: i32 = row.get(0);
             let cols: Vec<Vec<String>> = (0..nkeys).map(|n| row.get(n + 1)).collect();
             if let Some(&i) = index.get(&(b as u32)) {

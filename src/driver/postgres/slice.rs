@@ -6,6 +6,7 @@
 use super::ident::quote_ident;
 use super::schema::{comparison_type, native_or_kind_type};
 use super::slice_blocks::Blocks;
+use super::slice_ranges::Ranges;
 use crate::driver::checksum::Buckets;
 use crate::driver::{Column, DriverError, Result};
 use postgres::types::ToSql;
@@ -158,12 +159,44 @@ impl Slice {
         }
     }
 
-    /// The parameters of a level: boundaries per key column (when there
-    /// are any), the wanted buckets as a bit mask (bit `b` of the `bytea`, as
-    /// `get_bit` numbers them, is set when bucket `b` is wanted: one lookup
-    /// per row, where `= ANY(array)` over thousands of buckets searches
-    /// linearly), then, when [`Self::ranges`] applies, the key ranges.
-    pub(super) fn params(&self, level: &Buckets) -> Vec<Box<dyn ToSql + Sync>> {
+    /// How a query reads the rows of `level`: worked out once per query,
+    /// so that its SQL ([`Self::scan`]), its parameters ([`Self::params`])
+    /// and its planner settings agree.
+    pub(super) fn read(&self, level: &Buckets) -> Read {
+        if let Some(ranges) = self.ranges(level) {
+            return Read::Ranges(ranges);
+        }
+        if level.wanted.len() > level.bounds.len() {
+            return Read::Whole;
+        }
+        match self.blocks.as_ref().and_then(|b| b.ranges(level)) {
+            Some((lo, hi)) => Read::Blocks { lo, hi },
+            None => Read::Scan,
+        }
+    }
+
+    /// The parameters of a query reading `level` as `read`: boundaries per
+    /// key column (when there are any), the wanted buckets as a bit mask
+    /// (bit `b` of the `bytea`, as `get_bit` numbers them, is set when
+    /// bucket `b` is wanted: one lookup per row, where `= ANY(array)` over
+    /// thousands of buckets searches linearly), then the key ranges or the
+    /// block ranges it reads.
+    pub(super) fn params(&self, level: &Buckets, read: &Read) -> Vec<Box<dyn ToSql + Sync>> {
+        let mut out = self.level_params(level);
+        match read {
+            Read::Ranges(ranges) => Slice::range_params(ranges, &mut out),
+            Read::Blocks { lo, hi } => {
+                out.push(Box::new(lo.clone()));
+                out.push(Box::new(hi.clone()));
+            }
+            Read::Whole | Read::Scan => {}
+        }
+        out
+    }
+
+    /// The boundaries and the wanted mask of [`Self::params`]: all a
+    /// statement that computes each row's bucket needs.
+    pub(super) fn level_params(&self, level: &Buckets) -> Vec<Box<dyn ToSql + Sync>> {
         let mut out: Vec<Box<dyn ToSql + Sync>> = Vec::new();
         if !level.bounds.is_empty() {
             let mut cols: Vec<Vec<String>> = vec![Vec::new(); self.key_types.len()];
@@ -184,21 +217,15 @@ impl Slice {
             }
         }
         out.push(Box::new(mask));
-        if let Some(ranges) = self.ranges(level) {
-            Slice::range_params(ranges, &mut out);
-        } else if let Some((lo, hi)) = self.block_ranges(level) {
-            out.push(Box::new(lo));
-            out.push(Box::new(hi));
-        }
         out
     }
 
     /// The number of the first parameter after [`Self::params`].
-    pub(super) fn next_param(&self, level: &Buckets) -> usize {
-        let extra = match self.ranges(level) {
-            Some(r) => self.range_param_count(&r),
-            None if self.block_ranges(level).is_some() => 2,
-            None => 0,
+    pub(super) fn next_param(&self, level: &Buckets, read: &Read) -> usize {
+        let extra = match read {
+            Read::Ranges(r) => self.range_param_count(r),
+            Read::Blocks { .. } => 2,
+            Read::Whole | Read::Scan => 0,
         };
         self.wanted_index(level) + 1 + extra
     }
@@ -223,10 +250,11 @@ impl Slice {
         format!("get_bit({}, {bucket}) = 1", self.wanted_param(level))
     }
 
-    /// The rows of the wanted buckets as a `FROM` item aliased `t`, each
-    /// with its bucket in [`BUCKET`]: the bucket is computed once per row,
-    /// and the caller's expressions on `t` run only on wanted rows.
-    pub(super) fn scan(&self, level: &Buckets) -> String {
+    /// The rows of the wanted buckets, read as `read`, as a `FROM` item
+    /// aliased `t`, each with its bucket in [`BUCKET`]: the bucket is
+    /// computed once per row, and the caller's expressions on `t` run only
+    /// on wanted rows.
+    pub(super) fn scan(&self, level: &Buckets, read: &Read) -> String {
         let bucket = self.bucket_expr(level);
         // Where every row read is wanted (key ranges made of the wanted
         // buckets, or a level that wants them all), the mask is not looked
@@ -235,32 +263,46 @@ impl Slice {
         // 15% less server time for the first level's hashing scan). The
         // mask stays a parameter of the statement.
         let unused_mask = format!("{} IS NOT NULL", self.wanted_param(level));
-        if let Some(ranges) = self.ranges(level) {
-            return format!(
-                "(SELECT {bucket} AS {BUCKET}, t.* FROM ({}) t WHERE {unused_mask}) t",
-                self.range_scan(&ranges, self.wanted_index(level) + 1),
-            );
-        }
-        if level.wanted.len() > level.bounds.len() {
-            let tid = if self.tracks_blocks {
-                format!("t.ctid AS {TID}, ")
-            } else {
-                String::new()
-            };
-            return format!(
-                "(SELECT {bucket} AS {BUCKET}, {tid}t.* FROM {} t{}) t",
-                self.table,
-                self.where_with(&[unused_mask]),
-            );
-        }
-        let wanted = self.wanted(level, &format!("t.{BUCKET}"));
-        // Rows of the wanted buckets' blocks, or of the whole slice.
-        let rows = match self.block_ranges(level) {
-            Some(_) => format!("({}) t", self.block_scan(self.wanted_index(level) + 1)),
-            None => format!("{} t{}", self.table, self.where_with(&[])),
+        let after_mask = self.wanted_index(level) + 1;
+        let rows = match read {
+            Read::Ranges(ranges) => {
+                return format!(
+                    "(SELECT {bucket} AS {BUCKET}, t.* FROM ({}) t WHERE {unused_mask}) t",
+                    self.range_scan(ranges, after_mask),
+                );
+            }
+            Read::Whole => {
+                let tid = if self.tracks_blocks {
+                    format!("t.ctid AS {TID}, ")
+                } else {
+                    String::new()
+                };
+                return format!(
+                    "(SELECT {bucket} AS {BUCKET}, {tid}t.* FROM {} t{}) t",
+                    self.table,
+                    self.where_with(&[unused_mask]),
+                );
+            }
+            Read::Blocks { .. } => format!("({}) t", self.block_scan(after_mask)),
+            Read::Scan => format!("{} t{}", self.table, self.where_with(&[])),
         };
+        let wanted = self.wanted(level, &format!("t.{BUCKET}"));
         format!("(SELECT {bucket} AS {BUCKET}, t.* FROM {rows} OFFSET 0) t WHERE {wanted}")
     }
+}
+
+/// How a query reads a level's rows ([`Slice::read`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Read {
+    /// The wanted buckets as key ranges, through an index on the key.
+    Ranges(Ranges),
+    /// Every bucket is wanted: the whole slice, in one pass.
+    Whole,
+    /// The heap blocks of the wanted buckets ([`super::slice_blocks`]),
+    /// inclusive ranges, keeping the wanted buckets' rows.
+    Blocks { lo: Vec<i64>, hi: Vec<i64> },
+    /// The whole slice, keeping the wanted buckets' rows.
+    Scan,
 }
 
 /// The column of [`Slice::scan`] that holds a row's bucket (a name no

@@ -51,9 +51,6 @@ pub(super) const MAX_SPANS: u32 = 4;
 /// through rather than cut into another range scan.
 const GAP_BLOCKS: u32 = 8;
 
-/// The highest block number a TID can hold.
-const LAST_BLOCK: u32 = 0xFFFF_FFFE;
-
 /// A table's size in blocks (its largest partition's, for a partitioned
 /// table: TIDs number each partition's blocks apart).
 pub(super) const TABLE_BLOCKS_SQL: &str = "SELECT greatest(pg_relation_size(to_regclass($1)), \
@@ -130,7 +127,7 @@ impl Blocks {
         for (a, z) in spans {
             match merged.last_mut() {
                 Some(last) if a <= last.1.saturating_add(GAP_BLOCKS + 1) => last.1 = last.1.max(z),
-                _ => merged.push((a, z.min(LAST_BLOCK))),
+                _ => merged.push((a, z)),
             }
         }
         let read: u64 = merged
@@ -217,14 +214,6 @@ pub(super) const SCANS_AS_BEFORE: &str =
     "RESET enable_seqscan; RESET enable_indexscan; RESET enable_indexonlyscan; RESET enable_bitmapscan";
 
 impl Slice {
-    /// The block ranges a level reads, when the side knows its blocks.
-    pub(super) fn block_ranges(&self, level: &Buckets) -> Option<(Vec<i64>, Vec<i64>)> {
-        if level.wanted.len() > level.bounds.len() {
-            return None;
-        }
-        self.blocks.as_ref()?.ranges(level)
-    }
-
     /// The slice's rows in the block ranges numbered `$first` (lowest
     /// blocks) and `$first + 1` (highest), as a `FROM` item's body (`t.*`).
     pub(super) fn block_scan(&self, first: usize) -> String {

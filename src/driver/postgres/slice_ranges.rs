@@ -154,11 +154,11 @@ impl Slice {
 
     /// The parameters of [`Self::ranges`], in the order [`Self::range_scan`]
     /// numbers them.
-    pub(super) fn range_params(ranges: Ranges, out: &mut Vec<Box<dyn ToSql + Sync>>) {
+    pub(super) fn range_params(ranges: &Ranges, out: &mut Vec<Box<dyn ToSql + Sync>>) {
         match ranges {
             Ranges::Int { lo, hi } => {
-                out.push(Box::new(lo));
-                out.push(Box::new(hi));
+                out.push(Box::new(lo.clone()));
+                out.push(Box::new(hi.clone()));
             }
             Ranges::Keyed {
                 lo,
@@ -172,13 +172,13 @@ impl Slice {
                     .or(below.as_ref())
                     .or(above.as_ref())
                     .map_or(0, Vec::len);
-                for list in [&lo, &hi] {
+                for list in [lo, hi] {
                     for n in 0..parts {
                         let col: Vec<String> = list.iter().map(|k| k[n].clone()).collect();
                         out.push(Box::new(col));
                     }
                 }
-                for end in [&below, &above] {
+                for end in [below, above] {
                     for n in 0..parts {
                         let v: Option<String> = end.as_ref().map(|k| k[n].clone());
                         out.push(Box::new(v));
