@@ -14,7 +14,7 @@
 
 use super::session::Session;
 use super::values::{check_width, ident, plain_decimal, quoted, unquoted};
-use crate::driver::render::{iso_date, iso_micros, push_int};
+use crate::driver::render::{iso_date, iso_micros, push_escaped, push_int};
 use crate::driver::{
     ColumnKind, DriverError, Feed, Result, RowSink, Value, WriteOutcome, WritePlan,
 };
@@ -302,22 +302,7 @@ fn hex_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 /// `s` with the load format's escapes: backslash, tab, newline, carriage
 /// return and NUL.
 fn escape_into(out: &mut Vec<u8>, s: &str) {
-    let s = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'\\' => b"\\\\",
-            b'\t' => b"\\t",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            0 => b"\\0",
-            _ => continue,
-        };
-        out.extend_from_slice(&s[start..i]);
-        out.extend_from_slice(esc);
-        start = i + 1;
-    }
-    out.extend_from_slice(&s[start..]);
+    push_escaped(out, s.as_bytes(), true);
 }
 
 impl RowSink for LoadSink<'_> {

@@ -2,27 +2,14 @@
 //! does not apply (another source dialect, or a target column of a wider
 //! type): tab-separated, `\N` for NULL, backslash escapes, ISO dates.
 
-use crate::driver::render::{push_digits, push_int};
+use crate::driver::render::{self, push_digits, push_int};
 use crate::driver::Value;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use std::io::Write;
 
 /// Appends `s` with COPY text escapes (`\\`, `\t`, `\n`, `\r`).
 pub fn push_escaped(buf: &mut Vec<u8>, s: &[u8]) {
-    let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'\\' => b"\\\\",
-            b'\t' => b"\\t",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            _ => continue,
-        };
-        buf.extend_from_slice(&s[start..i]);
-        buf.extend_from_slice(esc);
-        start = i + 1;
-    }
-    buf.extend_from_slice(&s[start..]);
+    render::push_escaped(buf, s, false);
 }
 
 fn push_date(buf: &mut Vec<u8>, d: NaiveDate) -> bool {
