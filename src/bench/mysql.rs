@@ -233,23 +233,11 @@ pub fn cases(
     if n as u64 != rows {
         anyhow::bail!("full (mysql → pg) copied {n} of {rows} rows");
     }
-    let pipe = case(
-        "mysql --batch | psql COPY pipe",
-        &pipe_t,
+    out.extend(pipe_and_ours(
+        ("mysql --batch | psql COPY pipe", &pipe_t),
+        ("full (mysql → pg)", &t, rss),
         rows,
         bytes,
-        None,
-        None,
-    );
-    let pipe_s = pipe.median_s;
-    out.push(pipe);
-    out.push(case(
-        "full (mysql → pg)",
-        &t,
-        rows,
-        bytes,
-        Some(pipe_s),
-        Some(rss),
     ));
 
     // PostgreSQL → MySQL: the pipe loads a table of the shape `sync-all`
@@ -292,25 +280,27 @@ pub fn cases(
         anyhow::bail!("full (pg → mysql) copied {n:?} of {rows} rows, the pipe {piped:?}");
     }
     my.query_drop("DROP TABLE pipe_target")?;
-    let pipe = case(
-        "psql COPY | mysql LOAD DATA pipe",
-        &pipe_t,
+    out.extend(pipe_and_ours(
+        ("psql COPY | mysql LOAD DATA pipe", &pipe_t),
+        ("full (pg → mysql)", &t, rss),
         rows,
         bytes,
-        None,
-        None,
-    );
-    let pipe_s = pipe.median_s;
-    out.push(pipe);
-    out.push(case(
-        "full (pg → mysql)",
-        &t,
-        rows,
-        bytes,
-        Some(pipe_s),
-        Some(rss),
     ));
     Ok(out)
+}
+
+/// A pipe's case and ours against it: (name, times) of the pipe, (name,
+/// times, peak RSS) of ours.
+fn pipe_and_ours(
+    pipe: (&str, &[Duration]),
+    ours: (&str, &[Duration], u64),
+    rows: u64,
+    bytes: u64,
+) -> [Case; 2] {
+    let pipe = case(pipe.0, pipe.1, rows, bytes, None, None);
+    let pipe_s = pipe.median_s;
+    let ours = case(ours.0, ours.1, rows, bytes, Some(pipe_s), Some(ours.2));
+    [pipe, ours]
 }
 
 /// `table (columns) SET branch = 'bench_src'`: the pipe's LOAD DATA into a
