@@ -84,13 +84,7 @@ pub fn compare_families(
     for mode in MODES {
         let (mut passed, mut total) = (0, 0);
         for table in tables {
-            let types: Vec<(String, String)> = orig
-                .types(table)
-                .into_iter()
-                .filter(|(n, _)| n != "id" && n != "ts")
-                .collect();
-            let mut cols = vec!["id".to_owned()];
-            cols.extend(types.iter().map(|(n, _)| n.clone()));
+            let (types, cols) = orig.value_columns(table);
             let want = orig.rows(table, "id", &cols);
             let target = format!("{table}_{mode}");
             let rows = got.rows(&target, "id", &cols);

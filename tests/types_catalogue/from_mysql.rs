@@ -108,13 +108,7 @@ pub fn compare(w: &World, refused: &[&str], tally: &mut Tally) {
     for mode in MODES {
         let (mut total, mut equal, mut ruled) = (0, 0, 0);
         for (table, _, _, _) in MY_FAMILIES {
-            let types: Vec<(String, String)> = orig
-                .types(table)
-                .into_iter()
-                .filter(|(n, _)| n != "id" && n != "ts")
-                .collect();
-            let mut cols = vec!["id".to_owned()];
-            cols.extend(types.iter().map(|(n, _)| n.clone()));
+            let (types, cols) = orig.value_columns(table);
             let target = format!("{table}_{mode}");
             let got: HashMap<String, Vec<Option<String>>> = w
                 .central

@@ -98,6 +98,20 @@ impl Db {
         }
     }
 
+    /// The compared columns of a family table: its value columns with
+    /// their types (all but `id` and `ts`), and the columns read back, `id`
+    /// first.
+    pub fn value_columns(&self, table: &str) -> (Vec<(String, String)>, Vec<String>) {
+        let types: Vec<(String, String)> = self
+            .types(table)
+            .into_iter()
+            .filter(|(n, _)| n != "id" && n != "ts")
+            .collect();
+        let mut cols = vec!["id".to_owned()];
+        cols.extend(types.iter().map(|(n, _)| n.clone()));
+        (types, cols)
+    }
+
     /// Column types of `table` as the database names them.
     pub fn types(&self, table: &str) -> Vec<(String, String)> {
         match self {
