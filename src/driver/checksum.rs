@@ -52,15 +52,6 @@ impl Buckets {
         }
     }
 
-    /// The same boundaries with other wanted buckets.
-    pub fn with_wanted(&self, wanted: Vec<u32>) -> Buckets {
-        Buckets {
-            bounds: self.bounds.clone(),
-            wanted,
-            origin: self.origin.clone(),
-        }
-    }
-
     /// The wanted buckets (ascending) with only the boundaries around
     /// them, numbered anew; the gaps between them are buckets not wanted.
     /// The `i`-th wanted bucket here is `wanted[i]`. A query about a few

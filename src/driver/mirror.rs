@@ -379,7 +379,8 @@ fn next_level(
         // before them in none.
         let origin = level.first_level_of(p.bucket).unwrap_or(NO_ORIGIN);
         next.origin.resize(first as usize, NO_ORIGIN);
-        next.origin.extend((first..=first + n).map(|_| origin));
+        next.origin
+            .extend(std::iter::repeat_n(origin, n as usize + 1));
         if let Some(hi) = level.bounds.get(i) {
             next.bounds.push(hi.clone());
         }

@@ -341,7 +341,10 @@ mod tests {
                 above: Some(b("d")),
             })
         );
-        let inner = level.with_wanted(vec![1, 3]);
+        let inner = Buckets {
+            wanted: vec![1, 3],
+            ..level.clone()
+        };
         assert_eq!(
             s.ranges(&inner),
             Some(Ranges::Keyed {
@@ -352,7 +355,10 @@ mod tests {
             })
         );
         assert_eq!(
-            s.ranges(&level.with_wanted(vec![0, 1, 2, 3, 4])),
+            s.ranges(&Buckets {
+                wanted: vec![0, 1, 2, 3, 4],
+                ..level.clone()
+            }),
             None,
             "everything"
         );
