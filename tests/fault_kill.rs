@@ -125,8 +125,18 @@ fn second_sync_while_one_runs_exits_3_naming_the_holder() {
     assert_eq!(code(&out), 3);
     let err = String::from_utf8_lossy(&out.stderr);
     let (batch, _) = fx.latest_batch();
-    assert!(err.contains(&batch), "{err}");
-    assert!(err.contains(&child.id().to_string()), "{err}");
+    // Each field in its place: this is what cron mails when two runs overlap.
+    let host = branchsync::journal::hostname();
+    let expected = format!(
+        "another sync is running: batch {batch}, pid {}, host {host} (lock file ",
+        child.id()
+    );
+    assert!(err.contains(&expected), "{err}\nexpected: {expected}");
+    assert!(
+        err.contains("journal.db.lock). Wait for it to finish, or watch it with `branchsync "),
+        "{err}"
+    );
+    assert!(err.contains("sync-status --latest`"), "{err}");
     // sync-status works meanwhile and shows the live batch.
     let out = fx.run(&["sync-status", "--latest"]);
     assert_eq!(code(&out), 0);

@@ -65,7 +65,7 @@ pub enum JournalError {
     Sql { path: PathBuf, cause: SqlCause },
     #[error("cannot create {path}: {cause}{}", io_hint(&cause.0))]
     Io { path: PathBuf, cause: IoCause },
-    #[error("another sync is running: batch {}, pid {}, host {} (lock file {}). Wait for it to finish, or watch it with `{}`", crate::hint::cmd("sync-status --latest"), .holder.batch_id.as_deref().unwrap_or("?"), .holder.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()), .holder.host.as_deref().unwrap_or("?"), .lock_path.display())]
+    #[error("another sync is running: batch {}, pid {}, host {} (lock file {}). Wait for it to finish, or watch it with `{}`", .holder.batch_id.as_deref().unwrap_or("?"), .holder.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()), .holder.host.as_deref().unwrap_or("?"), .lock_path.display(), crate::hint::cmd("sync-status --latest"))]
     LockHeld {
         lock_path: PathBuf,
         holder: LockHolder,
