@@ -133,7 +133,7 @@ fn a_run_as_sync_status_follows_it() {
     drop(lock);
     let text = site.stdout(&["sync-status"]);
     assert!(text.contains("  Status: failed\n"), "{text}");
-    assert!(text.contains("  Completed: "), "{text}");
+    assert!(text.contains("  Ended: "), "{text}");
     assert!(text.contains("  Duration: 00:00:0"), "{text}");
     assert!(
         text.contains("  Progress: 3/4 tables (75.0%)\n  Failed: 1 table\n"),

@@ -107,7 +107,7 @@ fn detail_view_has_the_seed_layout() {
         assert_eq!(lines[0], "=".repeat(80), "{args:?}");
         assert_eq!(lines[1], format!("Sync Batch Details: {LATEST}"));
         assert_eq!(lines[2], "=".repeat(80));
-        let summary = "Batch Summary:\n  Status: failed\n  Started: 2026-11-26 15:45:22\n  Completed: 2026-11-26 16:47:27\n  Duration: 01:02:05\n  Progress: 45/120 tables (37.5%)\n  Failed: 2 tables\n";
+        let summary = "Batch Summary:\n  Status: failed\n  Started: 2026-11-26 15:45:22\n  Ended: 2026-11-26 16:47:27\n  Duration: 01:02:05\n  Progress: 45/120 tables (37.5%)\n  Failed: 2 tables\n";
         assert!(text.contains(summary), "{text}");
         assert!(text.contains("Table Progress:\n┌"), "{text}");
         let head = line_with(
@@ -291,6 +291,25 @@ fn running_batch_shows_running_while_its_lock_is_held() {
     let _lock = RunLock::acquire(&site.journal_path()).unwrap();
     let text = site.stdout(&["sync-status"]);
     assert!(text.contains("  Status: running\n  Started: 2026-11-26 17:00:00\n  Duration: Running..\n  Progress: 1/2 tables (50.0%)\n  Failed: 0 tables\n"), "{text}");
+    assert!(line_with(&text, &["c_order"]).contains("N/A"), "{text}");
+    // Where the run publishes its copies' live counts, the table shows them.
+    let live = site.path(&format!("storage/live/{id}.json"));
+    std::fs::create_dir_all(live.parent().unwrap()).unwrap();
+    std::fs::write(
+        &live,
+        serde_json::json!({
+            "written_at": format_ts(chrono::Utc::now()),
+            "tables": [{"connection": "pgsql_lmp", "table": "c_order", "rows": 81234,
+                        "started_at": "2026-11-26T10:00:05.000Z"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let text = site.stdout(&["sync-status"]);
+    assert!(
+        line_with(&text, &["c_order"]).contains("81,234 so far"),
+        "{text}"
+    );
     assert!(
         line_with(&text, &["c_order"]).contains("Running.."),
         "{text}"
@@ -377,7 +396,10 @@ fn json_has_the_batch_and_every_table_whole() {
     assert_eq!(b["failed_tables"], 2);
     assert_eq!(b["started_at"], "2026-11-26T08:45:22.000Z");
     assert_eq!(b["duration_seconds"], 3725.0);
-    assert_eq!(b["command_options"], "{\"threads\":8}");
+    assert_eq!(
+        b["command_options"]["threads"], 8,
+        "an object, not a string"
+    );
     let tables = v["tables"].as_array().unwrap();
     assert_eq!(tables.len(), 120);
     assert_eq!(tables[0]["connection_name"], "pgsql_lmp");
@@ -661,4 +683,99 @@ fn a_journal_only_config_is_enough_even_from_the_environment() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
     assert!(Path::new(&site.journal_path()).exists());
+}
+
+#[test]
+fn tables_fit_the_terminal_width() {
+    let site = Site::new();
+    seed(&site);
+    // The box table's lines (text lines such as a whole error or a hint to
+    // paste wrap as the terminal wraps them).
+    let widest = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with(['│', '┌', '├', '└', '╞']))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let wide = site.stdout(&["sync-status"]);
+    assert!(widest(&wide) > 80, "the whole table is wider: {wide}");
+    assert!(wide.contains("┆ Sent"), "{wide}");
+    for cols in ["80", "100"] {
+        let out = site
+            .cmd()
+            .env("COLUMNS", cols)
+            .args(["sync-status"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let cols: usize = cols.parse().unwrap();
+        assert!(widest(&text) <= cols, "{cols} columns:\n{text}");
+        // the link figures go first; what the operator acts on stays
+        for kept in ["Connection", "Table", "Status", "Records", "Error"] {
+            assert!(text.contains(kept), "{kept} at {cols}: {text}");
+        }
+        assert!(!text.contains("┆ Sent"), "{text}");
+        assert!(line_with(&text, &["c_order"]).contains("failed"), "{text}");
+    }
+    let out = site
+        .cmd()
+        .env("COLUMNS", "80")
+        .args(["sync-status", "--all"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(widest(&list) <= 80, "{list}");
+    assert!(list.contains(LATEST) && list.contains("Progress"), "{list}");
+}
+
+#[test]
+fn latest_for_export_and_metrics_is_the_whole_job_set() {
+    let site = Site::new();
+    seed(&site);
+    // A table synced by hand after the night's batch.
+    let by_hand = "sync_20261126120000_ByHand01";
+    let mut b = batch(by_hand, BatchStatus::Completed, "2026-11-26T12:00:00.000Z");
+    b.command_options = r#"{"connections":[],"tables":["MProduct"],"skip_step1":false,"threads":null,"dry_run":false,"command":"sync-table"}"#.into();
+    b.total_tables = 1;
+    b.completed_tables = 1;
+    b.completed_at = Some("2026-11-26T12:00:09.000Z".into());
+    let mut r = row(by_hand, "pgsql_lmp", "m_product", ProgressStatus::Completed);
+    r.records_processed = 99;
+    site.journal().import_batches(vec![(b, vec![r])]).unwrap();
+
+    // sync-status --latest is the newest run of any kind...
+    let text = site.stdout(&["sync-status", "--latest"]);
+    assert!(text.contains(by_hand), "{text}");
+    // ...export --latest and the metrics are the night's whole batch
+    let json: Value =
+        serde_json::from_str(&site.stdout(&["export", "--latest", "--format", "json"])).unwrap();
+    assert_eq!(json["batch"]["batch_id"], LATEST);
+    assert_eq!(json["tables"].as_array().unwrap().len(), 120);
+    let j = branchsync::journal::Journal::open_read(&site.journal_path()).unwrap();
+    let metrics = branchsync::metrics::render_journal(&j, None).unwrap();
+    assert!(
+        metrics.contains("branchsync_last_batch_tables{state=\"total\"} 120\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("table_119"),
+        "every table's gauges: {metrics}"
+    );
+
+    // a sync-all limited to some tables or connections is by hand too
+    for options in [
+        r#"{"connections":[],"tables":["m_product"],"command":"sync-all"}"#,
+        r#"{"connections":["pgsql_lmp"],"tables":[],"command":"sync-all"}"#,
+    ] {
+        let id = "sync_20261126130000_ByHand02";
+        let mut b = batch(id, BatchStatus::Completed, "2026-11-26T13:00:00.000Z");
+        b.command_options = options.into();
+        site.journal().import_batches(vec![(b, vec![])]).unwrap();
+        let json: Value =
+            serde_json::from_str(&site.stdout(&["export", "--latest", "--format", "json"]))
+                .unwrap();
+        assert_eq!(json["batch"]["batch_id"], LATEST, "{options}");
+        site.journal().delete_batches(&[id.to_owned()]).ok();
+    }
 }

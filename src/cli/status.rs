@@ -4,7 +4,7 @@
 
 use super::Global;
 use crate::exit::Outcome;
-use crate::journal::{is_batch_id, BatchRow, Journal, JournalError};
+use crate::journal::{is_batch_id, BatchRow, BatchStatus, Journal, JournalError};
 use crate::report::{fleet, json, status, Paint};
 use anyhow::Context;
 use std::io::Write;
@@ -97,9 +97,16 @@ impl Args {
                     } else {
                         let segments = journal.segments(&batch.batch_id)?;
                         let abandoned = journal.abandoned(&batch.batch_id)?;
+                        let live = (batch.status == BatchStatus::Running).then(|| {
+                            crate::engine::live::read(
+                                journal.path().parent().unwrap_or(std::path::Path::new(".")),
+                                &batch.batch_id,
+                            )
+                        });
                         let history = status::RunHistory {
                             segments: &segments,
                             abandoned: abandoned.as_ref(),
+                            live: live.as_ref(),
                         };
                         status::render_batch_detail(&batch, &rows, history, self.failed, paint)
                     }

@@ -63,18 +63,26 @@ impl Tint {
     }
 }
 
-/// Whether output gets colours. Rendering functions take one, so that they
-/// stay pure: the decision is made once, at the command's edge.
+/// Whether output gets colours, and the width its tables must fit (see
+/// `fit.rs`). Rendering functions take one, so that they stay pure: the
+/// decision is made once, at the command's edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paint {
     enabled: bool,
+    width: Option<u16>,
 }
 
 impl Paint {
     /// Colours on.
-    pub const COLOUR: Paint = Paint { enabled: true };
+    pub const COLOUR: Paint = Paint {
+        enabled: true,
+        width: None,
+    };
     /// Plain text.
-    pub const PLAIN: Paint = Paint { enabled: false };
+    pub const PLAIN: Paint = Paint {
+        enabled: false,
+        width: None,
+    };
 
     /// Colours when stdout is a colour terminal and `NO_COLOR` is not set
     /// (`CLICOLOR=0` turns them off, `CLICOLOR_FORCE=1` on for a pipe).
@@ -82,11 +90,23 @@ impl Paint {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Paint {
             enabled: !no_color && console::colors_enabled(),
+            width: super::fit::terminal_width(),
         }
     }
 
     pub fn enabled(self) -> bool {
         self.enabled
+    }
+
+    /// The same, with tables fitted to `width` columns.
+    #[must_use]
+    pub fn with_width(self, width: Option<u16>) -> Paint {
+        Paint { width, ..self }
+    }
+
+    /// The width tables must fit, if any.
+    pub fn width(self) -> Option<u16> {
+        self.width
     }
 
     /// `text` in `tint` (or as it is).

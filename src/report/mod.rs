@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod colour;
 pub mod csv;
+pub mod fit;
 pub mod fleet;
 pub mod format;
 pub mod html;

@@ -3,12 +3,12 @@
 //! list of batches with the two `Use: …` hints. Rows in, text out.
 
 use super::colour::{Paint, Tint};
+use super::fit::Grid;
 use super::format::{
     bytes, cause_for, count_of, cut, error_for, error_shortened, hms, local_time, maybe_thousands,
     percent, thousands, NOT_AVAILABLE, RUNNING,
 };
 use crate::journal::{Abandoned, BatchRow, BatchStatus, ProgressRow, ProgressStatus, Segment};
-use comfy_table::CellAlignment;
 use std::fmt::Write;
 
 /// Longest error shown in a table cell; `--json` has the whole text.
@@ -37,6 +37,8 @@ pub fn hint_resume() -> String {
 pub struct RunHistory<'a> {
     pub segments: &'a [Segment],
     pub abandoned: Option<&'a Abandoned>,
+    /// The running copies' row counts so far, where the run publishes them.
+    pub live: Option<&'a crate::engine::live::LiveFigures>,
 }
 
 fn header(out: &mut String, title: &str) {
@@ -69,7 +71,7 @@ pub fn render_batch_detail(
             "  No tables in this batch.\n"
         });
     } else {
-        let _ = writeln!(out, "{}", progress_table(rows, paint));
+        let _ = writeln!(out, "{}", progress_table(rows, history.live, paint));
         full_errors(&mut out, rows);
     }
     let resumable = matches!(batch.status, BatchStatus::Interrupted | BatchStatus::Failed);
@@ -116,6 +118,7 @@ fn render_summary(out: &mut String, batch: &BatchRow, history: RunHistory, paint
             // The seed's label, except on a batch that did not end by itself.
             let label = match batch.status {
                 BatchStatus::Interrupted => "Interrupted at",
+                BatchStatus::Failed => "Ended",
                 _ => "Completed",
             };
             let _ = writeln!(out, "  {label}: {}", local_time(end));
@@ -186,6 +189,18 @@ pub fn records_cell(row: &ProgressRow) -> String {
     }
 }
 
+/// Records, and for a table being copied the rows so far where the run
+/// publishes them (`12,345 so far`).
+fn live_records_cell(row: &ProgressRow, live: Option<&crate::engine::live::LiveFigures>) -> String {
+    let so_far = live
+        .filter(|_| row.status == ProgressStatus::InProgress)
+        .and_then(|l| l.get(&row.connection_name, &row.table_name));
+    match so_far {
+        Some(f) => format!("{} so far", thousands(f.rows as i64)),
+        None => records_cell(row),
+    }
+}
+
 /// Duration: `Running..` while in progress, `HH:MM:SS` once known, else `N/A`.
 pub fn duration_cell(row: &ProgressRow) -> String {
     match (row.status, row.duration_seconds) {
@@ -195,9 +210,18 @@ pub fn duration_cell(row: &ProgressRow) -> String {
     }
 }
 
-fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
-    let mut table = paint.table();
-    table.set_header(vec![
+/// The columns of a batch's table, in the order they are dropped when the
+/// terminal is too narrow: the link figures first, then the written/skipped
+/// split; connection, table, status, records, duration and error stay (the
+/// error wraps).
+const PROGRESS_DROP_ORDER: [usize; 5] = [10, 9, 8, 7, 6];
+
+fn progress_table(
+    rows: &[ProgressRow],
+    live: Option<&crate::engine::live::LiveFigures>,
+    paint: Paint,
+) -> comfy_table::Table {
+    let mut grid = Grid::new(vec![
         "Connection",
         "Table",
         "Status",
@@ -211,11 +235,11 @@ fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
         "Sent",
     ]);
     for row in rows {
-        table.add_row(vec![
+        grid.rows.push(vec![
             comfy_table::Cell::new(&row.connection_name),
             comfy_table::Cell::new(&row.table_name),
             paint.cell(row.status.as_str(), Tint::of_progress(row.status)),
-            comfy_table::Cell::new(records_cell(row)),
+            comfy_table::Cell::new(live_records_cell(row, live)),
             comfy_table::Cell::new(duration_cell(row)),
             comfy_table::Cell::new(
                 row.error_message
@@ -233,12 +257,10 @@ fn progress_table(rows: &[ProgressRow], paint: Paint) -> comfy_table::Table {
             comfy_table::Cell::new(maybe_done(row, bytes(row.bytes_written))),
         ]);
     }
-    for i in [3, 4, 6, 7, 8, 9, 10] {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    table
+    grid.right = vec![3, 4, 6, 7, 8, 9, 10];
+    grid.drop_order = PROGRESS_DROP_ORDER.to_vec();
+    grid.whole = vec![0, 1];
+    grid.render(paint, paint.width())
 }
 
 /// Duration of a batch: `Running..` while running, `HH:MM:SS` once ended.
@@ -271,12 +293,12 @@ pub fn render_batch_list(
         format!("All Sync Batches: {}", thousands(total))
     };
     header(&mut out, &title);
-    let mut table = paint.table();
-    table.set_header(vec![
+    // Narrow terminals lose the duration first, then cells wrap.
+    let mut grid = Grid::new(vec![
         "Batch ID", "Status", "Started", "Duration", "Progress", "Failed",
     ]);
     for b in batches {
-        table.add_row(vec![
+        grid.rows.push(vec![
             comfy_table::Cell::new(&b.batch_id),
             paint.cell(
                 &if abandoned.contains(&b.batch_id) {
@@ -297,11 +319,10 @@ pub fn render_batch_list(
             comfy_table::Cell::new(b.failed_tables),
         ]);
     }
-    for i in [3, 4, 5] {
-        if let Some(col) = table.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+    grid.right = vec![3, 4, 5];
+    grid.drop_order = vec![3];
+    grid.whole = vec![0];
+    let table = grid.render(paint, paint.width());
     let _ = writeln!(out, "{table}");
     let _ = writeln!(out, "\n{}\n{}", hint_details(), hint_resume());
     out

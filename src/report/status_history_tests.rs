@@ -32,6 +32,7 @@ fn a_resumed_batch_says_when_it_stopped_and_resumed_and_counts_working_time() {
     let history = RunHistory {
         segments: &segments,
         abandoned: None,
+        live: None,
     };
     let text = render_batch_detail(&b, &[], history, false, Paint::PLAIN);
     let at = |ts: &str| local_time(ts);
@@ -72,6 +73,7 @@ fn an_abandoned_batch_says_so_and_offers_no_resume() {
     let history = RunHistory {
         segments: &[],
         abandoned: Some(&gone),
+        live: None,
     };
     let text = render_batch_detail(&b, &[], history, false, Paint::PLAIN);
     assert!(
@@ -81,7 +83,9 @@ fn an_abandoned_batch_says_so_and_offers_no_resume() {
         )),
         "{text}"
     );
-    assert!(text.contains("  Completed: "), "{text}");
+    // a failed batch ended; it did not complete
+    assert!(text.contains("  Ended: "), "{text}");
+    assert!(!text.contains("Completed:"), "{text}");
     assert!(!text.contains("--resume"), "{text}");
     let list = render_batch_list(&[b], 1, &[gone_id()], Paint::PLAIN);
     assert!(list.contains("failed (abandoned)"), "{list}");

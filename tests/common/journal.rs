@@ -65,6 +65,7 @@ impl Site {
             .env_remove("CLICOLOR")
             .env_remove("CLICOLOR_FORCE")
             .env_remove("BRANCHSYNC_CONFIG")
+            .env_remove("COLUMNS")
             .env_remove("RUST_LOG");
         c
     }
