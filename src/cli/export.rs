@@ -68,7 +68,7 @@ impl Args {
         let journal = open_for_reading(global)?;
         let batch = match &self.batch_id {
             Some(id) => find_batch(&journal, id)?,
-            None => journal.latest_batch()?.with_context(|| {
+            None => journal.latest_whole_batch()?.with_context(|| {
                 format!(
                     "the journal {} has no batches yet: there is nothing to export",
                     journal.path().display()
@@ -96,8 +96,8 @@ impl Args {
                     )
                 })?;
                 emit(&format!(
-                    "Exported {} rows of batch {} to {}\n",
-                    rows.len(),
+                    "Exported {} of batch {} to {}\n",
+                    crate::report::format::count_of_thousands(rows.len() as i64, "row"),
                     batch.batch_id,
                     path.display()
                 ))?;

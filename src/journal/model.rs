@@ -95,6 +95,8 @@ pub struct BatchRow {
     pub total_tables: i64,
     pub completed_tables: i64,
     pub failed_tables: i64,
+    /// Stored as JSON text; shown as the JSON object it is.
+    #[serde(serialize_with = "json_text")]
     pub command_options: String,
     /// UTC ISO-8601.
     pub started_at: String,
@@ -190,3 +192,24 @@ pub const PROGRESS_COLUMNS: &[&str] = &[
     "bytes_read",
     "bytes_written",
 ];
+
+/// Serialize a column that holds JSON text as that JSON value (a script
+/// reads `batch.command_options.threads`, not a string to parse again);
+/// text that is not JSON stays a string.
+pub fn json_text<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => serde::Serialize::serialize(&v, s),
+        Err(_) => s.serialize_str(text),
+    }
+}
+
+/// SQL, true for a batch of `command_options` that ran part of the job set
+/// by hand: a `sync-table`, or a `sync-all` with `--tables` or
+/// `--connection`. "Latest" for the metrics, `export --latest` and the fleet
+/// view skips these while a whole batch exists, so that one table synced by
+/// hand does not hide the night's figures of every other table. The
+/// options are stored as compact JSON by `serde_json`; plain `LIKE` keeps
+/// the test the same on SQLite and PostgreSQL and safe on any text.
+pub const AD_HOC_BATCH_SQL: &str = "(command_options LIKE '%\"command\":\"sync-table\"%' \
+     OR command_options LIKE '%\"tables\":[\"%' \
+     OR command_options LIKE '%\"connections\":[\"%')";

@@ -144,6 +144,18 @@ impl Journal {
         Ok(self.query_vec(&sql, [], batch_from_row)?.into_iter().next())
     }
 
+    /// The latest batch of the whole job set: the most recently started
+    /// one that is not ad hoc (see [`super::AD_HOC_BATCH_SQL`]), or the most
+    /// recent of all when every batch is.
+    pub fn latest_whole_batch(&self) -> Result<Option<BatchRow>> {
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM sync_batches
+             ORDER BY {} ASC, started_at DESC, id DESC LIMIT 1",
+            super::AD_HOC_BATCH_SQL
+        );
+        Ok(self.query_vec(&sql, [], batch_from_row)?.into_iter().next())
+    }
+
     /// The `limit` newest batches, newest first.
     pub fn list_batches(&self, limit: usize) -> Result<Vec<BatchRow>> {
         let sql = format!(

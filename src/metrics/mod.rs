@@ -23,11 +23,13 @@ const STATUSES: [BatchStatus; 4] = [
     BatchStatus::Interrupted,
 ];
 
-/// The metrics text for the latest batch of `journal` (or `batch_id`).
+/// The metrics text for the latest batch of the whole job set in
+/// `journal` (or `batch_id`): a table synced by hand does not replace the
+/// night's gauges of every other table.
 pub fn render_journal(journal: &Journal, batch_id: Option<&str>) -> Result<String, JournalError> {
     let batch = match batch_id {
         Some(id) => journal.batch(id)?,
-        None => journal.latest_batch()?,
+        None => journal.latest_whole_batch()?,
     };
     let rows = match &batch {
         Some(b) => journal.progress_rows(&b.batch_id, false)?,
@@ -202,11 +204,12 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// After a batch: rewrite `[metrics] textfile` when configured. A failure
 /// is logged; it never changes the batch's outcome.
-pub fn write_after_batch(config: &Config, journal: &Journal, batch_id: &str) {
+pub fn write_after_batch(config: &Config, journal: &Journal) {
     let Some(path) = &config.metrics.textfile else {
         return;
     };
-    let result = render_journal(journal, Some(batch_id))
+    // The latest whole batch: the one that just ended, unless it ran by hand.
+    let result = render_journal(journal, None)
         .map_err(|e| e.to_string())
         .and_then(|text| write_atomically(path, &text).map_err(|e| e.to_string()));
     if let Err(e) = result {

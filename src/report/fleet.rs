@@ -34,6 +34,7 @@ pub struct MirrorBatch<'a> {
     pub total_tables: i64,
     pub completed_tables: i64,
     pub failed_tables: i64,
+    #[serde(serialize_with = "crate::journal::json_text")]
     pub command_options: &'a str,
     pub started_at: &'a str,
     pub completed_at: Option<&'a str>,

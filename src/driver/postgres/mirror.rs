@@ -271,10 +271,12 @@ impl JournalMirror for PgMirror {
         let sql = format!(
             "SELECT {}, runner,
                     (SELECT {} FROM {b} c WHERE c.runner = l.runner AND c.status = 'completed')
-             FROM (SELECT DISTINCT ON (runner) * FROM {b} ORDER BY runner, started_at DESC, batch_id DESC) l
+             FROM (SELECT DISTINCT ON (runner) * FROM {b}
+                   ORDER BY runner, {} ASC, started_at DESC, batch_id DESC) l
              ORDER BY runner",
             batch_cols(),
-            iso("max(c.completed_at)")
+            iso("max(c.completed_at)"),
+            crate::journal::AD_HOC_BATCH_SQL
         );
         let rows = session
             .client()
