@@ -14,3 +14,15 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout().lock(), $($arg)*);
     }};
 }
+
+/// `say!` for what a run tells as it goes (which batch, what it resumes, its
+/// summary when everything completed): silent under `-q`, so that cron mails
+/// only what needs a person. Failures and refusals keep `say!` or the log.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        if !$crate::logging::is_quiet() {
+            $crate::say!($($arg)*);
+        }
+    }};
+}

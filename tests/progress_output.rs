@@ -15,6 +15,52 @@ fn demo_dir() -> tempfile::TempDir {
     dir
 }
 
+/// `-q` is cron's: a run that needs nobody prints nothing at all, a run
+/// that failed still says what failed.
+#[test]
+fn quiet_prints_nothing_on_success_and_the_failures_otherwise() {
+    let dir = demo_dir();
+    let config = dir.path().join("branchsync.toml");
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("branchsync")
+            .unwrap()
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        &["-q", "sync-all"][..],
+        &["-q", "sync-resume-interrupted"],
+        &["-q", "sync-table", "MProduct"],
+    ] {
+        let (code, out, err) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {out}{err}");
+        assert_eq!(out, "", "{args:?} printed on stdout");
+        assert_eq!(err, "", "{args:?} printed on stderr");
+    }
+    // A branch file gone: the batch fails, and -q still says so.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let branch = text
+        .lines()
+        .find(|l| l.starts_with("url = ") && l.contains("branch"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap()
+        .to_owned();
+    std::fs::write(&config, text.replacen(&branch, "gone.db", 1)).unwrap();
+    let (code, out, _) = run(&["-q", "sync-all"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("failed"), "{out}");
+    assert!(out.contains("Resume with: "), "{out}");
+}
+
 #[test]
 fn without_a_terminal_log_lines_replace_the_bars() {
     let dir = demo_dir();

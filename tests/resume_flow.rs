@@ -196,7 +196,7 @@ fn a_stale_batch_whose_tables_a_newer_batch_completed_is_closed_without_recopyin
     let (code, out, _) = site.run(&["sync-resume-interrupted"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains(&format!("⏭ Skipping MProduct from sqlite_b (completed by the newer batch {newer}; not copied again)")),
+        out.contains(&format!("⏭ Skipping m_product (MProduct) from sqlite_b (completed by the newer batch {newer}; not copied again)")),
         "{out}"
     );
     assert!(

@@ -28,7 +28,7 @@ fn consolidates_every_mode_and_follows_changes() {
         "{log}"
     );
     assert!(
-        log.contains("SyncAll: Completed for c_invoiceline from pgsql_b2 (2000 records)"),
+        log.contains("SyncAll: Completed for c_invoiceline from pgsql_b2 (2,000 records)"),
         "{log}"
     );
 
@@ -117,7 +117,7 @@ fn sigkill_mid_copy_then_resume_loses_and_duplicates_nothing() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("⏭ Skipping AdOrg from pgsql_b0 (already completed)"),
+        stdout.contains("⏭ Skipping ad_org (AdOrg) from pgsql_b0 (already completed)"),
         "{stdout}"
     );
     fx.assert_consolidated();
@@ -322,7 +322,7 @@ fn resume_interrupted_for_cron_finishes_failed_batches() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("⏭ Skipping MProduct from pgsql_b0 (already completed)"),
+        stdout.contains("⏭ Skipping m_product (MProduct) from pgsql_b0 (already completed)"),
         "{stdout}"
     );
     assert_eq!(fx.latest_batch(), (batch, "completed".into()));

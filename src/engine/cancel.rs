@@ -119,11 +119,14 @@ pub fn install_signal_handler(cancel: Arc<Cancel>) {
         let _ = ctrlc::set_handler(|| {
             let n = SIGNALS.fetch_add(1, Ordering::SeqCst);
             if n >= 1 {
-                eprintln!("\nSecond interrupt: exiting now. The batch will show as interrupted; resume it with --resume.");
+                eprintln!(
+                    "\nSecond interrupt: exiting now. The batch will show as interrupted; resume it with `{}`",
+                    crate::hint::cmd("sync-resume-interrupted")
+                );
                 std::process::exit(130);
             }
             crate::logging::freeze_bars();
-            eprintln!("\nInterrupted: stopping, rolling back in-flight tables (Ctrl+C again to exit at once)…");
+            eprintln!("\nInterrupted: stopping, rolling back in-flight tables ({})…", second_signal_hint());
             start_grace_timer(130, None);
             if let Some(slot) = CURRENT.get() {
                 if let Ok(c) = slot.lock() {
@@ -137,5 +140,17 @@ pub fn install_signal_handler(cancel: Arc<Cancel>) {
     });
     if let Ok(mut s) = slot.lock() {
         *s = Some(cancel);
+    }
+}
+
+/// How to stop at once: a person at a terminal presses Ctrl+C again; a run
+/// under cron or systemd (no terminal) was sent a signal, and another one
+/// does the same.
+fn second_signal_hint() -> &'static str {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        "Ctrl+C again to exit at once"
+    } else {
+        "a second SIGINT or SIGTERM exits at once"
     }
 }

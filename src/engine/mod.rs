@@ -39,6 +39,9 @@ pub enum EngineError {
 
 /// How often the live figures of the copies in flight are written.
 const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often the journal records that the run is alive: the precision of the
+/// "Interrupted at" time and the working time after a SIGKILL or power cut.
+const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Run `jobs` of batch `batch_id` to their end and close the batch.
 /// `already_done` is how many of the batch's tables were finished before.
@@ -170,9 +173,19 @@ pub fn execute(
             }
         });
         let writer = scope.spawn(|| {
+            let mut beat_at = std::time::Instant::now();
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 std::thread::park_timeout(LIVE_EVERY);
                 live.write();
+                if beat_at.elapsed() >= HEARTBEAT_EVERY {
+                    beat_at = std::time::Instant::now();
+                    // try_lock: a worker holding the journal just touched it.
+                    if let Ok(mut j) = journal.try_lock() {
+                        if let Err(e) = j.heartbeat(batch_id) {
+                            log::debug!("journal heartbeat: {e}");
+                        }
+                    }
+                }
             }
         });
         for step in [1, 2] {

@@ -83,7 +83,7 @@ pub(super) fn skip_line(row: &ProgressRow, why: &str) {
     if !crate::logging::is_quiet() {
         crate::say!(
             "⏭ Skipping {} from {} ({why})",
-            row.model_name,
+            crate::report::format::table_label(&row.table_name, &row.model_name),
             row.connection_name
         );
     }

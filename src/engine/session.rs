@@ -49,7 +49,7 @@ impl<'c> SyncSession<'c> {
         self.journal()
             .create_batch(&batch_id, &options_json, &rows)?;
         self.lock.set_holder(Some(&batch_id))?;
-        crate::say!("Created new batch: {batch_id}");
+        crate::note!("Created new batch: {batch_id}");
         let threads = opts.threads.unwrap_or(self.config.engine.threads);
         self.execute(&batch_id, &jobs, threads, 0, jobs.len() as u64)
     }
@@ -68,7 +68,7 @@ impl<'c> SyncSession<'c> {
             .ok_or_else(|| JournalError::UnknownBatch(batch_id.to_owned()))?;
         let batch_id = batch.batch_id.as_str();
         if batch.status == BatchStatus::Completed {
-            crate::say!("Batch {batch_id} is already completed; nothing to resume.");
+            crate::note!("Batch {batch_id} is already completed; nothing to resume.");
             return Ok(Outcome::Success);
         }
         if let Some(a) = self.journal().abandoned(batch_id)? {
@@ -82,8 +82,8 @@ impl<'c> SyncSession<'c> {
         let opts: SyncOptions = serde_json::from_str(&batch.command_options).unwrap_or_default();
         let rows = self.journal().progress_rows(batch_id, false)?;
         let done = rows.iter().filter(|r| r.status.is_done()).count();
-        crate::say!("Resuming batch: {batch_id}");
-        crate::say!("Progress: {done}/{} tables completed", rows.len());
+        crate::note!("Resuming batch: {batch_id}");
+        crate::note!("Progress: {done}/{} tables completed", rows.len());
         self.journal().reopen_batch(batch_id)?;
         self.lock.set_holder(Some(batch_id))?;
         let mut jobs = Vec::new();
@@ -129,7 +129,7 @@ impl<'c> SyncSession<'c> {
             j.reopen_batch(batch_id)?;
         }
         self.lock.set_holder(Some(batch_id))?;
-        crate::say!("Syncing into batch: {batch_id}");
+        crate::note!("Syncing into batch: {batch_id}");
         let all = self.journal().progress_rows(batch_id, false)?;
         let done = all.iter().filter(|r| r.status.is_done()).count() as u64;
         let threads = opts.threads.unwrap_or(self.config.engine.threads);
@@ -156,7 +156,7 @@ impl<'c> SyncSession<'c> {
         .with_context(|| format!("batch {batch_id}"))?;
         self.print_summary(batch_id)?;
         crate::notify::notify_batch_end(self.config, &mut self.journal(), batch_id);
-        crate::metrics::write_after_batch(self.config, &self.journal(), batch_id);
+        crate::metrics::write_after_batch(self.config, &self.journal());
         if let Some(pump) = &self.mirror {
             if !pump.flush(MIRROR_FLUSH_WAIT) {
                 log::warn!(
@@ -178,6 +178,10 @@ impl<'c> SyncSession<'c> {
         };
         let rows = j.progress_rows(batch_id, false)?;
         let records: i64 = rows.iter().map(|r| r.records_processed).sum();
+        // A completed batch under -q says nothing: the exit code is the news.
+        if b.status == BatchStatus::Completed && crate::logging::is_quiet() {
+            return Ok(());
+        }
         crate::say!();
         crate::say!(
             "Batch {batch_id} {}: {}/{} tables completed, {} failed, {}, {:.1}s",
@@ -191,7 +195,7 @@ impl<'c> SyncSession<'c> {
         for r in rows.iter().filter(|r| r.status == ProgressStatus::Failed) {
             crate::say!(
                 "  ✗ {} from {}: {}",
-                r.model_name,
+                crate::report::format::table_label(&r.table_name, &r.model_name),
                 r.connection_name,
                 crate::report::format::error_for(
                     r.error_message.as_deref().unwrap_or(""),
@@ -254,7 +258,7 @@ impl SyncSession<'_> {
     pub fn resume_all(&mut self, how: &ResumeOptions) -> anyhow::Result<Outcome> {
         let ids = resumable_batches(&self.journal(), how)?;
         if ids.is_empty() {
-            crate::say!("Nothing to resume.");
+            crate::note!("Nothing to resume.");
             return Ok(Outcome::Success);
         }
         let mut worst = Outcome::Success;

@@ -126,7 +126,10 @@ impl RunContext<'_> {
                     ));
                     log::info!(
                         "{p}: Completed for {table} from {conn} ({}{})",
-                        crate::report::format::count_of(counts.processed as i64, "record"),
+                        crate::report::format::count_of_thousands(
+                            counts.processed as i64,
+                            "record"
+                        ),
                         if counts.skipped > 0 {
                             format!(", {} skipped", counts.skipped)
                         } else {

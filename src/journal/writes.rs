@@ -155,6 +155,14 @@ impl Journal {
         })
     }
 
+    /// The run of `batch_id` is alive (written every few seconds while it
+    /// runs): after a SIGKILL or a power cut its last heartbeat is when it
+    /// stopped, so the interruption time and the working time stay true for
+    /// a table that copied for minutes without a state change.
+    pub fn heartbeat(&mut self, batch_id: &str) -> Result<()> {
+        self.write(|tx| touch(tx, batch_id))
+    }
+
     /// A retry is about to happen; the error that caused it is kept.
     pub fn record_retry(
         &mut self,

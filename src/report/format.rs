@@ -120,6 +120,17 @@ pub fn count_of_thousands(n: i64, noun: &str) -> String {
     format!("{} {noun}{s}", thousands(n))
 }
 
+/// How a table is named to a person: the table, with its model in
+/// parentheses where the config names it otherwise (`m_product (MProduct)`),
+/// so that every line of a run names it the same way.
+pub fn table_label(table: &str, model: &str) -> String {
+    if model.is_empty() || model.eq_ignore_ascii_case(table) {
+        table.to_owned()
+    } else {
+        format!("{table} ({model})")
+    }
+}
+
 /// An error message as shown next to its connection's name: without the
 /// leading `connection: ` the driver put there for the log, so the cause is
 /// what the reader sees first.
