@@ -144,3 +144,75 @@ fn second_sync_while_one_runs_exits_3_naming_the_holder() {
     signal(&child, libc::SIGTERM);
     assert_eq!(child.wait().unwrap().code(), Some(130));
 }
+
+/// A run killed while one table copies for seconds without a state change
+/// (here: blocked behind a lock at the branch) is recorded as interrupted
+/// when it died, not when its last table started: the run's heartbeat.
+/// Under no terminal, the interrupt message names signals, not Ctrl+C.
+#[test]
+fn a_killed_run_ends_at_its_last_heartbeat_and_cron_hears_of_signals() {
+    let mut fx = Fixture::new(1, 2_000);
+    fx.engine = fx.engine.replace("threads = 2", "threads = 1");
+    fx.write_config();
+    let mut blocker = fx.branches[0].1.client();
+    let mut tx = blocker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE c_invoiceline IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut child = fx
+        .cmd(&["sync-all"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    common::fixture::wait_until(
+        "the run to reach the locked table",
+        Duration::from_secs(60),
+        || fx.count_status("completed") >= 2 && fx.count_status("in_progress") == 1,
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
+    let lived = start.elapsed().as_secs_f64();
+    tx.rollback().unwrap();
+
+    let out = fx.run(&["sync-status", "--json"]);
+    assert_eq!(code(&out), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["batch"]["status"], "interrupted", "{v}");
+    let worked = v["batch"]["duration_seconds"].as_f64().unwrap();
+    assert!(
+        worked >= 5.0 && worked <= lived + 1.0,
+        "the run lived {lived:.1}s; the journal says it worked {worked:.1}s"
+    );
+
+    // The resume under no terminal, interrupted by SIGTERM.
+    let mut tx = blocker.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE c_invoiceline IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let (batch, _) = fx.latest_batch();
+    let child = fx
+        .cmd(&["sync-all", "--resume", &batch])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    common::fixture::wait_until(
+        "the resume to reach the locked table",
+        Duration::from_secs(60),
+        || fx.count_status("in_progress") == 1,
+    );
+    signal(&child, libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(500));
+    tx.rollback().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a second SIGINT or SIGTERM exits at once"),
+        "{err}"
+    );
+    assert!(!err.contains("Ctrl+C"), "{err}");
+}
