@@ -76,6 +76,27 @@ pub fn assert_clean_layout(fx: &Fixture) {
             .map(|(b, _)| (format!("{t}__{b}"), format!("FOR VALUES IN ('{b}')")))
             .collect();
         assert_eq!(parts, want, "{t}");
+        // No index keeps a stage's name (`…__next_pkey1`) after a swap.
+        for (b, _) in &fx.branches {
+            let part = format!("{t}__{b}");
+            let indexes: Vec<String> = c
+                .query(
+                    "SELECT indexname::text FROM pg_indexes WHERE tablename = $1 ORDER BY 1",
+                    &[&part],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            assert!(
+                indexes.contains(&format!("{part}_pkey")),
+                "{part}: {indexes:?}"
+            );
+            assert!(
+                indexes.iter().all(|i| !i.contains("__next")),
+                "{part}: {indexes:?}"
+            );
+        }
     }
     assert_eq!(orphans(&mut c, &["ad_org"]), Vec::<String>::new());
 }

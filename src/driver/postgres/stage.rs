@@ -338,6 +338,42 @@ fn build_key(session: &mut Session, n: &Names, run: &str, doing: &str) -> Result
     Ok(())
 }
 
+/// The stage's primary-key index and the name it takes once the stage is
+/// the partition `name`: `<name>_pkey`, when that name is free or belongs
+/// to an index of `old` (dropped in the same swap). `None` when the stage
+/// has no key or its index already has that name.
+fn key_index_rename(
+    session: &mut Session,
+    n: &Names,
+    old: Option<&str>,
+    name: &str,
+    doing: &str,
+) -> Result<Option<(String, String)>> {
+    let wanted = partition::fit(&format!("{name}_pkey"));
+    let r = session.client().query_opt(
+        "SELECT ic.relname::text,
+                (SELECT t.relname::text FROM pg_catalog.pg_class w
+                 LEFT JOIN pg_catalog.pg_index wi ON wi.indexrelid = w.oid
+                 LEFT JOIN pg_catalog.pg_class t ON t.oid = wi.indrelid
+                 WHERE w.relnamespace = n.oid AND w.relname = $3),
+                EXISTS (SELECT 1 FROM pg_catalog.pg_class w
+                        WHERE w.relnamespace = n.oid AND w.relname = $3)
+         FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary",
+        &[&n.schema, &n.stage, &wanted],
+    );
+    let Some(row) = r.map_err(|e| session.err(&e, doing))? else {
+        return Ok(None);
+    };
+    let (index, holder, taken): (String, Option<String>, bool) =
+        (row.get(0), row.get(1), row.get(2));
+    let free = !taken || (holder.is_some() && holder.as_deref() == old);
+    Ok((index != wanted && free).then_some((index, wanted)))
+}
+
 enum Swap {
     /// A lock was not granted within `lock_timeout`.
     Busy(String),
@@ -356,6 +392,18 @@ fn swap(session: &mut Session, n: &Names, doing: &str) -> std::result::Result<()
         let old = quote_table(n.schema, old);
         sql.push_str(&format!(
             "ALTER TABLE {parent} DETACH PARTITION {old}; DROP TABLE {old};"
+        ));
+    }
+    // The stage's key index is named after the stage (`…__next_pkey`, or
+    // `…__next_pkey1` while last night's still holds that name): it takes
+    // the partition's name, as if the partition had been created as such.
+    if let Some((index, wanted)) =
+        key_index_rename(session, n, old.as_deref(), &name, doing).map_err(Swap::Failed)?
+    {
+        sql.push_str(&format!(
+            "ALTER INDEX {} RENAME TO {};",
+            quote_table(n.schema, &index),
+            quote_ident(&wanted)
         ));
     }
     sql.push_str(&format!(
