@@ -298,6 +298,11 @@ fn a_postgresql_passthrough_bar_shows_rows_percent_and_eta() {
         }
     }
     assert!(!tty.contains("0/0"), "a bar drawn before its style: {tty}");
+    // Once the rows are in, the bar says what the target does meanwhile.
+    assert!(
+        tty.contains("300,000/~300,000 rows, building indexes…"),
+        "{tty}"
+    );
 }
 
 #[test]

@@ -183,6 +183,7 @@ impl RunContext<'_> {
                     let mut counting = CountingSink::new(sink, &bar, &live);
                     let n = source.read(&req, &mut counting, &mut rejects);
                     counting.flush();
+                    bar.phase("committing");
                     n
                 };
                 target.write(&plan, &mut feed)

@@ -180,17 +180,17 @@ impl Progress {
             Some(n) if n > 0 => {
                 let b = ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::hidden());
                 b.set_style(style(
-                    "  {prefix:20!} [{bar:10.yellow/white}] {rows} {pct} {rate} {eta_}",
+                    "  {prefix:23!} [{bar:8.yellow/white}] {rows} {pct} {rate} {eta_}",
                 ));
                 b
             }
             _ => {
                 let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-                b.set_style(style("  {prefix:20!} {spinner} {rows} {rate}"));
+                b.set_style(style("  {prefix:23!} {spinner} {rows} {rate}"));
                 b
             }
         };
-        bar.set_prefix(label.to_owned());
+        bar.set_prefix(fit_label(label, LABEL_WIDTH));
         let bar = multi.add(bar);
         bar.tick();
         JobBar {
@@ -313,7 +313,48 @@ fn set_len(bar: &ProgressBar, len: u64) {
     }
 }
 
+/// Columns of a copy's bar label (`connection.table`): with the rest of
+/// the line it fits 80 columns.
+const LABEL_WIDTH: usize = 23;
+
+/// `conn.table` in at most `width` characters: the table's name is what a
+/// person reads, so the connection is shortened first (`pgsql_j….c_invoiceline`),
+/// and only a table name too long by itself is cut in its middle.
+pub fn fit_label(label: &str, width: usize) -> String {
+    let len = label.chars().count();
+    if len <= width {
+        return label.to_owned();
+    }
+    let (conn, table) = label.split_once('.').unwrap_or(("", label));
+    let table_len = table.chars().count();
+    // connection: at least 4 characters and the ellipsis, then the dot
+    if table_len + 6 <= width {
+        let keep = width - table_len - 2;
+        let head: String = conn.chars().take(keep).collect();
+        return format!("{head}….{table}");
+    }
+    let head = (width - 1) / 2;
+    let tail = width - 1 - head;
+    let chars: Vec<char> = label.chars().collect();
+    let start: String = chars[..head].iter().collect();
+    let end: String = chars[len - tail..].iter().collect();
+    format!("{start}…{end}")
+}
+
 impl JobBar {
+    /// The rows are all in and the target finishes (`building indexes`,
+    /// `committing`): the bar says so instead of sitting at 99%, ETA 0s.
+    pub fn phase(&self, what: &str) {
+        if let Some(b) = &self.bar {
+            b.set_style(style("  {prefix:23!} {spinner} {rows}, {msg}…"));
+            b.set_message(what.to_owned());
+            // Drawn now: the bar was just drawn at 100%, and a redraw this
+            // soon would otherwise wait for the next tick.
+            b.force_draw();
+            b.enable_steady_tick(std::time::Duration::from_millis(250));
+        }
+    }
+
     pub fn add_rows(&self, n: u64) {
         if n == 0 {
             return;
@@ -342,5 +383,26 @@ impl JobBar {
             b.finish_and_clear();
         }
         progress.job_stopped(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_label;
+
+    #[test]
+    fn bar_labels_keep_the_table_name_whole() {
+        assert_eq!(
+            fit_label("pgsql_jkt.c_invoiceline", 23),
+            "pgsql_jkt.c_invoiceline"
+        );
+        let l = fit_label("pgsql_jakarta_north.c_invoiceline", 23);
+        assert_eq!(l, "pgsql_ja….c_invoiceline");
+        let l = fit_label("b.a_table_name_far_longer_than_the_bar_label", 23);
+        assert_eq!(l.chars().count(), 23, "{l}");
+        assert!(
+            l.starts_with("b.a_table") && l.ends_with("bar_label"),
+            "{l}"
+        );
     }
 }

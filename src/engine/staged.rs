@@ -100,6 +100,8 @@ impl RunContext<'_> {
             state.loaded = upper.is_none();
             state.last = upper;
         }
+        // The key is built on the loaded stage, then it is swapped in.
+        job.bar.phase("building indexes");
         target.stage_publish(job.plan, run)?;
         Ok(WriteOutcome {
             processed: state.rows,
