@@ -16,8 +16,8 @@ pub use super::page::document;
 use super::status::{batch_duration, duration_cell, records_cell};
 use crate::engine::live::{self, LiveFigures};
 use crate::journal::{
-    parse_ts, BatchRow, BatchStatus, Journal, JournalError, NotificationRow, ProgressRow,
-    ProgressStatus, TableStats,
+    parse_ts, Abandoned, BatchRow, BatchStatus, Journal, JournalError, NotificationRow,
+    ProgressRow, ProgressStatus, TableStats,
 };
 use std::fmt::Write;
 
@@ -43,6 +43,8 @@ pub struct ReportData {
     pub notifications: Vec<NotificationRow>,
     /// Rows so far of the tables being copied (a running batch).
     pub live: LiveFigures,
+    /// When and why the batch was given up (`sync-status --abandon`).
+    pub abandoned: Option<Abandoned>,
 }
 
 impl ReportData {
@@ -55,6 +57,7 @@ impl ReportData {
             history: journal.batches_up_to(&batch.batch_id, HISTORY_BATCHES)?,
             success: journal.table_stats_last_batches(HISTORY_BATCHES, Some(&batch.batch_id))?,
             notifications: journal.notifications(&batch.batch_id)?,
+            abandoned: journal.abandoned(&batch.batch_id)?,
             live: if batch.status == BatchStatus::Running {
                 live::read(
                     journal.path().parent().unwrap_or(std::path::Path::new(".")),
@@ -82,6 +85,14 @@ pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String
         escape(&b.batch_id)
     );
     body.push_str(&summary_section(b, &data.rows));
+    if let Some(a) = &data.abandoned {
+        let _ = writeln!(
+            body,
+            "<p class=\"meta\" id=\"abandoned\">Abandoned at {} ({}): cron no longer resumes it.</p>",
+            escape(&local_time(&a.abandoned_at)),
+            escape(&a.reason)
+        );
+    }
     body.push_str("<h2>Charts</h2>\n<div class=\"charts\">\n");
     body.push_str(&charts::duration_per_table(&data.rows));
     body.push_str(&charts::records_per_table(&data.rows));
@@ -97,7 +108,9 @@ pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String
     if !data.notifications.is_empty() {
         body.push_str(&notifications_section(&data.notifications));
     }
-    if matches!(b.status, BatchStatus::Interrupted | BatchStatus::Failed) {
+    if matches!(b.status, BatchStatus::Interrupted | BatchStatus::Failed)
+        && data.abandoned.is_none()
+    {
         let _ = writeln!(
             body,
             "<p class=\"meta\">Resume with <code>{}</code></p>",
@@ -291,8 +304,13 @@ fn notifications_section(list: &[NotificationRow]) -> String {
 }
 
 /// Batches as a sortable table (`<table id="batches">`), each id linking to
-/// `{link_prefix}{id}` when a prefix is given.
-pub fn batch_table(batches: &[BatchRow], link_prefix: Option<&str>) -> String {
+/// `{link_prefix}{id}` when a prefix is given; `abandoned` names the batches
+/// that were given up (their status says so).
+pub fn batch_table(
+    batches: &[BatchRow],
+    abandoned: &[String],
+    link_prefix: Option<&str>,
+) -> String {
     if batches.is_empty() {
         return "<p class=\"empty\">No batches yet: run <code>branchsync sync-all</code>.</p>\n"
             .into();
@@ -310,7 +328,11 @@ pub fn batch_table(batches: &[BatchRow], link_prefix: Option<&str>) -> String {
             t,
             "<tr data-batch=\"{id}\"><td>{id_cell}</td><td data-sort=\"{status}\">{badge}</td><td class=\"time\" data-sort=\"{started_raw}\">{started}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"num\" data-sort=\"{done}\">{done}/{total}</td><td class=\"num\">{failed}</td><td>{host}</td></tr>",
             status = b.status.as_str(),
-            badge = badge(b.status.as_str()),
+            badge = if abandoned.contains(&b.batch_id) {
+                format!("{} (abandoned)", badge(b.status.as_str()))
+            } else {
+                badge(b.status.as_str())
+            },
             started_raw = escape(&b.started_at),
             started = escape(&local_time(&b.started_at)),
             secs = b.duration_seconds.unwrap_or(0.0),
@@ -349,6 +371,7 @@ mod tests {
             success: vec![],
             notifications: vec![],
             live: LiveFigures::default(),
+            abandoned: None,
         };
         let page = report_page(&data, false, None);
         assert!(page.starts_with("<!DOCTYPE html>"));

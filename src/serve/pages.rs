@@ -208,7 +208,13 @@ fn index(
         "<h2>Batches (newest {} of {total})</h2>",
         listed.len()
     );
-    body.push_str(&html::batch_table(listed, Some("/batches/")));
+    let mut abandoned = Vec::new();
+    for b in listed {
+        if journal.abandoned(&b.batch_id)?.is_some() {
+            abandoned.push(b.batch_id.clone());
+        }
+    }
+    body.push_str(&html::batch_table(listed, &abandoned, Some("/batches/")));
     Ok(html::document(
         "branchsync — sync batches",
         &body,
@@ -250,6 +256,31 @@ mod tests {
         let missing = route(&j, "/etc/passwd", "", 30, false);
         assert_eq!(missing.status, 404);
         assert_eq!(missing.content_type, HTML);
+    }
+
+    #[test]
+    fn an_abandoned_batch_says_so_in_the_list_and_on_its_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("j.db")).unwrap();
+        let id = "sync_20261126084522_AbCd1234";
+        let row = crate::journal::NewProgress {
+            connection_name: "pgsql_lmp".into(),
+            table_name: "m_product".into(),
+            model_name: "MProduct".into(),
+            step: 2,
+        };
+        j.create_batch(id, "{}", &[row]).unwrap();
+        j.fail_progress(id, "pgsql_lmp", "m_product", "boom").unwrap();
+        j.finish_batch(id, BatchStatus::Failed).unwrap();
+        let page = route(&j, &format!("/batches/{id}"), "", 30, false).body;
+        assert!(page.contains("Resume with"), "{page}");
+        j.abandon_batch(id, "branch closed").unwrap();
+        let list = route(&j, "/", "", 30, false).body;
+        assert!(list.contains("failed</span> (abandoned)"), "{list}");
+        let page = route(&j, &format!("/batches/{id}"), "", 30, false).body;
+        assert!(page.contains("id=\"abandoned\">Abandoned at "), "{page}");
+        assert!(page.contains("(branch closed)"), "{page}");
+        assert!(!page.contains("Resume with"), "{page}");
     }
 
     #[test]
