@@ -173,6 +173,35 @@ fn demo_syncs_every_branch_and_runs_again() {
         stdout.contains("sync-status --all"),
         "the epilogue says what to try next:\n{stdout}"
     );
+    // The rows generated and the rows synced differ, and the demo says why.
+    let number = |text: &str| -> i64 { text.replace(',', "").parse().unwrap() };
+    let generated = number(
+        stdout
+            .split("branch databases (")
+            .nth(1)
+            .and_then(|r| r.split(" rows)").next())
+            .unwrap(),
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("of them will be synced: ad_org"))
+        .unwrap_or_else(|| panic!("no line says which rows are synced:\n{stdout}"));
+    let to_sync = number(line.split(' ').next().unwrap());
+    assert!(to_sync < generated, "{line}");
+    assert!(
+        stdout.contains(&format!(
+            "0 failed, {} records",
+            to_sync
+                .to_string()
+                .as_bytes()
+                .rchunks(3)
+                .rev()
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
+        "the batch synced what was announced:\n{stdout}"
+    );
 
     let again = run_demo(&dir);
     assert!(

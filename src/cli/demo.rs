@@ -44,6 +44,17 @@ impl Args {
                 prepared.layout.branches_dir().display(),
                 started.elapsed().as_secs_f64()
             );
+            // The organizations exist in every branch but are a single-source
+            // table: only the head office's are synced.
+            let others = prepared.branches.len().saturating_sub(1) as u64;
+            if others > 0 {
+                let orgs = prepared.sizes.orgs;
+                crate::say!(
+                    "{} of them will be synced: ad_org ({orgs} rows in each branch) is taken from the head office {} only, not from the other {others}",
+                    thousands((prepared.rows - orgs * others) as i64),
+                    prepared.branches[0].name
+                );
+            }
             crate::say!("Wrote {}\n", prepared.layout.config().display());
         }
         let demo_global = Global {

@@ -270,7 +270,8 @@ mod tests {
             step: 2,
         };
         j.create_batch(id, "{}", &[row]).unwrap();
-        j.fail_progress(id, "pgsql_lmp", "m_product", "boom").unwrap();
+        j.fail_progress(id, "pgsql_lmp", "m_product", "boom")
+            .unwrap();
         j.finish_batch(id, BatchStatus::Failed).unwrap();
         let page = route(&j, &format!("/batches/{id}"), "", 30, false).body;
         assert!(page.contains("Resume with"), "{page}");
