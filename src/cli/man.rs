@@ -34,12 +34,59 @@ impl Args {
             None => {
                 let mut page = Vec::new();
                 clap_mangen::Man::new(cmd).render(&mut page)?;
+                page.extend_from_slice(MAIN_PAGE_SECTIONS.as_bytes());
                 super::status::emit(&String::from_utf8_lossy(&page))?;
             }
         }
         Ok(Outcome::Success)
     }
 }
+
+/// What the main page says beyond the options: the exit codes cron acts
+/// on, the files branchsync reads and writes, and a crontab to start from.
+const MAIN_PAGE_SECTIONS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Everything completed (or, for sync\-resume\-interrupted, nothing to do).
+.TP
+\fB1\fR
+The batch finished with failed tables; the others completed. See sync\-status \-\-failed.
+.TP
+\fB2\fR
+Usage, config or journal error: nothing ran.
+.TP
+\fB3\fR
+Another sync holds the journal lock (sync\-resume\-interrupted treats this as nothing to do and exits 0).
+.TP
+\fB130\fR
+Interrupted by SIGINT or SIGTERM: in\-flight tables rolled back; resume with sync\-all \-\-resume=ID.
+.SH FILES
+.TP
+\fI./branchsync.toml\fR
+The config, unless \fB\-\-config\fR or \fB$BRANCHSYNC_CONFIG\fR names another. Relative paths in it resolve against its folder.
+.TP
+\fIstorage/sync\-journal.db\fR
+The journal ([journal] path): every batch and table copy, SQLite in WAL mode, mode 0600. A lock file \fIsync\-journal.db.lock\fR beside it is held by the running sync.
+.TP
+\fIstorage/rejects/BATCH_ID/\fR
+Rows refused (a NULL key, a value that does not convert), one CSV file per connection and table.
+.TP
+\fIstorage/logs/sync.log\fR
+The log ([log] file), when configured.
+.TP
+\fI~/.pgpass\fR
+PostgreSQL passwords, when a connection gives none (refused if group or world readable).
+.SH EXAMPLES
+A crontab: the nightly sync, an hourly resume of whatever a power cut or dead link left behind, and a monthly clean\-up of the journal. With \fB\-q\fR, a run that needs nobody prints nothing, so cron mails only problems.
+.PP
+.nf
+0 1 * * *   branchsync \-\-config /etc/branchsync/branchsync.toml \-q sync\-all
+30 * * * *  branchsync \-\-config /etc/branchsync/branchsync.toml \-q sync\-resume\-interrupted
+15 3 * * *  branchsync \-\-config /etc/branchsync/branchsync.toml \-q prune \-\-older\-than 90d
+.fi
+.PP
+After a power cut: \fBbranchsync sync\-status \-\-latest\fR shows which tables finished, \fBbranchsync sync\-all \-\-resume=ID\fR finishes the rest.
+"#;
 
 /// `branchsync.1` and `branchsync-<command>.1` for every command; how many.
 fn write_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<usize> {
@@ -51,6 +98,11 @@ fn write_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<usize> {
     })?;
     clap_mangen::generate_to(cmd, dir)
         .with_context(|| format!("cannot write the manual pages into {}", dir.display()))?;
+    let main = dir.join("branchsync.1");
+    let mut page = std::fs::read_to_string(&main)
+        .with_context(|| format!("cannot read back {}", main.display()))?;
+    page.push_str(MAIN_PAGE_SECTIONS);
+    std::fs::write(&main, page).with_context(|| format!("cannot write {}", main.display()))?;
     let written = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .filter(|e| {
@@ -81,6 +133,15 @@ mod tests {
             write_pages(Cli::command(), dir.path()).unwrap(),
             commands + 1
         );
+        let main = std::fs::read_to_string(dir.path().join("branchsync.1")).unwrap();
+        for section in [".SH \"EXIT STATUS\"", ".SH FILES", ".SH EXAMPLES"] {
+            assert!(
+                page.contains(section) || main.contains(section),
+                "{section}"
+            );
+            assert_eq!(main.matches(section).count(), 1, "{section} in {main}");
+        }
+        assert!(main.contains("sync\\-resume\\-interrupted\n15 3"), "{main}");
         let serve = std::fs::read_to_string(dir.path().join("branchsync-serve.1")).unwrap();
         assert!(serve.contains("\\-\\-listen"), "{serve}");
     }
