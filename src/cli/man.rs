@@ -77,7 +77,7 @@ The log ([log] file), when configured.
 \fI~/.pgpass\fR
 PostgreSQL passwords, when a connection gives none (refused if group or world readable).
 .SH EXAMPLES
-A crontab: the nightly sync, an hourly resume of whatever a power cut or dead link left behind, and a monthly clean\-up of the journal. With \fB\-q\fR, a run that needs nobody prints nothing, so cron mails only problems.
+A crontab: the nightly sync, an hourly resume of whatever a power cut or dead link left behind, and a daily clean\-up of batches older than 90 days. With \fB\-q\fR, a run that needs nobody prints nothing, so cron mails only problems.
 .PP
 .nf
 0 1 * * *   branchsync \-\-config /etc/branchsync/branchsync.toml \-q sync\-all
