@@ -151,7 +151,11 @@ fn html_report_is_one_self_contained_page_with_rows_and_charts() {
             "{id}"
         );
     }
-    assert_eq!(page.matches("<svg").count(), 4);
+    // four charts and the batch's progress bar
+    assert_eq!(page.matches("<svg").count(), 5);
+    assert_eq!(page.matches("<svg class=\"progress\"").count(), 1);
+    // a report file is whole by itself: its style and script inline
+    assert!(page.contains("<style>") && page.contains("<script>"));
     let history = &page[page.find("id=\"chart-batch-history\"").unwrap()..];
     let history = &history[..history.find("</figure>").unwrap()];
     assert_eq!(history.matches("<g class=\"column\">").count(), 2);

@@ -285,7 +285,30 @@ fn pages_show_batches_rows_and_charts_and_nothing_else() {
     // Only the journal: never the config, its URLs or secrets.
     for page in [&index, &detail] {
         assert!(!page.contains("SECRETTOKEN") && !page.contains("hooks.example"));
-        assert!(!page.contains("<link") && !page.contains("src="));
+        // Nothing from elsewhere: the only links are the server's own
+        // stylesheet and script, and nothing is inline (the strict CSP).
+        let links: Vec<&str> = page
+            .match_indices("href=\"/assets/")
+            .chain(page.match_indices("src=\""))
+            .map(|(i, _)| &page[i..i + 40.min(page.len() - i)])
+            .collect();
+        assert_eq!(links.len(), 2, "{links:?}");
+        assert!(page.contains("<link rel=\"stylesheet\" href=\"/assets/branchsync.css\">"));
+        assert!(page.contains("<script src=\"/assets/sort.js\"></script>"));
+        assert!(
+            !page.contains("<style") && !page.contains("style=\""),
+            "inline style"
+        );
+        assert!(!page.contains("<script>"), "inline script");
+    }
+    for (path, kind, needle) in [
+        ("/assets/branchsync.css", "text/css", ".progress"),
+        ("/assets/sort.js", "text/javascript", "sortable"),
+    ] {
+        let (status, head, body) = server.get(path);
+        assert_eq!(status, 200, "{path}");
+        assert!(head.contains(&format!("content-type: {kind}")), "{head}");
+        assert!(body.contains(needle), "{path}");
     }
     let (status, _, body) = server.get("/branchsync.toml");
     assert_eq!(status, 404);
@@ -299,7 +322,13 @@ fn it_is_read_only_loopback_only_and_says_so_in_headers() {
     let (status, head, _) = server.get("/");
     assert_eq!(status, 200);
     assert!(head.contains("cache-control: no-store"));
-    assert!(head.contains("content-security-policy: default-src 'none'"));
+    assert!(
+        head.contains(
+            "content-security-policy: default-src 'none'; style-src 'self'; script-src 'self';"
+        ),
+        "{head}"
+    );
+    assert!(!head.contains("unsafe-inline"), "{head}");
     let (status, head, _) = request(&server.base, "POST", "/api/batches", None);
     assert_eq!(status, 405);
     assert!(head.contains("allow: get, head"));

@@ -184,6 +184,13 @@ fn the_token_guards_every_page_by_bearer_or_login_cookie() {
         .body
         .contains("<form method=\"post\" action=\"/login\""));
     assert_eq!(get(&s.addr, "/healthz", &[]).status, 200);
+    // The login page's stylesheet and script are served before any login.
+    for path in ["/assets/branchsync.css", "/assets/sort.js"] {
+        let a = get(&s.addr, path, &[]);
+        assert_eq!(a.status, 200, "{path}");
+        assert_hardened(&a, path);
+    }
+    assert!(!cookie_secure(&s.addr), "plain HTTP without --behind-tls");
     let wrong = format!("Bearer {TOKEN}x");
     assert_eq!(
         get(&s.addr, "/api/batches", &[("Authorization", &wrong)]).status,
@@ -247,6 +254,33 @@ fn the_token_guards_every_page_by_bearer_or_login_cookie() {
         &format!("token={TOKEN}&next=%2F%2Fevil.example%2F"),
     );
     assert_eq!(off_site.header("location"), Some("/"));
+}
+
+/// Does a good login set a `Secure` cookie?
+fn cookie_secure(addr: &str) -> bool {
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let good = http(
+        addr,
+        "POST",
+        "/login",
+        &form,
+        &format!("token={TOKEN}&next=%2F"),
+    );
+    assert_eq!(good.status, 303, "{}", good.body);
+    let cookie = good.header("set-cookie").unwrap();
+    cookie.split(';').any(|p| p.trim() == "Secure")
+}
+
+#[test]
+fn behind_tls_the_login_cookie_is_secure() {
+    let site = journal_site();
+    let s = serve(command(&site), &["--token-env", TOKEN_ENV, "--behind-tls"]);
+    assert!(cookie_secure(&s.addr));
+    let out = command(&site)
+        .args(["serve", "--behind-tls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "--behind-tls needs --token-env");
 }
 
 /// A branch database with the ERP fixture.

@@ -81,7 +81,7 @@ impl Args {
             Format::Json => json::batch_json(&batch, &rows).into_bytes(),
             Format::Html => {
                 let data = html::ReportData::load(&journal, batch.clone())?;
-                html::report_page(&data, false, None).into_bytes()
+                html::report_page(&data, html::Frame::Standalone, None).into_bytes()
             }
             Format::Xlsx => {
                 xlsx::batch_workbook(&batch, &rows).context("cannot build the xlsx workbook")?

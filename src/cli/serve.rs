@@ -23,6 +23,10 @@ pub struct Args {
     /// central database, at /fleet (needs [target])
     #[arg(long)]
     pub fleet: bool,
+    /// Browsers reach the dashboard over HTTPS through a proxy that ends
+    /// TLS: the login cookie is marked Secure (never sent over plain HTTP)
+    #[arg(long, requires = "token_env")]
+    pub behind_tls: bool,
     /// With --fleet: a runner whose last completed batch is older is stale
     #[arg(long, default_value = "26h", value_name = "DURATION", value_parser = parse_age, requires = "fleet")]
     pub stale: std::time::Duration,
@@ -40,7 +44,12 @@ impl Args {
             global.load_journal_config()?
         };
         crate::logging::init(global.verbose, global.quiet, None)?;
-        let auth = self.token_env.as_deref().map(Auth::from_env).transpose()?;
+        let auth = self
+            .token_env
+            .as_deref()
+            .map(Auth::from_env)
+            .transpose()?
+            .map(|a| a.behind_tls(self.behind_tls));
         let fleet = if self.fleet {
             let sink = crate::mirror::open_sink(&config)?
                 .ok_or_else(|| crate::mirror::FleetError::NoMirror(config.path.clone()))?;

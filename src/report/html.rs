@@ -12,7 +12,12 @@ use super::format::{
     percent, thousands, NOT_AVAILABLE, RUNNING,
 };
 /// The frame of every page; it lives in `page`.
-pub use super::page::document;
+pub use super::page::{document, Frame};
+
+/// A page of the dashboard: its style and script are served, not inline.
+pub fn served_document(title: &str, body: &str, refresh: Option<u32>) -> String {
+    document(title, body, refresh, Frame::Served)
+}
 use super::status::{batch_duration, duration_cell, records_cell};
 use crate::engine::live::{self, LiveFigures};
 use crate::journal::{
@@ -73,7 +78,9 @@ impl ReportData {
 
 /// The report of one batch as a standalone page (`nav` adds the dashboard's
 /// link back to the batch list).
-pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String {
+pub fn report_page(data: &ReportData, frame: Frame, refresh: Option<u32>) -> String {
+    // A served page belongs to the dashboard: it links back to the list.
+    let nav = frame == Frame::Served;
     let b = &data.batch;
     let mut body = String::new();
     if nav {
@@ -120,7 +127,7 @@ pub fn report_page(data: &ReportData, nav: bool, refresh: Option<u32>) -> String
             )))
         );
     }
-    document(&format!("Batch {}", b.batch_id), &body, refresh)
+    document(&format!("Batch {}", b.batch_id), &body, refresh, frame)
 }
 
 /// The summary of a batch (`<dl id="summary">` and its progress bar).
@@ -166,15 +173,18 @@ pub fn summary_section(b: &BatchRow, rows: &[ProgressRow]) -> String {
     );
     s.push_str("</dl>\n");
     let total = b.total_tables.max(1) as f64;
-    let _ = writeln!(
-        s,
-        "<div class=\"progress\" title=\"{} completed, {} failed of {}\"><span style=\"width:{:.2}%;background:var(--ok)\"></span><span style=\"width:{:.2}%;background:var(--failed)\"></span></div>",
-        b.completed_tables,
-        b.failed_tables,
-        b.total_tables,
-        b.completed_tables as f64 * 100.0 / total,
-        b.failed_tables as f64 * 100.0 / total
-    );
+    s.push_str(&super::page::bar(
+        "progress",
+        &format!(
+            "{} completed, {} failed of {}",
+            b.completed_tables, b.failed_tables, b.total_tables
+        ),
+        &[
+            (b.completed_tables as f64 * 100.0 / total, "ok"),
+            (b.failed_tables as f64 * 100.0 / total, "failed"),
+        ],
+    ));
+    s.push('\n');
     s
 }
 
@@ -373,7 +383,7 @@ mod tests {
             live: LiveFigures::default(),
             abandoned: None,
         };
-        let page = report_page(&data, false, None);
+        let page = report_page(&data, Frame::Standalone, None);
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains("Sync Batch Details: <code>sync_20261126084522_AbCd1234</code>"));
         assert!(page.contains(">15,234</td>"));

@@ -11,7 +11,7 @@ pub mod fleet;
 pub mod format;
 pub mod html;
 pub mod json;
-mod page;
+pub mod page;
 pub mod prune;
 pub mod stats;
 pub mod status;

@@ -16,8 +16,8 @@ nav { margin-bottom: 12px; } nav a { color: #1565c0; text-decoration: none; }
 a { color: #1565c0; }
 dl.summary { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 6px 18px; margin: 0; }
 dl.summary dt { color: var(--muted); } dl.summary dd { margin: 0; font-weight: 600; }
-.progress { height: 10px; background: #eceff3; border-radius: 5px; overflow: hidden; max-width: 420px; margin-top: 10px; display: flex; }
-.progress span { display: block; height: 100%; }
+.progress { display: block; width: 100%; height: 10px; background: #eceff3; border-radius: 5px; overflow: hidden; max-width: 420px; margin-top: 10px; }
+.progress .ok { fill: var(--ok); } .progress .failed { fill: var(--failed); }
 .status { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .s-completed { background: var(--ok); } .s-running, .s-in_progress { background: var(--warn); } .s-failed { background: var(--failed); }
 .s-interrupted { background: var(--interrupted); } .s-pending { background: var(--pending); } .s-skipped { background: var(--skipped); } .s-sent { background: var(--ok); }
@@ -38,6 +38,7 @@ svg .axis { stroke: var(--line); }
 .s-stale { background: var(--failed); } .bad { color: var(--failed); } .good { color: var(--ok); }
 td.runner, td.nowrap { white-space: nowrap; }
 .progress.mini { height: 6px; margin-top: 4px; max-width: 140px; margin-left: auto; }
+td .progress.mini { width: 140px; }
 .failed-list { font-size: 12px; } .failed-list > * { display: block; white-space: nowrap; }
 .failed-table { color: var(--failed); cursor: help; }
 main.login { max-width: 380px; margin: 80px auto; padding: 24px 28px; border: 1px solid var(--line); border-radius: 8px; }
@@ -76,16 +77,73 @@ document.querySelectorAll("table.sortable").forEach(function (t) {
 });
 "#;
 
+/// Where a page's stylesheet and script live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    /// Inside the page: a report file opens anywhere, with no network.
+    Standalone,
+    /// Served by `serve` at [`STYLE_PATH`] and [`SCRIPT_PATH`], so that its
+    /// Content-Security-Policy allows no inline style or script at all.
+    Served,
+}
+
+/// Where `serve` answers with the stylesheet.
+pub const STYLE_PATH: &str = "/assets/branchsync.css";
+/// Where `serve` answers with the sorting script.
+pub const SCRIPT_PATH: &str = "/assets/sort.js";
+
+/// The stylesheet every page uses.
+pub fn stylesheet() -> &'static str {
+    STYLE
+}
+
+/// The script that sorts tables.
+pub fn script() -> &'static str {
+    SORT_SCRIPT
+}
+
 /// A whole page: `title`, `body` (HTML), reloaded every `refresh` seconds
-/// when given (the dashboard's live view of a running batch).
-pub fn document(title: &str, body: &str, refresh: Option<u32>) -> String {
+/// when given (the dashboard's live view of a running batch), its style and
+/// script inline (a report file) or linked (a served page).
+pub fn document(title: &str, body: &str, refresh: Option<u32>, frame: Frame) -> String {
     let refresh = refresh
         .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">\n"))
         .unwrap_or_default();
+    let (style, script) = match frame {
+        Frame::Standalone => (
+            format!("<style>{STYLE}</style>"),
+            format!("<script>{SORT_SCRIPT}</script>"),
+        ),
+        Frame::Served => (
+            format!("<link rel=\"stylesheet\" href=\"{STYLE_PATH}\">"),
+            format!("<script src=\"{SCRIPT_PATH}\"></script>"),
+        ),
+    };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"branchsync {version}\">\n{refresh}<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n<footer>branchsync {version} · generated {now}</footer>\n<script>{SORT_SCRIPT}</script>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"branchsync {version}\">\n{refresh}<title>{title}</title>\n{style}\n</head>\n<body>\n{body}\n<footer>branchsync {version} · generated {now}</footer>\n{script}\n</body>\n</html>\n",
         version = env!("CARGO_PKG_VERSION"),
         title = escape(title),
         now = escape(&local_time(&crate::journal::now_utc())),
+    )
+}
+
+/// A bar of `parts` (percent of the width, and the class that colours
+/// each), drawn as SVG shapes: sizes are attributes, not inline styles, so a
+/// strict Content-Security-Policy draws it too.
+pub fn bar(class: &str, title: &str, parts: &[(f64, &str)]) -> String {
+    let mut x = 0.0;
+    let mut rects = String::new();
+    for (width, part) in parts {
+        let w = width.clamp(0.0, 100.0 - x);
+        if w > 0.0 {
+            rects.push_str(&format!(
+                "<rect class=\"{part}\" x=\"{x:.2}\" width=\"{w:.2}\" height=\"1\"/>"
+            ));
+        }
+        x += w;
+    }
+    format!(
+        "<svg class=\"{class}\" viewBox=\"0 0 100 1\" preserveAspectRatio=\"none\" role=\"img\"><title>{}</title>{rects}</svg>",
+        escape(title)
     )
 }

@@ -28,6 +28,7 @@ pub enum TokenError {
 pub struct Auth {
     token: String,
     session: String,
+    behind_tls: bool,
 }
 
 impl std::fmt::Debug for Auth {
@@ -54,6 +55,7 @@ impl Auth {
                     .take(43)
                     .map(char::from)
                     .collect(),
+                behind_tls: false,
             }),
         }
     }
@@ -81,18 +83,40 @@ impl Auth {
         bearer | session
     }
 
-    /// The `Set-Cookie` value after a good login.
+    /// The `Set-Cookie` value after a good login (`Secure` when the
+    /// browser reaches the dashboard over TLS, see [`Auth::behind_tls`]).
     pub fn set_cookie(&self) -> String {
         format!(
-            "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-            self.session
+            "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{}",
+            self.session,
+            secure(self.behind_tls)
         )
+    }
+
+    /// The `Set-Cookie` value of a logout.
+    pub fn clear_cookie(&self) -> String {
+        format!(
+            "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            secure(self.behind_tls)
+        )
+    }
+
+    /// Browsers reach the dashboard over TLS (a proxy in front of it ends
+    /// TLS): the session cookie is marked `Secure`, so a browser never sends
+    /// it over plain HTTP.
+    #[must_use]
+    pub fn behind_tls(mut self, yes: bool) -> Auth {
+        self.behind_tls = yes;
+        self
     }
 }
 
-/// The `Set-Cookie` value of a logout.
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+fn secure(yes: bool) -> &'static str {
+    if yes {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// `a == b` in a time that depends on the lengths only, never on where the
@@ -178,7 +202,7 @@ pub fn login_page(next: &str, failed: bool) -> String {
         "<main class=\"login\">\n<h1>branchsync dashboard</h1>\n<p class=\"meta\">This dashboard needs the token it was started with (<code>serve --token-env NAME</code>).</p>\n{note}<form method=\"post\" action=\"/login\">\n<label for=\"token\">Token</label>\n<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required autofocus>\n<input type=\"hidden\" name=\"next\" value=\"{}\">\n<button type=\"submit\">Sign in</button>\n</form>\n<p class=\"meta\">Scripts send <code>Authorization: Bearer &lt;token&gt;</code> instead.</p>\n</main>",
         html::escape(safe_next(next))
     );
-    html::document("Sign in — branchsync", &body, None)
+    html::served_document("Sign in — branchsync", &body, None)
 }
 
 #[cfg(test)]
@@ -187,6 +211,19 @@ mod tests {
 
     fn auth() -> Auth {
         Auth::new("T", "0123456789abcdef-secret").unwrap()
+    }
+
+    #[test]
+    fn the_cookie_is_secure_behind_tls_only() {
+        assert!(!auth().set_cookie().contains("Secure"));
+        assert!(!auth().clear_cookie().contains("Secure"));
+        let tls = auth().behind_tls(true);
+        assert!(
+            tls.set_cookie().ends_with("; Secure"),
+            "{}",
+            tls.set_cookie()
+        );
+        assert!(tls.clear_cookie().ends_with("; Secure"));
     }
 
     #[test]

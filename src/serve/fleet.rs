@@ -136,7 +136,7 @@ impl FleetView {
         // The mirror carries no live figures: a running table shows its time so far.
         body.push_str(&html::progress_table(&rows, &Default::default()));
         let live = (batch.status == BatchStatus::Running).then_some(super::pages::LIVE_REFRESH);
-        Reply::html(html::document(
+        Reply::html(html::served_document(
             &format!("{runner} — {}", batch.batch_id),
             &body,
             live,
@@ -179,7 +179,7 @@ fn fleet_page(runners: &[FleetRunner], list: &[FleetEntry], stale_after: Duratio
         }
         body.push_str("</tbody>\n</table>\n");
     }
-    html::document("branchsync — fleet", &body, Some(FLEET_REFRESH))
+    html::served_document("branchsync — fleet", &body, Some(FLEET_REFRESH))
 }
 
 fn fleet_row(r: &FleetRunner, e: &FleetEntry) -> String {
@@ -220,7 +220,7 @@ fn fleet_row(r: &FleetRunner, e: &FleetEntry) -> String {
     }
     let total = b.total_tables.max(1) as f64;
     format!(
-        "<tr data-runner=\"{runner}\" data-stale=\"{is_stale}\"><td class=\"runner\">{runner}{stale}</td><td><a href=\"{href}\"><code>{id}</code></a></td><td data-sort=\"{status}\">{badge}</td><td class=\"num\" data-sort=\"{age_raw}\" title=\"started {started}\">{age}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"num nowrap\" data-sort=\"{done}\">{done}/{total_tables} ({pct})<div class=\"progress mini\"><span style=\"width:{ok:.2}%;background:var(--ok)\"></span><span style=\"width:{bad:.2}%;background:var(--failed)\"></span></div></td><td class=\"failed-list\">{failed}</td><td class=\"time\">{last}</td></tr>\n",
+        "<tr data-runner=\"{runner}\" data-stale=\"{is_stale}\"><td class=\"runner\">{runner}{stale}</td><td><a href=\"{href}\"><code>{id}</code></a></td><td data-sort=\"{status}\">{badge}</td><td class=\"num\" data-sort=\"{age_raw}\" title=\"started {started}\">{age}</td><td class=\"num\" data-sort=\"{secs}\">{duration}</td><td class=\"num nowrap\" data-sort=\"{done}\">{done}/{total_tables} ({pct}){bar}</td><td class=\"failed-list\">{failed}</td><td class=\"time\">{last}</td></tr>\n",
         runner = escape(&r.runner),
         is_stale = e.stale,
         href = escape(&href),
@@ -235,8 +235,14 @@ fn fleet_row(r: &FleetRunner, e: &FleetEntry) -> String {
         done = b.completed_tables,
         total_tables = b.total_tables,
         pct = percent(b.completed_tables, b.total_tables),
-        ok = b.completed_tables as f64 * 100.0 / total,
-        bad = b.failed_tables as f64 * 100.0 / total,
+        bar = crate::report::page::bar(
+            "progress mini",
+            &format!("{} completed, {} failed", b.completed_tables, b.failed_tables),
+            &[
+                (b.completed_tables as f64 * 100.0 / total, "ok"),
+                (b.failed_tables as f64 * 100.0 / total, "failed"),
+            ]
+        ),
         last = escape(&r.last_completed_at.as_deref().map_or_else(|| "never".to_owned(), local_time)),
     )
 }

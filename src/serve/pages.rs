@@ -58,7 +58,7 @@ impl Reply {
             Reply {
                 status,
                 content_type: HTML,
-                body: html::document(&format!("{status} — branchsync"), &body, None),
+                body: html::served_document(&format!("{status} — branchsync"), &body, None),
             }
         }
     }
@@ -159,7 +159,7 @@ fn batch_page(journal: &Journal, id: &str) -> Result<Reply, JournalError> {
         Ok(batch) => {
             let live = (batch.status == BatchStatus::Running).then_some(LIVE_REFRESH);
             let data = html::ReportData::load(journal, batch)?;
-            Reply::html(html::report_page(&data, true, live))
+            Reply::html(html::report_page(&data, html::Frame::Served, live))
         }
         Err(reply) => reply,
     })
@@ -215,7 +215,7 @@ fn index(
         }
     }
     body.push_str(&html::batch_table(listed, &abandoned, Some("/batches/")));
-    Ok(html::document(
+    Ok(html::served_document(
         "branchsync — sync batches",
         &body,
         Some(LIST_REFRESH),
