@@ -89,6 +89,15 @@ if [ -z "${BRANCHSYNC_TEST_MYSQL:-}" ] && ! my_ready; then
     my_ready || { echo "MariaDB did not come up at $my_url" >&2; exit 1; }
 fi
 
+# Headless Chromium for the dashboard's browser test (it skips without one).
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "Chromium is not installed: installing it with apt-get for the dashboard's browser test…" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+        || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+             && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+        || echo "could not install Chromium; the browser test will be skipped" >&2
+fi
+
 export BRANCHSYNC_TEST_PG="$url"
 export BRANCHSYNC_TEST_MYSQL="$my_url"
 exec cargo test "$@"

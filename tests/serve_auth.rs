@@ -256,6 +256,55 @@ fn the_token_guards_every_page_by_bearer_or_login_cookie() {
     assert_eq!(off_site.header("location"), Some("/"));
 }
 
+/// A person at a browser: the strict Content-Security-Policy still draws
+/// every page (no refusal, no console error), the login form takes a token
+/// typed and a click, and the table script (served, not inline) sorts.
+#[test]
+fn a_browser_signs_in_by_clicking_under_the_strict_policy() {
+    let Some(chromium) = common::browser::chromium() else {
+        eprintln!("skipped: no Chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let site = journal_site();
+    let s = serve(command(&site), &["--token-env", TOKEN_ENV]);
+    let mut b = common::browser::Browser::start(chromium);
+    b.open(&format!("http://{}/", s.addr));
+    assert_eq!(b.eval("document.querySelector('form') !== null"), true);
+    // The stylesheet applies: the login box is laid out by it.
+    assert_eq!(
+        b.eval("getComputedStyle(document.querySelector('main.login')).maxWidth"),
+        "380px"
+    );
+    b.click("#token");
+    b.type_text("not-the-token-at-all");
+    b.click("button[type=submit]");
+    b.wait_for_load();
+    assert_eq!(
+        b.eval("document.querySelector('.login-error') !== null"),
+        true,
+        "a wrong token says so"
+    );
+    b.click("#token");
+    b.type_text(TOKEN);
+    b.click("button[type=submit]");
+    b.wait_for_load();
+    assert_eq!(b.eval("location.pathname"), "/");
+    let text = b.eval("document.body.innerText").to_string();
+    assert!(text.contains("No batches yet"), "{text}");
+    assert!(b.eval("document.cookie").as_str() == Some(""), "HttpOnly");
+    b.open(&format!("http://{}/logout", s.addr));
+    assert_eq!(b.eval("location.pathname"), "/login");
+    let refusals: Vec<&String> = b
+        .messages
+        .iter()
+        .filter(|m| !m.contains("favicon"))
+        // the login page itself answers 401 (to scripts, on purpose)
+        .filter(|m| !(m.contains("(\"network\")") && m.contains("status of 401")))
+        .filter(|m| m.contains("error") || m.contains("Refused") || m.contains("exception"))
+        .collect();
+    assert!(refusals.is_empty(), "{refusals:#?}");
+}
+
 /// Does a good login set a `Secure` cookie?
 fn cookie_secure(addr: &str) -> bool {
     let form = [("Content-Type", "application/x-www-form-urlencoded")];

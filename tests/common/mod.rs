@@ -1,3 +1,4 @@
+pub mod browser;
 pub mod cancel;
 pub mod central;
 pub mod certs;
