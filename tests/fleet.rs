@@ -301,4 +301,27 @@ fn every_batch_leaves_a_prometheus_textfile() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["branchsync.prom"]);
+
+    // One table synced by hand does not replace the night's figures: the
+    // metrics keep every table's gauges and the fleet its whole batch.
+    let night = runner.journal_rows().0[0]
+        .split('|')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(code(&runner.run(&["sync-table", "MProduct"])), 0);
+    assert_eq!(code(&runner.run(&["sync-all", "--tables", "COrder"])), 0);
+    let metrics = common::metrics::Metrics::parse(&std::fs::read_to_string(&path).unwrap());
+    for table in ["m_product", "c_order", "c_invoiceline"] {
+        let labels = [("connection", "pgsql_b0"), ("table", table)];
+        assert!(
+            metrics.value("branchsync_table_rows", &labels).is_some(),
+            "{table}"
+        );
+    }
+    let out = runner.run(&["sync-status", "--fleet", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let fleet: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fleet[0]["batch"]["batch_id"], night.as_str(), "{fleet}");
+    assert_eq!(fleet[0]["batch"]["total_tables"], 3, "{fleet}");
 }
