@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// The folder that holds `path` exists, or could be created: no part of it
 /// is a file.
-pub(super) fn check_folder(path: &Path) -> Result<(), JournalError> {
+pub fn check_journal_folder(path: &Path) -> Result<(), JournalError> {
     for ancestor in path.ancestors().skip(1) {
         if ancestor.as_os_str().is_empty() {
             return Ok(());
@@ -88,13 +88,13 @@ mod tests {
         let file = dir.path().join("plain");
         std::fs::write(&file, "x").unwrap();
         for bad in [file.join("journal.db"), file.join("a/b/journal.db")] {
-            match check_folder(&bad) {
+            match check_journal_folder(&bad) {
                 Err(JournalError::NotAFolder { blocker, .. }) => assert_eq!(blocker, file),
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
-        assert!(check_folder(&dir.path().join("new/storage/journal.db")).is_ok());
-        assert!(check_folder(Path::new("journal.db")).is_ok());
+        assert!(check_journal_folder(&dir.path().join("new/storage/journal.db")).is_ok());
+        assert!(check_journal_folder(Path::new("journal.db")).is_ok());
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod sqlite_version;
 mod statements;
 mod writes;
 
+pub use access::check_journal_folder;
 pub use batch_id::{canonical_batch_id, is_batch_id, new_batch_id};
 pub use chunks::ChunkRow;
 pub use lock::{hostname, LockHolder, RunLock};
@@ -66,7 +67,7 @@ pub enum JournalError {
     },
     #[error("the journal path {path} cannot exist: {blocker} is a file, not a folder. Set [journal] path to a file in a folder")]
     NotAFolder { path: PathBuf, blocker: PathBuf },
-    #[error("cannot open the journal {path}: the file belongs to user {owner} (mode {mode:04o}) and branchsync runs as user {user}. Run branchsync as {owner}, or make {user} its owner: `chown {user} {}*` (as {owner} or root)", crate::hint::shell_quote(&.path.to_string_lossy()))]
+    #[error("cannot open the journal {path}: the file belongs to user {owner} (mode {mode:04o}) and branchsync runs as user {user}. Run branchsync as user {owner}, or give the journal and its side files to {user} (as root): `chown {user} {}*`", crate::hint::shell_quote(&.path.to_string_lossy()))]
     NotOwner {
         path: PathBuf,
         owner: String,
@@ -176,7 +177,7 @@ pub struct Journal {
 impl Journal {
     /// Open (creating when missing, mode 0600) the journal at `path`, for writing.
     pub fn open(path: &Path) -> Result<Journal> {
-        access::check_folder(path)?;
+        access::check_journal_folder(path)?;
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() && !dir.exists() {
                 std::fs::create_dir_all(dir).map_err(|source| JournalError::Io {
@@ -199,7 +200,7 @@ impl Journal {
     /// already doing so). Reads still record stale `running` batches as
     /// `interrupted` when the file exists and is writable.
     pub fn open_read(path: &Path) -> Result<Journal> {
-        access::check_folder(path)?;
+        access::check_journal_folder(path)?;
         let empty_file = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
         if !path.exists() || empty_file {
             return Journal::empty(path);
