@@ -90,16 +90,22 @@ struct Found {
 }
 
 impl Found {
+    /// One statement, so one snapshot: read apart, a version 0 and the
+    /// tables another process committed just after would look foreign.
     fn read(conn: &Connection) -> rusqlite::Result<Found> {
-        Ok(Found {
-            version: conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
-            app_id: conn.query_row("PRAGMA application_id", [], |r| r.get(0))?,
-            tables: conn.query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                [],
-                |r| r.get(0),
-            )?,
-        })
+        conn.query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    (SELECT application_id FROM pragma_application_id),
+                    (SELECT count(*) FROM sqlite_master WHERE type = 'table')",
+            [],
+            |r| {
+                Ok(Found {
+                    version: r.get(0)?,
+                    app_id: r.get(1)?,
+                    tables: r.get(2)?,
+                })
+            },
+        )
     }
 
     /// `Some` when there is nothing to write (or nothing may be written);
