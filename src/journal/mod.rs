@@ -1,10 +1,11 @@
 //! The local SQLite journal: the one place that knows where every run stopped.
 //!
 //! It is the only module that speaks SQL to SQLite (reads in `query.rs`, state
-//! changes in `writes.rs`, the schema and its upgrades in `migrate.rs`). Every connection runs `journal_mode=WAL` and
-//! `synchronous=FULL`: with NORMAL a committed transaction can roll back after a
-//! power cut, and the journal must never claim more than happened. Every state
-//! change is its own committed transaction, made *before* the work it describes.
+//! changes in `writes.rs`, the schema and its upgrades in `migrate.rs`). Every
+//! connection runs `journal_mode=WAL` and `synchronous=FULL`: with NORMAL a
+//! committed transaction can roll back after a power cut, and the journal must
+//! never claim more than happened. Every state change is its own committed
+//! transaction, made *before* the work it describes.
 
 mod access;
 mod batch_id;
