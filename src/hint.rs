@@ -28,7 +28,7 @@ pub fn cmd(args: &str) -> String {
 }
 
 /// `s` as one shell word (single-quoted when it needs quoting).
-fn shell_quote(s: &str) -> String {
+pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-+:,@%=".contains(&b));

@@ -145,7 +145,11 @@ fn refused() -> Vec<Case> {
         case(
             format!("{JOURNAL}[engine]\nretry_backoff = \"2 parsecs\"\n"),
             Fixed(4, 17),
-            &["\"parsecs\"", "\"500ms\"", "ms, s, m, h, d"],
+            &[
+                "\"parsecs\"",
+                "\"500ms\"",
+                "ms, s, m = minutes, h, d, w, mo = 30 days",
+            ],
         ),
         // Connections and the target.
         case(

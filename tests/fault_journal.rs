@@ -15,6 +15,8 @@ mod common;
 
 #[path = "fault_journal/folders.rs"]
 mod folders;
+#[path = "fault_journal/migration_race.rs"]
+mod migration_race;
 
 use common::erp::content_hash;
 use common::fixture::{code, reliability, Fixture};

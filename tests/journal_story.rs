@@ -4,6 +4,8 @@
 //! boundaries. Real journal files, the real binary, a real lock holder.
 
 mod common;
+#[path = "journal_story/prune_units.rs"]
+mod prune_units;
 
 use branchsync::journal::{
     format_ts, BatchRow, BatchStatus, Journal, NewProgress, ProgressRow, ProgressStatus, RowCounts,

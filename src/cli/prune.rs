@@ -1,5 +1,9 @@
 //! `prune`: delete old batches and their progress rows (never a running one),
 //! so the journal does not grow forever under a cron schedule.
+//!
+//! `m` is minutes, so `--older-than 1m` written for "a month" would delete
+//! nearly everything: a cut-off under an hour is refused unless `--yes` says
+//! it is meant, and the refusal shows how a month is written (`1mo`).
 
 use super::status::{emit, explain_damage, open_for_reading};
 use super::Global;
@@ -10,13 +14,20 @@ use crate::report::prune::render_prune;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Age cut-off, e.g. 30d
+    /// Age cut-off: 30d, 2w or 3mo (mo = 30 days; m is minutes). Under one
+    /// hour it is refused unless --yes is given
     #[arg(long, value_name = "DURATION")]
     pub older_than: String,
     /// Only say what would be deleted
     #[arg(long)]
     pub dry_run: bool,
+    /// Accept a cut-off under one hour (e.g. --older-than 30m --yes)
+    #[arg(long)]
+    pub yes: bool,
 }
+
+/// The shortest cut-off taken without `--yes`.
+const SHORTEST: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<Outcome> {
@@ -26,6 +37,26 @@ impl Args {
     fn prune(self, global: &Global) -> anyhow::Result<Outcome> {
         let age =
             parse_duration(&self.older_than).map_err(|e| anyhow::anyhow!("--older-than: {e}"))?;
+        if age < SHORTEST && !self.yes {
+            anyhow::bail!(
+                "--older-than {} means {}{}: it would delete every \
+                 finished batch started more than {} ago. A month is written mo: `{}`. \
+                 To prune batches younger than an hour, add --yes: `{}`",
+                self.older_than.trim(),
+                spelled(age),
+                if self.older_than.contains('m') {
+                    ", not a month (m is minutes)"
+                } else {
+                    ""
+                },
+                spelled(age),
+                crate::hint::cmd("prune --older-than 1mo"),
+                crate::hint::cmd(&format!(
+                    "prune --older-than {} --yes",
+                    crate::hint::shell_quote(self.older_than.trim())
+                )),
+            );
+        }
         let cutoff = format_ts(before_now(age));
         // Liveness first: a batch whose process died is no longer running.
         let mut journal = open_for_reading(global)?;
@@ -49,9 +80,23 @@ impl Args {
                 doomed = gone;
             }
         }
-        emit(&render_prune(&doomed, &kept, &cutoff, self.dry_run))?;
+        // Under cron (-q) a prune that went as asked prints nothing.
+        if !global.quiet || self.dry_run {
+            emit(&render_prune(&doomed, &kept, &cutoff, self.dry_run))?;
+        }
         Ok(Outcome::Success)
     }
+}
+
+/// A short age in words: "1 minute", "90 seconds".
+fn spelled(age: std::time::Duration) -> String {
+    let secs = age.as_secs();
+    let (n, unit) = if secs >= 60 && secs.is_multiple_of(60) {
+        (secs / 60, "minute")
+    } else {
+        (secs, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Now minus `age`; an age beyond the calendar's range reaches back to its

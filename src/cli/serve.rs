@@ -44,6 +44,8 @@ impl Args {
             global.load_journal_config()?
         };
         crate::logging::init(global.verbose, global.quiet, None)?;
+        // A journal that can never exist is refused now, not on every request.
+        crate::journal::check_journal_folder(&config.journal.path)?;
         let auth = self
             .token_env
             .as_deref()

@@ -1,6 +1,9 @@
 //! Durations written as strings: `"500ms"`, `"10s"`, `"30m"`, `"2h"`, `"1d"`,
-//! also `"1.5s"` and compounds like `"1h30m"`. Parsed with integer arithmetic
-//! so that what is written is exactly what is used.
+//! `"2w"`, `"1mo"`, also `"1.5s"` and compounds like `"1h30m"`. Parsed with
+//! integer arithmetic so that what is written is exactly what is used.
+//!
+//! `m` is minutes, as everywhere else in the config; a month is spelled `mo`
+//! (30 days), so the unit that means a month can never be read as minutes.
 
 use serde::{Deserialize, Deserializer};
 use std::time::Duration;
@@ -21,15 +24,22 @@ const NANOS: &[(&str, u128)] = &[
     ("m", 60 * 1_000_000_000),
     ("h", 3600 * 1_000_000_000),
     ("d", 86400 * 1_000_000_000),
+    ("w", 7 * 86400 * 1_000_000_000),
+    ("mo", 30 * 86400 * 1_000_000_000),
 ];
+
+/// Units [`format_duration`] leaves out: it writes days, which say exactly
+/// how long without knowing what a month is.
+const NOT_FORMATTED: &[&str] = &["w", "mo"];
 
 /// The longest duration accepted: about 31,000 years, far beyond any timeout.
 const MAX_SECS: u128 = 1_000_000_000_000;
 
-const EXPECTED: &str = "expected a duration like \"500ms\", \"10s\", \"30m\", \"2h\", \"30d\" or \"1h30m\" (units: ms, s, m, h, d)";
+const EXPECTED: &str = "expected a duration like \"500ms\", \"10s\", \"30m\", \"2h\", \"30d\", \"2w\", \"1mo\" or \"1h30m\" (units: ms, s, m = minutes, h, d, w, mo = 30 days)";
 
 /// Parse `"<number><unit>"` (repeatable, e.g. `"1h30m"`) with unit `ms`, `s`,
-/// `m`, `h` or `d`; the number may have a decimal part (`"1.5s"`).
+/// `m` (minutes), `h`, `d`, `w` or `mo` (30 days); the number may have a
+/// decimal part (`"1.5s"`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if t.is_empty() {
@@ -100,6 +110,9 @@ pub fn format_duration(d: Duration) -> String {
     }
     let mut out = String::new();
     for (unit, per) in NANOS.iter().rev() {
+        if NOT_FORMATTED.contains(unit) {
+            continue;
+        }
         if *unit == "ms" {
             break;
         }
@@ -146,6 +159,28 @@ mod tests {
             Duration::from_secs(30 * 86400)
         );
         assert_eq!(parse_duration(" 10 s ").unwrap(), Duration::from_secs(10));
+        assert_eq!(
+            parse_duration("2w").unwrap(),
+            Duration::from_secs(14 * 86400)
+        );
+    }
+
+    #[test]
+    fn a_month_is_mo_and_m_stays_minutes() {
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(
+            parse_duration("1mo").unwrap(),
+            Duration::from_secs(30 * 86400)
+        );
+        assert_eq!(
+            parse_duration("1mo15d").unwrap(),
+            Duration::from_secs(45 * 86400)
+        );
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5ms").unwrap(), Duration::from_millis(5));
+        for bad in ["1month", "1M", "1mon", "1y"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]
@@ -187,7 +222,8 @@ mod tests {
         }
         let e = parse_duration("2 parsecs").unwrap_err();
         assert!(
-            e.contains("\"parsecs\"") && e.contains("units: ms, s, m, h, d"),
+            e.contains("\"parsecs\"")
+                && e.contains("units: ms, s, m = minutes, h, d, w, mo = 30 days"),
             "{e}"
         );
     }
@@ -200,6 +236,7 @@ mod tests {
             (Duration::from_millis(1500), "1500ms"),
             (Duration::from_micros(1250), "1.25ms"),
             (Duration::from_secs(86400 * 2), "2d"),
+            (Duration::from_secs(86400 * 30), "30d"),
             (Duration::ZERO, "0s"),
         ] {
             assert_eq!(format_duration(d), s);

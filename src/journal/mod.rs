@@ -1,23 +1,28 @@
 //! The local SQLite journal: the one place that knows where every run stopped.
 //!
 //! It is the only module that speaks SQL to SQLite (reads in `query.rs`, state
-//! changes in `writes.rs`). Every connection runs `journal_mode=WAL` and
-//! `synchronous=FULL`: with NORMAL a committed transaction can roll back after a
-//! power cut, and the journal must never claim more than happened. Every state
-//! change is its own committed transaction, made *before* the work it describes.
+//! changes in `writes.rs`, the schema and its upgrades in `migrate.rs`). Every
+//! connection runs `journal_mode=WAL` and `synchronous=FULL`: with NORMAL a
+//! committed transaction can roll back after a power cut, and the journal must
+//! never claim more than happened. Every state change is its own committed
+//! transaction, made *before* the work it describes.
 
+mod access;
 mod batch_id;
 mod chunks;
 mod estimates;
 mod lock;
+mod migrate;
 mod mirror;
 pub mod model;
 mod notifications;
 mod query;
 mod segments;
 mod sqlite_version;
+mod statements;
 mod writes;
 
+pub use access::check_journal_folder;
 pub use batch_id::{canonical_batch_id, is_batch_id, new_batch_id};
 pub use chunks::ChunkRow;
 pub use lock::{hostname, LockHolder, RunLock};
@@ -29,9 +34,10 @@ pub use segments::{Abandoned, Segment};
 pub use sqlite_version::{sqlite_version, sqlite_version_number, MIN_SQLITE_VERSION_NUMBER};
 pub use writes::RowCounts;
 
+use migrate::{retry_busy, Opener, Schema};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The schema, versioned by `PRAGMA user_version`.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -48,6 +54,9 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 /// Identifies our journal files (`PRAGMA application_id`), "BSYN".
 const APPLICATION_ID: i64 = 0x4253_594e;
+/// How long a process waits for another that holds the journal (a migration,
+/// a write) before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -56,6 +65,15 @@ pub enum JournalError {
         path: PathBuf,
         /// Shown in the message (not chained, so it is printed once).
         cause: SqlCause,
+    },
+    #[error("the journal path {path} cannot exist: {blocker} is a file, not a folder. Set [journal] path to a file in a folder")]
+    NotAFolder { path: PathBuf, blocker: PathBuf },
+    #[error("cannot open the journal {path}: the file belongs to user {owner} (mode {mode:04o}) and branchsync runs as user {user}. Run branchsync as user {owner}, or give the journal and its side files to {user} (as root): `chown {user} {}*`", crate::hint::shell_quote(&.path.to_string_lossy()))]
+    NotOwner {
+        path: PathBuf,
+        owner: String,
+        mode: u32,
+        user: String,
     },
     #[error("{path} is not a branchsync journal ({reason}); it was left untouched. Point [journal] path at a new file, or move this one away")]
     Foreign { path: PathBuf, reason: String },
@@ -160,6 +178,7 @@ pub struct Journal {
 impl Journal {
     /// Open (creating when missing, mode 0600) the journal at `path`, for writing.
     pub fn open(path: &Path) -> Result<Journal> {
+        access::check_journal_folder(path)?;
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() && !dir.exists() {
                 std::fs::create_dir_all(dir).map_err(|source| JournalError::Io {
@@ -168,13 +187,62 @@ impl Journal {
                 })?;
             }
         }
-        let existed = path.exists();
-        let mut header_fd = None;
-        if !existed {
+        let fresh = !path.exists();
+        if fresh {
             create_private_file(path)?;
-        } else {
-            header_fd = Some(check_header(path)?);
         }
+        let (journal, _) = Journal::open_file(path, Opener::Writer { fresh })?;
+        Ok(journal)
+    }
+
+    /// Open for reading. A missing file is an empty journal, and so is one
+    /// that a starting sync has created but not yet set up: nothing is
+    /// created. An old schema is upgraded (after waiting for any process
+    /// already doing so). Reads still record stale `running` batches as
+    /// `interrupted` when the file exists and is writable.
+    pub fn open_read(path: &Path) -> Result<Journal> {
+        access::check_journal_folder(path)?;
+        let empty_file = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
+        if !path.exists() || empty_file {
+            return Journal::empty(path);
+        }
+        match Journal::open_file(path, Opener::Reader)? {
+            (journal, Schema::Current) => Ok(journal),
+            (_, Schema::Uncreated) => Journal::empty(path),
+        }
+    }
+
+    /// An empty journal in memory that reports `path` as its own.
+    fn empty(path: &Path) -> Result<Journal> {
+        let conn = Connection::open_in_memory().map_err(|source| JournalError::Open {
+            path: path.to_path_buf(),
+            cause: SqlCause(source),
+        })?;
+        let mut journal = Journal {
+            conn,
+            path: path.to_path_buf(),
+            _header_fd: None,
+        };
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        journal.migrate(Opener::Writer { fresh: true }, deadline)?;
+        Ok(journal)
+    }
+
+    /// Open an existing file, set the connection up and bring the schema to
+    /// the current version. A failure for want of permissions on a file that
+    /// belongs to another user says so.
+    fn open_file(path: &Path, opener: Opener) -> Result<(Journal, Schema)> {
+        Journal::open_file_as(path, opener).map_err(|e| {
+            if is_permission_error(&e) {
+                access::owner_problem(path).unwrap_or(e)
+            } else {
+                e
+            }
+        })
+    }
+
+    fn open_file_as(path: &Path, opener: Opener) -> Result<(Journal, Schema)> {
+        let header_fd = check_header(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -186,31 +254,12 @@ impl Journal {
         let mut journal = Journal {
             conn,
             path: path.to_path_buf(),
-            _header_fd: header_fd,
+            _header_fd: Some(header_fd),
         };
-        journal.configure()?;
-        journal.migrate(!existed)?;
-        Ok(journal)
-    }
-
-    /// Open for reading. A missing file is an empty journal (nothing is
-    /// created); reads still record stale `running` batches as `interrupted`
-    /// when the file exists and is writable.
-    pub fn open_read(path: &Path) -> Result<Journal> {
-        if !path.exists() {
-            let conn = Connection::open_in_memory().map_err(|source| JournalError::Open {
-                path: path.to_path_buf(),
-                cause: SqlCause(source),
-            })?;
-            let mut journal = Journal {
-                conn,
-                path: path.to_path_buf(),
-                _header_fd: None,
-            };
-            journal.migrate(true)?;
-            return Ok(journal);
-        }
-        Journal::open(path)
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        journal.configure(deadline)?;
+        let schema = journal.migrate(opener, deadline)?;
+        Ok((journal, schema))
     }
 
     pub fn path(&self) -> &Path {
@@ -221,15 +270,18 @@ impl Journal {
         sql_err_at(&self.path, source)
     }
 
-    fn configure(&mut self) -> Result<()> {
+    fn configure(&mut self, deadline: Instant) -> Result<()> {
         self.conn
-            .busy_timeout(Duration::from_secs(30))
+            .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| self.sql_err(e))?;
-        // journal_mode returns a row; the others do not.
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(|e| self.foreign_or_sql(e))?;
+        // journal_mode returns a row; the others do not. On a brand-new file
+        // that others switch at the same moment it can be busy without the
+        // busy handler being asked.
+        let conn = &self.conn;
+        let mode: String = retry_busy(deadline, || {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        })
+        .map_err(|e| self.foreign_or_sql(e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             log::warn!(
                 "journal {}: journal_mode is {mode}, not wal",
@@ -253,77 +305,24 @@ impl Journal {
         }
     }
 
-    fn migrate(&mut self, fresh: bool) -> Result<()> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.foreign_or_sql(e))?;
-        let app_id: i64 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| self.foreign_or_sql(e))?;
-        if version > SCHEMA_VERSION {
-            return Err(JournalError::TooNew {
-                path: self.path.clone(),
-                found: version,
-            });
-        }
-        if version == 0 {
-            // A file with tables of its own that are not ours is foreign.
-            let tables: i64 = self
-                .conn
-                .query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| self.foreign_or_sql(e))?;
-            if tables > 0 && !fresh {
-                return Err(JournalError::Foreign {
-                    path: self.path.clone(),
-                    reason: "it holds other tables and no branchsync schema version".into(),
-                });
-            }
-            let tx = self
-                .conn
-                .transaction()
-                .map_err(|e| sql_err_at(&self.path, e))?;
-            tx.execute_batch(SCHEMA_SQL)
-                .map_err(|e| sql_err_at(&self.path, e))?;
-            tx.execute_batch(&format!(
-                "PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID};"
-            ))
-            .map_err(|e| sql_err_at(&self.path, e))?;
-            tx.commit().map_err(|e| sql_err_at(&self.path, e))?;
-        } else if app_id != APPLICATION_ID {
-            return Err(JournalError::Foreign {
-                path: self.path.clone(),
-                reason: format!("application id {app_id:#x}"),
-            });
-        }
-        // Each step forward is its own transaction, version bump included.
-        let mut current = version.max(1);
-        while current < SCHEMA_VERSION {
-            let sql = MIGRATIONS[(current - 1) as usize];
-            let tx = self
-                .conn
-                .transaction()
-                .map_err(|e| sql_err_at(&self.path, e))?;
-            tx.execute_batch(sql)
-                .map_err(|e| sql_err_at(&self.path, e))?;
-            tx.execute_batch(&format!("PRAGMA user_version = {};", current + 1))
-                .map_err(|e| sql_err_at(&self.path, e))?;
-            tx.commit().map_err(|e| sql_err_at(&self.path, e))?;
-            current += 1;
-        }
-        Ok(())
-    }
-
     /// `PRAGMA integrity_check`, "ok" when sound.
     pub fn integrity_check(&self) -> Result<String> {
         self.conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(|e| self.sql_err(e))
+    }
+}
+
+/// A failure that may come from the file's owner and mode.
+fn is_permission_error(e: &JournalError) -> bool {
+    use rusqlite::ErrorCode::*;
+    match e {
+        JournalError::Io { cause, .. } => cause.0.kind() == std::io::ErrorKind::PermissionDenied,
+        JournalError::Open { cause, .. } | JournalError::Sql { cause, .. } => matches!(
+            cause.sqlite_error_code(),
+            Some(ReadOnly) | Some(CannotOpen) | Some(PermissionDenied)
+        ),
+        _ => false,
     }
 }
 

@@ -174,3 +174,65 @@ fn stdout_on_a_full_disk_does_not_break_the_run() {
         "no panic, a §2 exit code",
     );
 }
+
+/// A journal that belongs to another user with mode 0600 (made by root, run
+/// as `nobody`): the error says whose file it is and what to do, not that a
+/// folder should be writable, for readers and writers alike.
+#[test]
+fn a_journal_of_another_user_names_its_owner() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED a_journal_of_another_user_names_its_owner: needs root to own the journal and run as nobody");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let storage = dir.path().join("storage");
+    std::fs::create_dir(&storage).unwrap();
+    chmod(dir.path(), 0o755);
+    chmod(&storage, 0o755);
+    let journal = storage.join("journal.db");
+    drop(branchsync::journal::Journal::open(&journal).unwrap());
+    for entry in std::fs::read_dir(&storage).unwrap() {
+        chmod(&entry.unwrap().path(), 0o600);
+    }
+    let config = dir.path().join("branchsync.toml");
+    std::fs::write(
+        &config,
+        "[journal]\npath = \"storage/journal.db\"\n\n\
+         [target]\ndriver = \"sqlite\"\nurl = \"central.db\"\nbranch_column = \"branch\"\n\n\
+         [[connection]]\nname = \"sqlite_a\"\ndriver = \"sqlite\"\nurl = \"a.db\"\n\n\
+         [[table]]\nmodel = \"MProduct\"\nsource = \"m_product\"\nkey = [\"m_product_id\"]\nmode = \"full\"\n",
+    )
+    .unwrap();
+    chmod(&config, 0o644);
+    let before = std::fs::read(&journal).unwrap();
+    let mut problems = Vec::new();
+    for args in [
+        &["sync-status"][..],
+        &["sync-status", "--all", "--json"],
+        &["stats"],
+        &["sync-all"],
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_branchsync"));
+        cmd.arg("--config").arg(&config).args(args);
+        cmd.env_remove("RUST_LOG").env("NO_COLOR", "1");
+        unprivileged(&mut cmd);
+        let out = output(cmd, &format!("{} (as nobody)", args.join(" ")));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let wanted = [
+            journal.to_str().unwrap(),
+            "belongs to user root",
+            "mode 0600",
+            "runs as user nobody",
+            "chown nobody",
+        ];
+        if code(&out) != 2 || wanted.iter().any(|w| !err.contains(w)) || err.contains("folder") {
+            problems.push(format!("`{}` exited {}: {err}", args.join(" "), code(&out)));
+        }
+    }
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "the journal changed"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
