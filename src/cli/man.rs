@@ -77,12 +77,12 @@ The log ([log] file), when configured.
 \fI~/.pgpass\fR
 PostgreSQL passwords, when a connection gives none (refused if group or world readable).
 .SH EXAMPLES
-A crontab: the nightly sync, an hourly resume of whatever a power cut or dead link left behind, and a daily clean\-up of batches older than 90 days. With \fB\-q\fR, a run that needs nobody prints nothing, so cron mails only problems.
+A crontab: the nightly sync, an hourly resume of whatever a power cut or dead link left behind, and a daily clean\-up of batches older than three months (mo is 30 days; m is minutes). With \fB\-q\fR, a run that needs nobody prints nothing, so cron mails only problems.
 .PP
 .nf
 0 1 * * *   branchsync \-\-config /etc/branchsync/branchsync.toml \-q sync\-all
 30 * * * *  branchsync \-\-config /etc/branchsync/branchsync.toml \-q sync\-resume\-interrupted
-15 3 * * *  branchsync \-\-config /etc/branchsync/branchsync.toml \-q prune \-\-older\-than 90d
+15 3 * * *  branchsync \-\-config /etc/branchsync/branchsync.toml \-q prune \-\-older\-than 3mo
 .fi
 .PP
 After a power cut: \fBbranchsync sync\-status \-\-latest\fR shows which tables finished, \fBbranchsync sync\-all \-\-resume=ID\fR finishes the rest.
