@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::engine::plan::job_for_row;
-use crate::engine::session::resumable_batches;
+use crate::engine::resume_run::resumable_batches;
 use crate::engine::ResumeOptions;
 use crate::exit::Outcome;
 use crate::journal::Journal;

@@ -212,7 +212,7 @@ impl RunContext<'_> {
 
 /// Exponential backoff with jitter: base·2^(attempt-1) · [0.5, 1.5), never
 /// more than `max`.
-fn backoff(base: Duration, attempt: u32, max: Duration) -> Duration {
+pub(super) fn backoff(base: Duration, attempt: u32, max: Duration) -> Duration {
     let exp = base.saturating_mul(1u32 << (attempt - 1).min(16));
     let jitter: f64 = rand::rng().random_range(0.5..1.5);
     exp.mul_f64(jitter).min(max)
