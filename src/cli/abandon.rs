@@ -8,7 +8,7 @@ use super::prune::before_now;
 use super::status::find_batch;
 use crate::config::parse_duration;
 use crate::exit::Outcome;
-use crate::journal::{format_ts, Journal, JournalError};
+use crate::journal::{format_ts, BatchStatus, Journal, JournalError};
 
 /// What to give up, and why.
 pub(super) struct Abandon<'a> {
@@ -18,9 +18,8 @@ pub(super) struct Abandon<'a> {
 }
 
 impl Abandon<'_> {
-    /// Every id is checked before anything is written: a typo abandons
-    /// nothing (exit 2). A batch that cannot be abandoned (running,
-    /// completed) is named and the others still are (exit 1).
+    /// Every id is checked before anything is written: a typo, or a batch
+    /// that is running or completed, abandons nothing (exit 2).
     pub(super) fn run(&self, journal: &mut Journal) -> anyhow::Result<Outcome> {
         if self.ids.is_empty() && self.older_than.is_none() {
             anyhow::bail!(
@@ -31,9 +30,16 @@ impl Abandon<'_> {
         }
         let mut ids = Vec::new();
         for id in self.ids {
-            let id = find_batch(journal, id)?.batch_id;
-            if !ids.contains(&id) {
-                ids.push(id);
+            let batch = find_batch(journal, id)?;
+            if matches!(batch.status, BatchStatus::Running | BatchStatus::Completed) {
+                return Err(JournalError::NotAbandonable {
+                    batch_id: batch.batch_id,
+                    status: batch.status,
+                }
+                .into());
+            }
+            if !ids.contains(&batch.batch_id) {
+                ids.push(batch.batch_id);
             }
         }
         if let Some(age) = self.older_than {
@@ -53,7 +59,6 @@ impl Abandon<'_> {
                 }
             }
         }
-        let mut outcome = Outcome::Success;
         for id in &ids {
             if let Some(a) = journal.abandoned(id)? {
                 crate::say!(
@@ -63,18 +68,12 @@ impl Abandon<'_> {
                 );
                 continue;
             }
-            match journal.abandon_batch(id, self.reason) {
-                Ok(()) => crate::say!(
-                    "Batch {id} abandoned ({}): sync-resume-interrupted no longer resumes it.",
-                    self.reason
-                ),
-                Err(e @ JournalError::NotAbandonable { .. }) => {
-                    crate::say!("Batch {id} not abandoned: {e}.");
-                    outcome = Outcome::Failed;
-                }
-                Err(e) => return Err(e.into()),
-            }
+            journal.abandon_batch(id, self.reason)?;
+            crate::say!(
+                "Batch {id} abandoned ({}): sync-resume-interrupted no longer resumes it.",
+                self.reason
+            );
         }
-        Ok(outcome)
+        Ok(Outcome::Success)
     }
 }
