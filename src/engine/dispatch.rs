@@ -44,9 +44,9 @@ impl<'j> Dispatch<'j> {
             let mut unreached: Vec<&Job> = Vec::new();
             waiting.retain(|&job| match self.verdicts.get(&job.connection) {
                 None => true,
-                Some(Verdict::Reached) => {
+                Some(&Verdict::Reached { retries }) => {
                     s.spawn(move |_| {
-                        let end = ctx.run_job(job);
+                        let end = ctx.run_job(job, retries);
                         if end != JobEnd::Pending {
                             let key = (job.connection.clone(), job.table_name.clone());
                             ctx.progress.table_done(&key, end == JobEnd::Failed);

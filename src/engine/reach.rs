@@ -17,8 +17,9 @@ use std::time::Duration;
 /// What the probe of one branch found.
 #[derive(Debug, Clone)]
 pub enum Verdict {
-    /// A session opened: its tables are tried.
-    Reached,
+    /// A session opened after `retries` retries: its tables are tried
+    /// (their `retry_count` starts there).
+    Reached { retries: u32 },
     /// No session after `retries` retries (0 when the failure is not
     /// retried: a missing secret, a refused login): its tables fail with
     /// `error` and are not tried.
@@ -62,7 +63,7 @@ fn verdict_of(
             return Verdict::Cancelled;
         }
         let e = match endpoint.source() {
-            Ok(_session) => return Verdict::Reached,
+            Ok(_session) => return Verdict::Reached { retries: attempt },
             Err(e) => e,
         };
         if e.kind == ErrorKind::Cancelled || cancel.is_cancelled() {
