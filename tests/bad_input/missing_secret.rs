@@ -145,7 +145,7 @@ fn a_refused_mariadb_login_says_so_in_words_and_is_not_retried() {
         .unwrap();
     let url = my.url.replacen("://root@", &format!("://{user}@"), 1);
     let var = format!("BS_MY_PW_{}", std::process::id());
-    let mut fx = Fixture::new(1, 100);
+    let fx = Fixture::new(1, 100);
     fx.write_config();
     fx.append_config(&format!(
         "\n[[connection]]\nname = \"my_refused\"\ndriver = \"mysql\"\nurl = \"{url}\"\npassword_env = \"{var}\"\n"
