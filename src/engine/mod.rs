@@ -1,6 +1,8 @@
 //! The copy engine: runs a batch's jobs on a dedicated rayon pool (step 1,
 //! then step 2), one worker per table copy, with retries, cancellation, the
-//! journal written before each step, and live progress.
+//! journal written before each step, and live progress. Each branch is
+//! probed once per batch before its tables start (`reach.rs`): one that
+//! cannot connect fails only its own tables (`dispatch.rs`).
 
 mod attempt;
 pub mod cancel;
@@ -75,32 +77,7 @@ pub fn execute(
 ) -> Result<BatchStatus, EngineError> {
     let threads = threads.max(1);
     let (answer, answers) = std::sync::mpsc::channel();
-    let mut sources: HashMap<String, Box<dyn Endpoint>> = HashMap::new();
-    let mut named: Vec<&str> = Vec::new();
-    for job in jobs {
-        if named.contains(&job.connection.as_str()) {
-            continue;
-        }
-        named.push(&job.connection);
-        let name = job.connection.clone();
-        let Some(c) = config.connection(&job.connection) else {
-            let e = crate::driver::DriverError::other(format!(
-                "connection {name} is not in the config {}",
-                config.path.display()
-            ));
-            let _ = answer.send((name.clone(), reach::unopened(e, &name)));
-            continue;
-        };
-        let size = c.pool_size.unwrap_or(threads as u32).max(1);
-        match open_endpoint(c, &config.engine, size) {
-            Ok(ep) => {
-                sources.insert(name, ep);
-            }
-            Err(e) => {
-                let _ = answer.send((name.clone(), reach::unopened(e, &name)));
-            }
-        }
-    }
+    let sources = reach::open_sources(config, jobs, threads, &answer);
 
     let cancel = Arc::new(Cancel::default());
     cancel::install_signal_handler(cancel.clone());

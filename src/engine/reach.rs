@@ -9,8 +9,11 @@
 //! own probe answers.
 
 use super::cancel::Cancel;
+use super::plan::Job;
 use super::worker::backoff;
-use crate::driver::{DriverError, Endpoint, ErrorKind};
+use crate::config::Config;
+use crate::driver::{open_endpoint, DriverError, Endpoint, ErrorKind};
+use std::collections::HashMap;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
@@ -91,9 +94,49 @@ fn verdict_of(
     }
 }
 
+/// The endpoint of every connection `jobs` read from (pools sized by
+/// `pool_size`, else `threads`). One that cannot be opened (its secret is
+/// missing, its URL wrong), or that left the config, is answered at once
+/// on `verdicts`: its tables fail untried.
+pub fn open_sources(
+    config: &Config,
+    jobs: &[Job],
+    threads: usize,
+    verdicts: &Sender<(String, Verdict)>,
+) -> HashMap<String, Box<dyn Endpoint>> {
+    let mut sources = HashMap::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for job in jobs {
+        let name = job.connection.as_str();
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let opened = match config.connection(name) {
+            Some(c) => {
+                let size = c.pool_size.unwrap_or(threads as u32).max(1);
+                open_endpoint(c, &config.engine, size)
+            }
+            None => Err(DriverError::other(format!(
+                "connection {name} is not in the config {}",
+                config.path.display()
+            ))),
+        };
+        match opened {
+            Ok(endpoint) => {
+                sources.insert(name.to_owned(), endpoint);
+            }
+            Err(e) => {
+                let _ = verdicts.send((name.to_owned(), unopened(e, name)));
+            }
+        }
+    }
+    sources
+}
+
 /// An endpoint that could not even be opened (its secret is missing, its
 /// URL wrong): the same verdict as a refused login, never retried.
-pub fn unopened(error: DriverError, conn: &str) -> Verdict {
+fn unopened(error: DriverError, conn: &str) -> Verdict {
     Verdict::Unreached {
         error: named(error, conn),
         retries: 0,
