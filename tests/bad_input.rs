@@ -8,6 +8,8 @@ mod common;
 
 #[path = "bad_input/data.rs"]
 mod data;
+#[path = "bad_input/missing_secret.rs"]
+mod missing_secret;
 #[path = "bad_input/schema.rs"]
 mod schema;
 

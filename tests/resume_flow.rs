@@ -4,6 +4,9 @@
 //! batch whose tables a newer batch completed is closed without recopying;
 //! cron with the lock held is a quiet success; the seed's words and batch ids.
 
+#[path = "resume_flow/newest_first.rs"]
+mod newest_first;
+
 use assert_cmd::cargo::CommandCargoExt;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

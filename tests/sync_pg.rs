@@ -185,6 +185,22 @@ fn unreachable_branch_fails_after_retries_then_resume_completes() {
     fx.write_config();
     let out = fx.run(&["sync-all"]);
     assert_eq!(code(&out), 1);
+    // One probe per branch: its connection is retried twice (retries = 2)
+    // for the branch, not twice for each of its three tables.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let retries: Vec<_> = stderr
+        .lines()
+        .filter(|l| l.contains("retry") && l.contains("pgsql_down"))
+        .collect();
+    assert_eq!(retries.len(), 2, "{retries:#?}");
+    assert!(
+        retries[0].contains("retry 1/2 for connection pgsql_down"),
+        "{retries:#?}"
+    );
+    assert!(
+        !stderr.contains("from pgsql_down"),
+        "a table of the dead branch was tried: {stderr}"
+    );
     let (batch, status) = fx.latest_batch();
     assert_eq!(status, "failed");
     for r in fx.progress(&batch) {

@@ -140,9 +140,7 @@ fn await_report(rx: &Receiver<Message>, deadline: Instant, engine: &EngineConfig
                 )),
             }
         }
-        Ok(Message::Reached(Err(msg))) => {
-            lines.push(Line::new(Level::Bad, format!("unreachable: {msg}")));
-        }
+        Ok(Message::Reached(Err(why))) => lines.push(Line::new(Level::Bad, why)),
         Ok(Message::Tables(_)) | Err(RecvTimeoutError::Disconnected) => {
             lines.push(Line::new(
                 Level::Bad,

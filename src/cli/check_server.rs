@@ -49,7 +49,8 @@ impl Line {
 /// What a server's thread reports, in this order: the probe (the
 /// `reachable` line, or why not), then the table lines.
 pub(super) enum Message {
-    /// The reachable line and a warning about the link, or why it failed.
+    /// The reachable line and a warning about the link, or why it failed
+    /// (labelled: `unreachable: …`, `cannot log in: …`).
     Reached(Result<(String, Option<String>), String>),
     Tables(Vec<Line>),
 }
@@ -113,7 +114,7 @@ pub(super) fn spawn_check(
         let endpoint = match open_endpoint(&server, &engine, 1) {
             Ok(e) => e,
             Err(e) => {
-                let _ = tx.send(Message::Reached(Err(e.message)));
+                let _ = tx.send(Message::Reached(Err(not_reached(&e))));
                 return;
             }
         };
@@ -125,7 +126,7 @@ pub(super) fn spawn_check(
                 ))));
             }
             Err(e) => {
-                let _ = tx.send(Message::Reached(Err(e.message)));
+                let _ = tx.send(Message::Reached(Err(not_reached(&e))));
                 return;
             }
         }
@@ -160,6 +161,16 @@ pub(super) fn spawn_check(
         let _ = tx.send(Message::Tables(lines));
     });
     rx
+}
+
+/// Why a server was not reached, labelled by what went wrong: a missing
+/// secret or a refused login is not a network problem.
+fn not_reached(e: &crate::driver::DriverError) -> String {
+    match e.kind {
+        ErrorKind::Auth => format!("cannot log in: {}", e.message),
+        ErrorKind::Connection | ErrorKind::Timeout => format!("unreachable: {}", e.message),
+        _ => format!("cannot connect: {}", e.message),
+    }
 }
 
 /// What converting existing target tables (`expect`, all present) to

@@ -1,6 +1,7 @@
 //! The command line: every clap struct lives here (doc comments are the help),
 //! each command's logic in its own file.
 
+mod abandon;
 mod bench;
 mod check;
 mod check_server;
@@ -63,7 +64,7 @@ pub enum Command {
     SyncTable(sync_table::Args),
     /// Show a batch (default: the latest) or the list of batches
     SyncStatus(status::Args),
-    /// Resume every interrupted or failed batch, oldest first (for cron)
+    /// Resume every interrupted or failed batch, newest first (for cron)
     SyncResumeInterrupted(resume_interrupted::Args),
     /// Export a batch report (one row per table) as CSV, JSON, HTML or Excel
     Export(export::Args),

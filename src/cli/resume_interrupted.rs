@@ -1,5 +1,7 @@
 //! `sync-resume-interrupted`: for cron — resume every `interrupted` or
-//! `failed` batch that was not abandoned, oldest first, or do nothing quickly.
+//! `failed` batch that was not abandoned, newest first, each (connection,
+//! table) at most once per run (see `engine::resume_run`), or do nothing
+//! quickly.
 //! Finding another sync at work (the run lock held) is a quiet success here:
 //! with the README's schedule every overlap would otherwise mail the admin.
 //! `sync-all` keeps exit 3 for the same case.

@@ -28,11 +28,16 @@ pub struct Args {
     /// How many batches --all lists
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
-    /// Give up this failed or interrupted batch: the journal records it and
-    /// sync-resume-interrupted no longer resumes it
-    #[arg(long, requires = "batch_id", conflicts_with_all = ["latest", "all", "failed", "json"])]
-    pub abandon: bool,
-    /// Why the batch is given up (recorded with --abandon)
+    /// Give up these failed or interrupted batches (the BATCH_ID before it,
+    /// the ids after it, or every one older than --older-than): the journal
+    /// records it and sync-resume-interrupted no longer resumes them
+    #[arg(long, num_args = 0.., value_name = "ID", conflicts_with_all = ["latest", "all", "failed", "json"])]
+    pub abandon: Option<Vec<String>>,
+    /// With --abandon: every failed or interrupted batch started before this
+    /// age (e.g. 7d), never a running one
+    #[arg(long, value_name = "DURATION", requires = "abandon")]
+    pub older_than: Option<String>,
+    /// Why the batches are given up (recorded with --abandon)
     #[arg(long, requires = "abandon", value_name = "TEXT")]
     pub reason: Option<String>,
     /// Every runner's latest batch, from the journal mirror in the central
@@ -59,14 +64,14 @@ impl Args {
         }
         let mut journal = open_for_reading(global)?;
         let paint = Paint::for_stdout();
-        if self.abandon {
-            let id = find_batch(&journal, self.batch_id.as_deref().unwrap_or_default())?.batch_id;
-            let reason = self.reason.as_deref().unwrap_or("given up by the operator");
-            journal.abandon_batch(&id, reason)?;
-            crate::say!(
-                "Batch {id} abandoned ({reason}): sync-resume-interrupted no longer resumes it."
-            );
-            return Ok(Outcome::Success);
+        if let Some(more) = &self.abandon {
+            let ids: Vec<String> = self.batch_id.iter().chain(more).cloned().collect();
+            let abandon = super::abandon::Abandon {
+                ids: &ids,
+                older_than: self.older_than.as_deref(),
+                reason: self.reason.as_deref().unwrap_or("given up by the operator"),
+            };
+            return abandon.run(&mut journal);
         }
         let text = if self.all {
             let batches = journal.list_batches(self.limit)?;

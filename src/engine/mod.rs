@@ -1,16 +1,21 @@
 //! The copy engine: runs a batch's jobs on a dedicated rayon pool (step 1,
 //! then step 2), one worker per table copy, with retries, cancellation, the
-//! journal written before each step, and live progress.
+//! journal written before each step, and live progress. Each branch is
+//! probed once per batch before its tables start (`reach.rs`): one that
+//! cannot connect fails only its own tables (`dispatch.rs`).
 
 mod attempt;
 pub mod cancel;
+mod dispatch;
 mod link_bytes;
 pub mod live;
 pub mod plan;
 mod progress;
 mod progress_keys;
+mod reach;
 mod rejects;
 mod resume;
+pub mod resume_run;
 pub mod session;
 mod staged;
 mod worker;
@@ -22,17 +27,19 @@ use crate::config::Config;
 use crate::driver::{open_endpoint, Endpoint};
 use crate::journal::{BatchStatus, Journal, JournalError, ProgressStatus};
 use cancel::Cancel;
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use worker::{JobEnd, RunContext};
+use worker::RunContext;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error("{0}")]
+    #[error(transparent)]
     Driver(#[from] crate::driver::DriverError),
+    /// The target cannot be opened: no table could be written.
+    #[error("{0}")]
+    Target(crate::driver::DriverError),
     #[error("cannot start the worker pool: {0}")]
     Pool(String),
 }
@@ -43,11 +50,28 @@ const LIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// "Interrupted at" time and the working time after a SIGKILL or power cut.
 const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The target's endpoint, opened before anything is journaled: an error in
+/// `[target]` (its URL, a missing secret) stops the command before it
+/// creates or reopens a batch (exit 2), since no table could be written. A
+/// target that is only down fails the tables (retried per table).
+pub fn open_target(config: &Config, threads: usize) -> Result<Box<dyn Endpoint>, EngineError> {
+    let target_cfg = config.target.as_ref().ok_or_else(|| {
+        EngineError::Target(crate::driver::DriverError::other(
+            "no [target] in the config",
+        ))
+    })?;
+    open_endpoint(target_cfg, &config.engine, threads.max(1) as u32).map_err(EngineError::Target)
+}
+
 /// Run `jobs` of batch `batch_id` to their end and close the batch.
 /// `already_done` is how many of the batch's tables were finished before.
+/// A branch whose endpoint cannot be opened (a missing secret) or whose
+/// probe fails fails its own tables (`reach.rs`); the others run.
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     config: &Config,
     journal: &Mutex<Journal>,
+    target: &dyn Endpoint,
     batch_id: &str,
     jobs: &[Job],
     threads: usize,
@@ -55,21 +79,8 @@ pub fn execute(
     total: u64,
 ) -> Result<BatchStatus, EngineError> {
     let threads = threads.max(1);
-    let target_cfg = config
-        .target
-        .as_ref()
-        .ok_or_else(|| crate::driver::DriverError::other("no [target] in the config"))?;
-    let target = open_endpoint(target_cfg, &config.engine, threads as u32)?;
-    let mut sources: HashMap<String, Box<dyn Endpoint>> = HashMap::new();
-    for job in jobs {
-        if sources.contains_key(&job.connection) {
-            continue;
-        }
-        if let Some(c) = config.connection(&job.connection) {
-            let size = c.pool_size.unwrap_or(threads as u32).max(1);
-            sources.insert(c.name.clone(), open_endpoint(c, &config.engine, size)?);
-        }
-    }
+    let (answer, answers) = std::sync::mpsc::channel();
+    let sources = reach::open_sources(config, jobs, threads, &answer);
 
     let cancel = Arc::new(Cancel::default());
     cancel::install_signal_handler(cancel.clone());
@@ -134,7 +145,7 @@ pub fn execute(
         config,
         batch_id,
         journal,
-        target: target.as_ref(),
+        target,
         sources: &sources,
         cancel: &cancel,
         progress: &progress,
@@ -188,20 +199,25 @@ pub fn execute(
                 }
             }
         });
+        let retry = reach::Retry {
+            retries: config.engine.retries,
+            backoff: config.engine.retry_backoff.0,
+            backoff_max: config.engine.retry_backoff_max.0,
+        };
+        for (name, endpoint) in &sources {
+            let (answer, cancel) = (answer.clone(), &cancel);
+            scope.spawn(move || {
+                reach::probe(name, endpoint.as_ref(), retry, cancel, log_prefix, &answer)
+            });
+        }
+        drop(answer);
+        let mut dispatch = dispatch::Dispatch::new(answers, jobs);
         for step in [1, 2] {
             let step_jobs: Vec<&Job> = jobs.iter().filter(|j| j.step == step).collect();
             if step_jobs.is_empty() || cancel.is_cancelled() {
                 continue;
             }
-            pool.install(|| {
-                step_jobs.par_iter().with_max_len(1).for_each(|job| {
-                    let end = ctx.run_job(job);
-                    if end != JobEnd::Pending {
-                        let key = (job.connection.clone(), job.table_name.clone());
-                        progress.table_done(&key, end == JobEnd::Failed);
-                    }
-                })
-            });
+            dispatch.run_step(&pool, &ctx, step_jobs);
         }
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         // Wake it now rather than at its next look: the run ends at once.

@@ -89,6 +89,18 @@ pub(super) fn skip_line(row: &ProgressRow, why: &str) {
     }
 }
 
+/// A row this run already tried for the newer batch `newer` (its branch
+/// still down, or its copy failed): left as it is, not tried twice in a run.
+pub(super) fn left_line(row: &ProgressRow, newer: &str) {
+    if !crate::logging::is_quiet() {
+        crate::say!(
+            "⏭ Leaving {} from {} as it is (tried in this run for the newer batch {newer})",
+            row.model_name,
+            row.connection_name
+        );
+    }
+}
+
 /// The seed's resume lines, per connection in plan order:
 /// `Processing connection: [pgsql_jkt]`, then
 /// `Starting sync for table: c_order from connection: pgsql_jkt` per table.

@@ -2,6 +2,7 @@
 //! three ways to run a batch — new, resumed, or one model inside an existing one.
 
 use super::plan::{self, Job, SyncOptions};
+use super::resume_run::Tried;
 use crate::config::Config;
 use crate::exit::Outcome;
 use crate::journal::{new_batch_id, BatchStatus, Journal, JournalError, ProgressStatus, RunLock};
@@ -36,13 +37,15 @@ impl<'c> SyncSession<'c> {
         })
     }
 
-    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+    pub(super) fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
         self.journal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Plan, journal and run a new batch.
     pub fn run_new(&mut self, opts: &SyncOptions) -> anyhow::Result<Outcome> {
         let jobs = plan::plan(self.config, opts)?;
+        let threads = opts.threads.unwrap_or(self.config.engine.threads);
+        let target = super::open_target(self.config, threads)?;
         let batch_id = new_batch_id();
         let options_json = serde_json::to_string(opts)?;
         let rows: Vec<_> = jobs.iter().map(Job::new_progress).collect();
@@ -50,8 +53,8 @@ impl<'c> SyncSession<'c> {
             .create_batch(&batch_id, &options_json, &rows)?;
         self.lock.set_holder(Some(&batch_id))?;
         crate::note!("Created new batch: {batch_id}");
-        let threads = opts.threads.unwrap_or(self.config.engine.threads);
-        self.execute(&batch_id, &jobs, threads, 0, jobs.len() as u64)
+        let total = jobs.len() as u64;
+        self.execute(target.as_ref(), &batch_id, &jobs, threads, 0, total)
     }
 
     /// Resume `batch_id` (ours or the seed's form): completed rows are
@@ -62,6 +65,18 @@ impl<'c> SyncSession<'c> {
     /// others stay as they are, and so does the batch's end (interrupted or
     /// failed) until a resume runs them.
     pub fn resume(&mut self, batch_id: &str, how: &ResumeOptions) -> anyhow::Result<Outcome> {
+        self.resume_in_run(batch_id, how, &mut Tried::default())
+    }
+
+    /// [`Self::resume`] as one of several batches of one run: a row whose
+    /// (connection, table) this run already tried for a newer batch is
+    /// left as it is, and the rows it runs are added to `tried`.
+    pub(super) fn resume_in_run(
+        &mut self,
+        batch_id: &str,
+        how: &ResumeOptions,
+        tried: &mut Tried,
+    ) -> anyhow::Result<Outcome> {
         let batch = self
             .journal()
             .batch(batch_id)?
@@ -80,13 +95,17 @@ impl<'c> SyncSession<'c> {
             );
         }
         let opts: SyncOptions = serde_json::from_str(&batch.command_options).unwrap_or_default();
+        let threads = how
+            .threads
+            .or(opts.threads)
+            .unwrap_or(self.config.engine.threads);
+        let target = super::open_target(self.config, threads)?;
         let rows = self.journal().progress_rows(batch_id, false)?;
         let done = rows.iter().filter(|r| r.status.is_done()).count();
         crate::note!("Resuming batch: {batch_id}");
         crate::note!("Progress: {done}/{} tables completed", rows.len());
-        self.journal().reopen_batch(batch_id)?;
-        self.lock.set_holder(Some(batch_id))?;
         let mut jobs = Vec::new();
+        let mut left = 0;
         for r in &rows {
             if r.status.is_done() {
                 super::resume::skip_line(r, "already completed");
@@ -96,10 +115,25 @@ impl<'c> SyncSession<'c> {
                 continue;
             }
             let mut j = self.journal();
-            if let Some(job) = super::resume::job_for_unfinished(self.config, &mut j, &batch, r)? {
-                jobs.push(job);
+            let Some(job) = super::resume::job_for_unfinished(self.config, &mut j, &batch, r)?
+            else {
+                continue;
+            };
+            if let Some(newer) = tried.by(&job) {
+                super::resume::left_line(r, newer);
+                left += 1;
+                continue;
             }
+            jobs.push(job);
         }
+        if jobs.is_empty() {
+            return self.close_without_running(batch_id, left);
+        }
+        for job in &jobs {
+            tried.add(job, batch_id);
+        }
+        self.journal().reopen_batch(batch_id)?;
+        self.lock.set_holder(Some(batch_id))?;
         super::resume::announce(&jobs);
         let done = self
             .journal()
@@ -107,12 +141,46 @@ impl<'c> SyncSession<'c> {
             .iter()
             .filter(|r| r.status.is_done())
             .count();
-        let threads = how
-            .threads
-            .or(opts.threads)
-            .unwrap_or(self.config.engine.threads);
         let total = (done + jobs.len()) as u64;
-        self.execute(batch_id, &jobs, threads, done as u64, total)
+        self.execute(
+            target.as_ref(),
+            batch_id,
+            &jobs,
+            threads,
+            done as u64,
+            total,
+        )
+    }
+
+    /// A resumed batch with nothing left to run: closed `completed` when
+    /// every row is done now (newer batches completed the rest), else left
+    /// as it was (`left` rows were tried in this run for a newer batch).
+    fn close_without_running(&mut self, batch_id: &str, left: usize) -> anyhow::Result<Outcome> {
+        let mut j = self.journal();
+        let rows = j.progress_rows(batch_id, false)?;
+        let quiet = crate::logging::is_quiet();
+        if rows.iter().all(|r| r.status.is_done()) {
+            j.finish_batch(batch_id, BatchStatus::Completed)?;
+            if !quiet {
+                crate::say!("Batch {batch_id} closed: every table is completed.");
+            }
+            return Ok(Outcome::Success);
+        }
+        let Some(b) = j.batch(batch_id)? else {
+            return Ok(Outcome::Success);
+        };
+        if left > 0 && !quiet {
+            crate::say!(
+                "Batch {batch_id} stays {}: its {} were tried in this run for a newer batch.",
+                b.status,
+                crate::report::format::count_of(left as i64, "unfinished table")
+            );
+        }
+        Ok(match b.status {
+            BatchStatus::Failed => Outcome::Failed,
+            BatchStatus::Interrupted | BatchStatus::Running => Outcome::Failed,
+            BatchStatus::Completed => Outcome::Success,
+        })
     }
 
     /// Run `jobs` inside the existing batch `batch_id` (adding their rows).
@@ -122,6 +190,8 @@ impl<'c> SyncSession<'c> {
             return Err(JournalError::UnknownBatch(batch_id.to_owned()).into());
         };
         let batch_id = batch.batch_id.as_str();
+        let threads = opts.threads.unwrap_or(self.config.engine.threads);
+        let target = super::open_target(self.config, threads)?;
         let rows: Vec<_> = jobs.iter().map(Job::new_progress).collect();
         {
             let mut j = self.journal();
@@ -132,12 +202,13 @@ impl<'c> SyncSession<'c> {
         crate::note!("Syncing into batch: {batch_id}");
         let all = self.journal().progress_rows(batch_id, false)?;
         let done = all.iter().filter(|r| r.status.is_done()).count() as u64;
-        let threads = opts.threads.unwrap_or(self.config.engine.threads);
-        self.execute(batch_id, &jobs, threads, done, all.len() as u64)
+        let total = all.len() as u64;
+        self.execute(target.as_ref(), batch_id, &jobs, threads, done, total)
     }
 
     fn execute(
         &mut self,
+        target: &dyn crate::driver::Endpoint,
         batch_id: &str,
         jobs: &[Job],
         threads: usize,
@@ -147,6 +218,7 @@ impl<'c> SyncSession<'c> {
         let status = super::execute(
             self.config,
             &self.journal,
+            target,
             batch_id,
             jobs,
             threads,
@@ -192,16 +264,24 @@ impl<'c> SyncSession<'c> {
             crate::report::format::count_of_thousands(records, "record"),
             b.duration_seconds.unwrap_or(0.0)
         );
-        for r in rows.iter().filter(|r| r.status == ProgressStatus::Failed) {
-            crate::say!(
-                "  ✗ {} from {}: {}",
-                crate::report::format::table_label(&r.table_name, &r.model_name),
-                r.connection_name,
-                crate::report::format::error_for(
-                    r.error_message.as_deref().unwrap_or(""),
-                    &r.connection_name
-                )
-            );
+        for (failed, error) in failures_by_cause(&rows) {
+            let conn = &failed[0].connection_name;
+            let error = crate::report::format::error_for(error, conn);
+            match failed.as_slice() {
+                [r] => crate::say!(
+                    "  ✗ {} from {conn}: {error}",
+                    crate::report::format::table_label(&r.table_name, &r.model_name)
+                ),
+                _ => crate::say!(
+                    "  ✗ {} from {conn} ({}): {error}",
+                    crate::report::format::count_of(failed.len() as i64, "table"),
+                    failed
+                        .iter()
+                        .map(|r| r.table_name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
         }
         if b.status != BatchStatus::Completed {
             crate::say!(
@@ -211,6 +291,26 @@ impl<'c> SyncSession<'c> {
         }
         Ok(())
     }
+}
+
+/// The failed rows grouped by connection and error (in plan order): a
+/// branch that could not be reached has one cause for all its tables,
+/// printed once.
+fn failures_by_cause(
+    rows: &[crate::journal::ProgressRow],
+) -> Vec<(Vec<&crate::journal::ProgressRow>, &str)> {
+    let mut groups: Vec<(Vec<&crate::journal::ProgressRow>, &str)> = Vec::new();
+    for r in rows.iter().filter(|r| r.status == ProgressStatus::Failed) {
+        let error = r.error_message.as_deref().unwrap_or("");
+        match groups
+            .iter_mut()
+            .find(|(g, e)| g[0].connection_name == r.connection_name && *e == error)
+        {
+            Some((g, _)) => g.push(r),
+            None => groups.push((vec![r], error)),
+        }
+    }
+    groups
 }
 
 /// What a resume runs: its thread count and connections (empty: all).
@@ -224,53 +324,5 @@ impl ResumeOptions {
     /// Does a row of connection `conn` run?
     pub fn takes(&self, conn: &str) -> bool {
         self.connections.is_empty() || self.connections.iter().any(|c| c == conn)
-    }
-}
-
-/// All batches a cron job should finish: `interrupted` or `failed`, not
-/// abandoned, and (with `how.connections`) holding an unfinished row of one
-/// of those connections; oldest first.
-pub fn resumable_batches(
-    journal: &Journal,
-    how: &ResumeOptions,
-) -> Result<Vec<String>, JournalError> {
-    let mut ids = Vec::new();
-    for b in journal.batches_with_status(&[BatchStatus::Interrupted, BatchStatus::Failed])? {
-        if journal.abandoned(&b.batch_id)?.is_some() {
-            continue;
-        }
-        let wanted = how.connections.is_empty()
-            || journal
-                .progress_rows(&b.batch_id, false)?
-                .iter()
-                .any(|r| !r.status.is_done() && how.takes(&r.connection_name));
-        if wanted {
-            ids.push(b.batch_id);
-        }
-    }
-    Ok(ids)
-}
-
-impl SyncSession<'_> {
-    /// Resume every interrupted or failed batch, oldest first (with
-    /// `how.connections`, those that have unfinished rows of them); the
-    /// worst outcome wins.
-    pub fn resume_all(&mut self, how: &ResumeOptions) -> anyhow::Result<Outcome> {
-        let ids = resumable_batches(&self.journal(), how)?;
-        if ids.is_empty() {
-            crate::note!("Nothing to resume.");
-            return Ok(Outcome::Success);
-        }
-        let mut worst = Outcome::Success;
-        for id in ids {
-            let o = self.resume(&id, how)?;
-            if o == Outcome::Interrupted {
-                return Ok(o);
-            }
-            if o == Outcome::Failed {
-                worst = o;
-            }
-        }
-        Ok(worst)
     }
 }

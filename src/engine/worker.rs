@@ -72,8 +72,11 @@ impl RunContext<'_> {
         }
     }
 
-    /// Run one job to its end (with retries).
-    pub fn run_job(&self, job: &Job) -> JobEnd {
+    /// Run one job to its end (with retries). `probe_retries`: the
+    /// retries its branch's connection probe took before it answered; the
+    /// row's `retry_count` counts them too (the table's own budget of
+    /// retries is whole).
+    pub fn run_job(&self, job: &Job, probe_retries: u32) -> JobEnd {
         let table = job.table_name.as_str();
         let conn = job.connection.as_str();
         if self.cancel.is_cancelled() {
@@ -84,6 +87,17 @@ impl RunContext<'_> {
             .is_none()
         {
             return JobEnd::Pending;
+        }
+        if probe_retries > 0 {
+            let why = format!(
+                "the connection to {conn} was retried {probe_retries} times before it answered"
+            );
+            if self
+                .journal(|j| j.record_retry(self.batch_id, conn, table, probe_retries, &why))
+                .is_none()
+            {
+                return JobEnd::Pending;
+            }
         }
         let p = self.log_prefix;
         log::info!("{p}: Starting for {table} from {conn}");
@@ -168,7 +182,8 @@ impl RunContext<'_> {
                     }
                     if self
                         .journal(|j| {
-                            j.record_retry(self.batch_id, conn, table, attempt, &e.message)
+                            let count = probe_retries + attempt;
+                            j.record_retry(self.batch_id, conn, table, count, &e.message)
                         })
                         .is_none()
                     {
@@ -215,7 +230,7 @@ impl RunContext<'_> {
 
 /// Exponential backoff with jitter: base·2^(attempt-1) · [0.5, 1.5), never
 /// more than `max`.
-fn backoff(base: Duration, attempt: u32, max: Duration) -> Duration {
+pub(super) fn backoff(base: Duration, attempt: u32, max: Duration) -> Duration {
     let exp = base.saturating_mul(1u32 << (attempt - 1).min(16));
     let jitter: f64 = rand::rng().random_range(0.5..1.5);
     exp.mul_f64(jitter).min(max)

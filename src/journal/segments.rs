@@ -135,6 +135,19 @@ impl Journal {
         Ok(())
     }
 
+    /// The failed or interrupted batches started before `cutoff` (UTC ISO)
+    /// that were not given up yet, oldest first (never a running one).
+    pub fn abandonable_before(&self, cutoff: &str) -> Result<Vec<super::BatchRow>> {
+        let mut out = Vec::new();
+        let unfinished = [super::BatchStatus::Failed, super::BatchStatus::Interrupted];
+        for b in self.batches_with_status(&unfinished)? {
+            if b.started_at.as_str() < cutoff && self.abandoned(&b.batch_id)?.is_none() {
+                out.push(b);
+            }
+        }
+        Ok(out)
+    }
+
     /// The newest completed progress row of (connection, table) in a batch
     /// started after `after_started_at`, as (batch id) — a newer run that has
     /// already copied that table.

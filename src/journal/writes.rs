@@ -283,6 +283,34 @@ impl Journal {
         })
     }
 
+    /// The rows of `tables` of a connection that could not be reached or
+    /// logged into fail without being tried: each carries the probe's
+    /// `error` and its `retry_count` (one transaction for them all).
+    pub fn fail_unreached(
+        &mut self,
+        batch_id: &str,
+        conn: &str,
+        tables: &[&str],
+        retry_count: u32,
+        error: &str,
+    ) -> Result<()> {
+        let now = now_utc();
+        self.write(|tx| {
+            for table in tables {
+                tx.execute(
+                    "UPDATE sync_progress SET status = 'failed', records_processed = 0, records_skipped = 0,
+                            error_message = ?4, retry_count = ?5, started_at = ?6, completed_at = ?6,
+                            duration_seconds = 0, rows_written = NULL, rows_deleted = NULL,
+                            bytes_read = NULL, bytes_written = NULL
+                     WHERE batch_id = ?1 AND connection_name = ?2 AND table_name = ?3",
+                    params![batch_id, conn, table, error, retry_count as i64, now],
+                )?;
+            }
+            recount(tx, batch_id)?;
+            touch(tx, batch_id)
+        })
+    }
+
     /// An aborted copy goes back to `pending` (its target transaction rolled back).
     pub fn reset_progress(&mut self, batch_id: &str, conn: &str, table: &str) -> Result<()> {
         self.write(|tx| {

@@ -228,18 +228,33 @@ pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) ->
     if cancelled_flag {
         return cancelled(name, doing);
     }
-    let (kind, fix) = match e {
-        E::IoError(io) if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
-            (ErrorKind::Timeout, "; the server went silent: check the link, or raise engine.statement_timeout")
+    if let E::MySqlError(m) = e {
+        if LOGIN_REFUSED.contains(&m.code) {
+            return login_refused(name, doing, m);
         }
-        E::IoError(_) => (ErrorKind::Connection, "; check that the server is up and reachable"),
+    }
+    let (kind, fix) = match e {
+        E::IoError(io)
+            if io.kind() == std::io::ErrorKind::TimedOut
+                || io.kind() == std::io::ErrorKind::WouldBlock =>
+        {
+            (
+                ErrorKind::Timeout,
+                "; the server went silent: check the link, or raise engine.statement_timeout",
+            )
+        }
+        E::IoError(_) => (
+            ErrorKind::Connection,
+            "; check that the server is up and reachable",
+        ),
         E::DriverError(mysql::DriverError::ConnectTimeout | mysql::DriverError::Timeout) => (
             ErrorKind::Timeout,
             "; check that the server is up and reachable, or raise engine.connect_timeout",
         ),
-        E::DriverError(mysql::DriverError::CouldNotConnect(_)) => {
-            (ErrorKind::Connection, "; check that the server is up and reachable")
-        }
+        E::DriverError(mysql::DriverError::CouldNotConnect(_)) => (
+            ErrorKind::Connection,
+            "; check that the server is up and reachable",
+        ),
         E::DriverError(mysql::DriverError::TlsNotSupported) => (
             ErrorKind::Other,
             "; the server does not offer TLS: enable it there, or set sslmode = \"disable\"",
@@ -253,11 +268,10 @@ pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) ->
         }
         E::MySqlError(m) => match m.code {
             1153 => (ErrorKind::Other, TOO_LARGE),
-            1045 | 1698 => (
-                ErrorKind::Auth,
-                "; check the user and the password (password_env, or [client] password in ~/.my.cnf)",
+            1044 | 1049 => (
+                ErrorKind::Other,
+                "; check the database in the url and the user's grants",
             ),
-            1044 | 1049 => (ErrorKind::Other, "; check the database in the url and the user's grants"),
             1146 => (ErrorKind::MissingTable, ""),
             // Query interrupted (KILL QUERY) without our flag: a timeout.
             1317 | 1969 | 3024 => (
@@ -271,6 +285,25 @@ pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) ->
         _ => (ErrorKind::Other, ""),
     };
     DriverError::new(kind, format!("{name}: {doing}: {e}{fix}"))
+}
+
+/// The server's codes for a refused login: access denied (wrong password,
+/// unknown user or host) and a plugin that refuses the user.
+const LOGIN_REFUSED: [u16; 2] = [1045, 1698];
+
+/// A refused login in words, not the client's `MySqlError { … }`: the
+/// server's reason, the connection, and where the password comes from.
+/// Not retried: another attempt would be refused the same way.
+fn login_refused(name: &str, doing: &str, m: &mysql::MySqlError) -> DriverError {
+    DriverError::new(
+        ErrorKind::Auth,
+        format!(
+            "{name}: {doing}: the server refused the login: {} (error {}); check the user in the url and its password (the variable named by password_env, a password in the url, or [client] password in ~/.my.cnf), then try it with `{}`",
+            m.message,
+            m.code,
+            crate::hint::cmd(&format!("check --connection {name}"))
+        ),
+    )
 }
 
 /// The cause in a message this driver wrote: the client's error inside
