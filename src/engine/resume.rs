@@ -95,7 +95,7 @@ pub(super) fn left_line(row: &ProgressRow, newer: &str) {
     if !crate::logging::is_quiet() {
         crate::say!(
             "⏭ Leaving {} from {} as it is (tried in this run for the newer batch {newer})",
-            row.model_name,
+            crate::report::format::table_label(&row.table_name, &row.model_name),
             row.connection_name
         );
     }

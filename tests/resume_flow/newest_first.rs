@@ -81,7 +81,7 @@ fn cron_resumes_newest_first_and_copies_a_table_once_per_run() {
     assert_eq!(rows[0].1, "skipped", "{rows:?}");
     assert!(
         out.contains(&format!(
-            "⏭ Skipping MProduct from sqlite_b (completed by the newer batch {newer}; not copied again)"
+            "⏭ Skipping m_product (MProduct) from sqlite_b (completed by the newer batch {newer}; not copied again)"
         )),
         "{out}"
     );

@@ -49,16 +49,7 @@ pub fn client_config(
     if let Some(pw) = super::login::connect_password(server)? {
         config.password(pw);
     }
-    let statement_ms = engine.statement_timeout.0.as_millis().min(i32::MAX as u128);
-    let mut options = config.get_options().unwrap_or_default().to_owned();
-    if !options.is_empty() {
-        options.push(' ');
-    }
-    options.push_str(&format!(
-        "-c statement_timeout={statement_ms} -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC"
-    ));
     config
-        .options(&options)
         .application_name("branchsync")
         .connect_timeout(engine.connect_timeout.0)
         .keepalives(true)
@@ -66,6 +57,19 @@ pub fn client_config(
         .keepalives_interval(Duration::from_secs(10))
         .keepalives_retries(6);
     Ok((config, tls))
+}
+
+/// The session every connection works in, set by `SET` right after it
+/// connects rather than in the startup packet's `options`: a pooler such
+/// as pgbouncer refuses that parameter (`unsupported startup parameter:
+/// options`). ISO dates and intervals and UTC are what the text codecs and
+/// the type model read and write; the statement timeout bounds every
+/// statement at the server.
+pub fn session_settings(engine: &EngineConfig) -> String {
+    let statement_ms = engine.statement_timeout.0.as_millis().min(i32::MAX as u128);
+    format!(
+        "SET statement_timeout = {statement_ms}; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC'"
+    )
 }
 
 /// A pooled client. `poisoned` keeps a connection that was cancelled (or
@@ -105,6 +109,8 @@ impl ConnectLog {
 
 pub struct PgManager {
     inner: Manager,
+    /// Run on every new connection ([`session_settings`]).
+    settings: String,
     tls: Tls,
     name: Arc<str>,
     /// `connecting to user@host:port/database` (no password).
@@ -152,11 +158,18 @@ impl ManageConnection for PgManager {
             return Err(e);
         }
         match self.inner.connect() {
-            Ok((client, link)) => Ok(PgConn {
-                client,
-                poisoned: false,
-                link,
-            }),
+            Ok((mut client, link)) => match client.batch_execute(&self.settings) {
+                Ok(()) => Ok(PgConn {
+                    client,
+                    poisoned: false,
+                    link,
+                }),
+                Err(e) => {
+                    let err = pg_error(&e, &self.name, &self.connecting, false);
+                    self.log.record(&err);
+                    Err(err)
+                }
+            },
             Err(e) => {
                 let err = self
                     .tls
@@ -201,6 +214,7 @@ impl PgPool {
         let connect_timeout = engine.connect_timeout.0.max(Duration::from_millis(100));
         let manager = PgManager {
             connecting: format!("connecting to {}", where_to(&config)),
+            settings: session_settings(engine),
             inner: tls.manager(config),
             tls: tls.clone(),
             name: name.clone(),

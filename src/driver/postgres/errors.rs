@@ -11,6 +11,10 @@ use std::error::Error as _;
 /// the running statement (Ctrl+C), which tells a cancel from a timeout.
 pub fn classify(e: &postgres::Error, cancelled: bool) -> ErrorKind {
     if let Some(db) = e.as_db_error() {
+        // A pooler refusing a startup parameter refuses it every time.
+        if refused_startup_parameter(db.code().code(), db.message()) {
+            return ErrorKind::Other;
+        }
         return classify_code(db.code(), cancelled);
     }
     if e.is_closed() {
@@ -151,8 +155,20 @@ pub fn pg_error(e: &postgres::Error, server: &str, doing: &str, cancelled: bool)
     DriverError::new(kind, format!("{server}: {doing}: {}{advice}", describe(e)))
 }
 
+/// pgbouncer's answer to a startup parameter it does not pass on
+/// (`FATAL 08P01: unsupported startup parameter: options`): a protocol
+/// error by its code, but no retry changes it.
+fn refused_startup_parameter(code: &str, message: &str) -> bool {
+    code == "08P01" && message.contains("unsupported startup parameter")
+}
+
 /// Sharper advice for the server errors a new setup meets first.
 fn advice_for(code: &str, message: &str) -> Option<&'static str> {
+    if refused_startup_parameter(code, message) {
+        return Some(
+            "; a connection pooler (pgbouncer) in front of the server refuses this startup parameter, so it is not retried: take it out of the url (branchsync sends none of its own), or list it in the pooler's ignore_startup_parameters",
+        );
+    }
     match code {
         "3D000" => Some(
             "; this database does not exist on that server: fix the database name in the url (list them with `psql -l`), or create it (`createdb NAME`)",
@@ -195,6 +211,20 @@ pub fn cancelled(server: &str, doing: &str) -> DriverError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_startup_parameter_is_not_retried_and_says_why() {
+        assert!(refused_startup_parameter(
+            "08P01",
+            "unsupported startup parameter: options"
+        ));
+        assert!(!refused_startup_parameter(
+            "08P01",
+            "invalid message length"
+        ));
+        let advice = advice_for("08P01", "unsupported startup parameter: options").unwrap();
+        assert!(advice.contains("pgbouncer") && advice.contains("not retried"));
+    }
 
     #[test]
     fn codes() {
