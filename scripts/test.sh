@@ -89,14 +89,18 @@ if [ -z "${BRANCHSYNC_TEST_MYSQL:-}" ] && ! my_ready; then
     my_ready || { echo "MariaDB did not come up at $my_url" >&2; exit 1; }
 fi
 
-# Headless Chromium for the dashboard's browser test (it skips without one).
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    echo "Chromium is not installed: installing it with apt-get for the dashboard's browser test…" >&2
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+# Headless Chromium for the dashboard's browser test and pgbouncer for the
+# pooler test (each test says it is skipped without its tool).
+apt_install() { # PACKAGE WHAT
+    command -v apt-get >/dev/null 2>&1 || return 0
+    echo "$1 is not installed: installing it with apt-get for $2…" >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1 \
         || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-             && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-        || echo "could not install Chromium; the browser test will be skipped" >&2
-fi
+             && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; } \
+        || echo "could not install $1; $2 will be skipped" >&2
+}
+command -v chromium >/dev/null 2>&1 || apt_install chromium "the dashboard's browser test"
+[ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer "the pooler test"
 
 export BRANCHSYNC_TEST_PG="$url"
 export BRANCHSYNC_TEST_MYSQL="$my_url"

@@ -10,4 +10,5 @@ pub mod mariadb;
 pub mod metrics;
 pub mod mysql;
 pub mod pg;
+pub mod pooler;
 pub mod proxy;
