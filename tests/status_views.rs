@@ -727,6 +727,20 @@ fn tables_fit_the_terminal_width() {
     let list = String::from_utf8(out.stdout).unwrap();
     assert!(widest(&list) <= 80, "{list}");
     assert!(list.contains(LATEST) && list.contains("Progress"), "{list}");
+    let wide = site.stdout(&["stats", "--days", "3650"]);
+    assert!(widest(&wide) > 80, "{wide}");
+    let out = site
+        .cmd()
+        .env("COLUMNS", "80")
+        .args(["stats", "--days", "3650"])
+        .output()
+        .unwrap();
+    let stats = String::from_utf8(out.stdout).unwrap();
+    assert!(widest(&stats) <= 80, "{stats}");
+    assert!(
+        stats.contains("Success rate") && stats.contains("Last error"),
+        "{stats}"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! runner is stale — its last completed batch ended longer ago than the
 //! allowed age (or it never completed one).
 
+use super::fit::Grid;
 use super::format::{hms, local_time, percent};
 use super::status::batch_duration;
 use super::{Paint, Tint};
@@ -116,8 +117,9 @@ pub fn render_fleet(runners: &[FleetRunner], entries: &[FleetEntry], paint: Pain
         );
         return out;
     }
-    let mut table = paint.table();
-    table.set_header(vec![
+    // Narrow terminals lose the start time (the age says it), then the
+    // duration; the failed tables wrap.
+    let mut table = Grid::new(vec![
         "Runner",
         "Latest batch",
         "Status",
@@ -127,6 +129,8 @@ pub fn render_fleet(runners: &[FleetRunner], entries: &[FleetEntry], paint: Pain
         "Progress",
         "Failed tables",
     ]);
+    table.drop_order = vec![3, 5];
+    table.whole = vec![0, 1];
     for (r, e) in runners.iter().zip(entries) {
         let b = &r.batch;
         let failed = e
@@ -140,7 +144,7 @@ pub fn render_fleet(runners: &[FleetRunner], entries: &[FleetEntry], paint: Pain
         } else {
             comfy_table::Cell::new(e.runner)
         };
-        table.add_row(vec![
+        table.rows.push(vec![
             runner,
             comfy_table::Cell::new(&b.batch_id),
             paint.cell(b.status.as_str(), Tint::of_batch(b.status)),
@@ -156,7 +160,7 @@ pub fn render_fleet(runners: &[FleetRunner], entries: &[FleetEntry], paint: Pain
             comfy_table::Cell::new(failed),
         ]);
     }
-    let _ = writeln!(out, "{table}");
+    let _ = writeln!(out, "{}", table.render(paint, paint.width()));
     out
 }
 

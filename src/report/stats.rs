@@ -3,11 +3,12 @@
 //! how many records it moves, and how often it succeeds.
 
 use super::colour::{Paint, Tint};
+use super::fit::Grid;
 use super::format::{
     cause_for, count_of, cut, error_for, error_shortened, hms, local_time, thousands, NOT_AVAILABLE,
 };
 use crate::journal::{FailingTable, TableStats};
-use comfy_table::{Cell, CellAlignment};
+use comfy_table::Cell;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -60,8 +61,8 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
     if report.failing.is_empty() {
         out.push_str("  No failures.\n");
     } else {
-        let mut t = paint.table();
-        t.set_header(vec![
+        // Narrow terminals lose the retries, then the time; the error wraps.
+        let mut t = Grid::new(vec![
             "Connection",
             "Table",
             "Failures",
@@ -69,8 +70,11 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
             "Last failed",
             "Last error",
         ]);
+        t.right = vec![2, 3];
+        t.drop_order = vec![3, 4];
+        t.whole = vec![0, 1];
         for f in report.failing {
-            t.add_row(vec![
+            t.rows.push(vec![
                 Cell::new(&f.connection_name),
                 Cell::new(&f.table_name),
                 paint.cell(&thousands(f.failures), Tint::Red),
@@ -82,14 +86,14 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
                 )),
             ]);
         }
-        align_right(&mut t, &[2, 3]);
-        let _ = writeln!(out, "{t}");
+        let _ = writeln!(out, "{}", t.render(paint, paint.width()));
         full_errors(&mut out, report.failing);
     }
 
     out.push_str("\nPer table:\n");
-    let mut t = paint.table();
-    t.set_header(vec![
+    // Narrow terminals lose the averages of retries and records, then the
+    // completed and failed counts (the success rate says it).
+    let mut t = Grid::new(vec![
         "Table",
         "Runs",
         "Completed",
@@ -99,6 +103,9 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
         "Avg duration",
         "Avg records",
     ]);
+    t.right = vec![1, 2, 3, 4, 5, 6, 7];
+    t.drop_order = vec![5, 7, 2, 3];
+    t.whole = vec![0];
     for s in report.tables {
         let rate = match s.success_rate {
             Some(r) => {
@@ -113,7 +120,7 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
             }
             None => Cell::new(NOT_AVAILABLE),
         };
-        t.add_row(vec![
+        t.rows.push(vec![
             Cell::new(&s.table_name),
             Cell::new(thousands(s.runs)),
             Cell::new(thousands(s.completed)),
@@ -132,8 +139,7 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
             ),
         ]);
     }
-    align_right(&mut t, &[1, 2, 3, 4, 5, 6, 7]);
-    let _ = writeln!(out, "{t}");
+    let _ = writeln!(out, "{}", t.render(paint, paint.width()));
     let runs: i64 = report.tables.iter().map(|s| s.runs).sum();
     let _ = writeln!(
         out,
@@ -142,14 +148,6 @@ pub fn render_stats(report: &StatsReport, period: &str, paint: Paint) -> String 
         count_of(report.tables.len() as i64, "table")
     );
     out
-}
-
-fn align_right(t: &mut comfy_table::Table, columns: &[usize]) {
-    for &i in columns {
-        if let Some(col) = t.column_mut(i) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
 }
 
 #[cfg(test)]
