@@ -1,4 +1,4 @@
-//! The CPU cost of the copy path without the network (SPEC §9): the binary
+//! The CPU cost of the copy path without the network: the binary
 //! COPY branch injector and tuple counter on a c_invoiceline-shaped stream
 //! cut into the ~row-sized chunks a server sends, the upsert merge of a
 //! source and a target stream keyed on a numeric id, and COPY text encoding

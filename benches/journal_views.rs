@@ -1,4 +1,4 @@
-//! Journal views at scale (SPEC §9): with 10,000 batches of 120 progress rows
+//! Journal views at scale: with 10,000 batches of 120 progress rows
 //! in the journal, `sync-status --all` (liveness check, list query, render)
 //! and one batch's details (batch, its 120 rows, render) must answer in
 //! < 100 ms. The journal is built once, in one transaction.

@@ -1,4 +1,4 @@
-//! Bad input through the real binary (SPEC §8): a broken or misspelled
+//! Bad input through the real binary (the guarantees in the README): a broken or misspelled
 //! config, unknown names, bad batch ids, servers that refuse us, schema
 //! drift, NULL keys, empty and key-less tables, bytes that are not UTF-8,
 //! huge values. Each must give a one-paragraph error that names the thing

@@ -1,4 +1,4 @@
-//! The fleet (SPEC §11, §12): runners mirror their journals into the
+//! The fleet and its metrics: runners mirror their journals into the
 //! central PostgreSQL database, `sync-status --fleet` reads it, the seed's
 //! queries run there verbatim, a cut central link is caught up by the next
 //! command, and every batch leaves a Prometheus textfile. Real binary, real

@@ -1,4 +1,4 @@
-//! The config is the ground floor (SPEC §7): `src/config/` names no driver
+//! The config is the ground floor: `src/config/` names no driver
 //! and no database crate, so a driver's facts can only live in its module.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! Secrets and file safety (SPEC §3, §5, §8): a sentinel password given
+//! Secrets and file safety: a sentinel password given
 //! through `password_env`, through `.pgpass` and even inside a URL must appear
 //! in no output, log, journal, report or reject file, on success, on refused
 //! and unreachable servers, and on a panic. An unsafe `.pgpass` is refused.

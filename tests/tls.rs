@@ -1,4 +1,4 @@
-//! TLS to PostgreSQL (SPEC §3 `sslmode`) against the real local server,
+//! TLS to PostgreSQL (`sslmode`) against the real local server,
 //! which presents a certificate the tests make (see `tls/server_certs.rs`):
 //! verify-full succeeds with the right CA and fails clearly with a wrong CA
 //! or a host name the certificate does not hold; require needs no CA; a

@@ -1,4 +1,4 @@
-//! Schema fidelity (SPEC §13, docs/TYPES.md), end to end through the real
+//! Schema fidelity (docs/TYPES.md), end to end through the real
 //! binary: the type catalogue (one table per type family, awkward values in
 //! each) in every driver pair and mode, the shapes real schemas have, and the
 //! reported case of identical branches with a domain and an enum.

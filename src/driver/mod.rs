@@ -76,7 +76,7 @@ pub trait Endpoint: Send + Sync {
     fn target(&self) -> Result<Box<dyn Target>>;
     /// Connect and describe the server (for `check`): version, TLS in use.
     fn probe(&self) -> Result<ServerInfo>;
-    /// A copy of the journal kept in this server, in `schema` (SPEC §11),
+    /// A copy of the journal kept in this server, in `schema` (the fleet view's journal mirror),
     /// when the driver offers one (PostgreSQL does; SQLite does not).
     fn journal_mirror(&self, _schema: &str) -> Result<Option<Box<dyn JournalMirror>>> {
         Ok(None)

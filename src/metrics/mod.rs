@@ -1,8 +1,8 @@
-//! Prometheus metrics (SPEC §12): the latest batch in the text exposition
+//! Prometheus metrics: the latest batch in the text exposition
 //! format, for node_exporter's textfile collector (`[metrics] textfile`,
 //! rewritten after every batch) and for `serve`'s `/metrics`. Both render
 //! the same text from the journal, so a scrape and the file never disagree.
-//! Bytes per table (SPEC §12) are exported where the journal has them
+//! Bytes per table are exported where the journal has them
 //! (schema 6: COPY data through the engine and sent to a PostgreSQL
 //! central; see the README's "Counts"); a table without a figure has no
 //! sample rather than a made-up zero.

@@ -1,4 +1,4 @@
-//! The journal mirrored into the central database (SPEC §11), so that one
+//! The journal mirrored into the central database, so that one
 //! query answers "did every branch office sync last night?".
 //!
 //! The local journal stays the source of truth. Its triggers queue every

@@ -1,4 +1,4 @@
-//! The journal mirror in a PostgreSQL central (SPEC §11): `sync_batches` and
+//! The journal mirror in a PostgreSQL central (the README's "Fleet" section): `sync_batches` and
 //! `sync_progress` in the mirror schema, with the seed's columns plus
 //! `runner`, so that the seed's SQL runs there as written (with
 //! `search_path` set to the schema). Rows are upserted by their journal key,

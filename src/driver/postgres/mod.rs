@@ -1,4 +1,4 @@
-//! The `postgres` driver (SPEC §7): source and target. Sessions come from a
+//! The `postgres` driver: source and target. Sessions come from a
 //! lazily filled r2d2 pool per server; reads run in one repeatable-read
 //! snapshot; writes run in one transaction fed by COPY, in binary straight
 //! from the source when both sides have the same column types. Links use

@@ -1,4 +1,4 @@
-//! TLS to a PostgreSQL server (SPEC §3 `sslmode`), with rustls and its
+//! TLS to a PostgreSQL server (`sslmode` in config.example.toml), with rustls and its
 //! `ring` crypto provider, so that branch links over the open internet are
 //! encrypted and, with `verify-full`, authenticated:
 //!
