@@ -266,7 +266,10 @@ fn a_browser_signs_in_by_clicking_under_the_strict_policy() {
         return;
     };
     let site = journal_site();
-    let s = serve(command(&site), &["--token-env", TOKEN_ENV]);
+    let s = serve(
+        command(&site),
+        &["--listen", "127.0.0.1:0", "--token-env", TOKEN_ENV],
+    );
     let mut b = common::browser::Browser::start(chromium);
     b.open(&format!("http://{}/", s.addr));
     assert_eq!(b.eval("document.querySelector('form') !== null"), true);
@@ -323,7 +326,16 @@ fn cookie_secure(addr: &str) -> bool {
 #[test]
 fn behind_tls_the_login_cookie_is_secure() {
     let site = journal_site();
-    let s = serve(command(&site), &["--token-env", TOKEN_ENV, "--behind-tls"]);
+    let s = serve(
+        command(&site),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--token-env",
+            TOKEN_ENV,
+            "--behind-tls",
+        ],
+    );
     assert!(cookie_secure(&s.addr));
     let out = command(&site)
         .args(["serve", "--behind-tls"])
