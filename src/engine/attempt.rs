@@ -87,6 +87,7 @@ impl RunContext<'_> {
                 .and_then(|t| t.partitions)
                 .unwrap_or_default()
                 == Partitions::PerBranch,
+            key_unique_at_source: same_columns(&schema.primary_key, &tcfg.key),
         };
         let mut target = self.target.target().map_err(|e| name_server(e, "target"))?;
         let _tgt_reg = self.cancel.register(target.cancel_handle());
@@ -214,6 +215,13 @@ impl RunContext<'_> {
             bytes_written,
         })
     }
+}
+
+/// Do two lists name the same columns, in any order (ignoring ASCII case)?
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
 }
 
 /// Errors from opening a session name their server; drivers usually do, so

@@ -266,6 +266,7 @@ fn decoded_rows_into_a_merging_target_are_staged() {
         cursor: None,
         branch: Some(("branch", "pgsql_lmp")),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     let req = ReadRequest {
         schema: None,

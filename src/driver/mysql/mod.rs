@@ -59,6 +59,7 @@
 
 mod load;
 mod login;
+mod repeats;
 mod schema;
 mod session;
 mod source;

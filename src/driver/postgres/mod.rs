@@ -16,6 +16,7 @@ mod copy_sink;
 mod ddl;
 mod decode;
 mod diff_spool;
+mod duplicates;
 mod endpoint;
 mod errors;
 pub mod ident;
