@@ -21,6 +21,7 @@ mod endpoint;
 mod errors;
 pub mod ident;
 mod key_range;
+mod key_text;
 mod link_bytes;
 pub mod login;
 pub mod merge;
