@@ -40,7 +40,7 @@ impl RunContext<'_> {
                 DriverError::new(
                     ErrorKind::MissingTable,
                     format!(
-                        "table {at} not found at connection {conn}. Create it there, or remove/adjust the [[table]] entry for model {}",
+                        "table {at} not found at connection {conn}. Create it there, name it for this connection in the [[table]] entry for model {} (sources.{conn} = \"schema.table\", or schema = \"…\" in its [[connection]]), or remove/adjust that entry",
                         tcfg.model
                     ),
                 )
