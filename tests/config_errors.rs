@@ -173,8 +173,39 @@ fn refused() -> Vec<Case> {
             &[
                 "[[connection]] #1 \"lmp\" key driver",
                 "unknown driver \"oracle\"",
-                "postgres, sqlite, mysql",
+                "postgres, sqlite, mysql, mariadb",
             ],
+        ),
+        case(
+            format!(
+                "{JOURNAL}{}",
+                connection("lmp").replace("\"postgres\"", "\"maria\"")
+            ),
+            LineOf("driver =", 10),
+            &["unknown driver \"maria\"", "Did you mean \"mariadb\"?"],
+        ),
+        // Where a connection keeps its tables, in its driver's terms.
+        case(
+            format!(
+                "{JOURNAL}{}\n[[connection]]\nname = \"kiosk\"\ndriver = \"sqlite\"\nurl = \"k.db\"\nschema = \"adempiere\"\n",
+                connection("lmp")
+            ),
+            LineOf("schema =", 10),
+            &[
+                "[[connection]] #2 \"kiosk\" key schema",
+                "\"adempiere\" is not a schema of a SQLite file",
+                "\"main\"",
+            ],
+        ),
+        case(
+            format!("{JOURNAL}{}schema = \" adempiere\"\n", connection("lmp")),
+            LineOf("schema =", 10),
+            &["key schema", "not a usable schema name"],
+        ),
+        case(
+            format!("{JOURNAL}{}branch_column = \"b\"\n", connection("lmp")),
+            LineOf("branch_column =", 17),
+            &["key branch_column", "only [target]"],
         ),
         case(
             format!("{JOURNAL}[target]\ndriver = \"oracle\"\nurl = \"x\"\n"),
@@ -295,6 +326,43 @@ fn refused() -> Vec<Case> {
             Anywhere,
             &["target table \"c_order\""],
         ),
+        // A table named differently at some connections.
+        case(
+            table(&format!("{key}sources = {{ pgsql_hg = \"erp.c_order\" }}\n")),
+            LineOf("sources =", 24),
+            &[
+                "[[table]] #1 \"COrder\" key sources.pgsql_hg",
+                "no [[connection]] is named \"pgsql_hg\"",
+                "Did you mean \"pgsql_hq\"?",
+            ],
+        ),
+        case(
+            format!(
+                "{}\n[table.sources]\nkiosk = \"adempiere.c_order\"\n\n{}\n[[connection]]\nname = \"kiosk\"\ndriver = \"sqlite\"\nurl = \"k.db\"\n",
+                table(key),
+                connection("pgsql_lmp")
+            ),
+            LineOf("kiosk =", 9),
+            &["key sources.kiosk", "is not a schema of a SQLite file"],
+        ),
+        case(
+            table(&format!("{key}from = \"pgsql_hq\"\n\n[table.sources]\npgsql_hq = \"a.b.c\"\n")),
+            LineOf("pgsql_hq = ", 12),
+            &["key sources.pgsql_hq", "more than one dot"],
+        ),
+        case(
+            format!(
+                "{}from = \"pgsql_hq\"\nsources = {{ pgsql_lmp = \"c_order\" }}\n{}",
+                table(key),
+                connection("pgsql_lmp")
+            ),
+            LineOf("sources =", 25),
+            &[
+                "key sources.pgsql_lmp",
+                "read from \"pgsql_hq\" only",
+                "never from \"pgsql_lmp\"",
+            ],
+        ),
     ];
     for bad in ["PgSQL-LMP", "", "lmp branch"] {
         cases.push(case(
@@ -376,6 +444,40 @@ fn what_the_refusals_allow_loads() {
     assert_eq!(config.tables[0].mode, Mode::Full);
     let config = load_ok(&table("key = [\"c_order_id\"]\nfrom = \"pgsql_hq\"\n"));
     assert!(!config.tables[0].branch_tagged());
+}
+
+#[test]
+fn each_connection_reads_a_table_where_it_keeps_it() {
+    let text = format!(
+        "{JOURNAL}{}schema = \"adempiere\"\n\n\
+         [[connection]]\nname = \"mysql_shop\"\ndriver = \"mariadb\"\nurl = \"mysql://r@h:3306/shop\"\n\n\
+         [[connection]]\nname = \"my_erp\"\ndriver = \"mysql\"\nurl = \"mysql://r@h:3306/x\"\nschema = \"erp\"\n\n\
+         [[connection]]\nname = \"kiosk\"\ndriver = \"sqlite\"\nurl = \"k.db\"\nschema = \"main\"\n\n\
+         [[table]]\nmodel = \"MProduct\"\nsource = \"m_product\"\nkey = [\"m_product_id\"]\n\n\
+         [table.sources]\nmysql_shop = \"shop.products\"\n\n\
+         [[table]]\nmodel = \"COrder\"\nsource = \"sales.c_order\"\nkey = [\"c_order_id\"]\n\
+         sources = {{ kiosk = \"orders\" }}\n",
+        connection("pgsql_hq")
+    );
+    let config = load_ok(&text);
+    let at = |model: &str, conn: &str| {
+        let t = config.table(model).unwrap();
+        config.source_of(t, conn).to_string()
+    };
+    assert_eq!(at("MProduct", "pgsql_hq"), "adempiere.m_product");
+    assert_eq!(at("MProduct", "mysql_shop"), "shop.products");
+    assert_eq!(at("MProduct", "my_erp"), "erp.m_product");
+    assert_eq!(at("MProduct", "kiosk"), "main.m_product");
+    // A schema in `source` (or in a `sources` entry) wins over the connection's.
+    assert_eq!(at("COrder", "pgsql_hq"), "sales.c_order");
+    assert_eq!(at("COrder", "my_erp"), "sales.c_order");
+    assert_eq!(at("COrder", "kiosk"), "main.orders");
+    // `mariadb` is the mysql driver.
+    let shop = config.connection("mysql_shop").unwrap();
+    assert_eq!(
+        branchsync::driver::registry::find(&shop.driver).map(|d| d.name),
+        Some("mysql")
+    );
 }
 
 #[test]
@@ -620,6 +722,7 @@ fn the_example_config_parses_and_is_complete() {
         "cursor",
         "from",
         "with_branch",
+        "sources",
     ] {
         assert!(
             text.contains(&format!("\n{key} = ")),

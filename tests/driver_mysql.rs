@@ -66,6 +66,7 @@ pub fn write(db: &MyDb, table: &str, mode: Mode, rows: &[Vec<Value>]) -> Result<
         cursor: None,
         branch: branched.then_some(("branch", "br")),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     let mut t = ep.target()?;
     t.prepare(&plan)?;

@@ -179,6 +179,7 @@ fn incremental_reads_from_the_targets_watermark() {
         cursor: Some("updated"),
         branch: Some(("branch", "branch_a")),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     let mut target = w.endpoint("target").target().unwrap();
     let day3 = NaiveDate::from_ymd_opt(2024, 1, 3)

@@ -90,11 +90,12 @@ pub(super) fn connection_expectations(config: &Config, conn: &ServerConfig) -> V
         .map(|t| {
             let mut columns: Vec<_> = t.key.iter().map(|k| (k.clone(), "key")).collect();
             columns.extend(t.cursor.iter().map(|c| (c.clone(), "cursor")));
+            let at = t.source_at(conn);
             Expect {
-                label: t.source.clone(),
+                label: at.to_string(),
                 model: t.model.clone(),
-                schema: t.source_schema().map(str::to_owned),
-                table: t.source_table().to_owned(),
+                schema: at.schema.map(str::to_owned),
+                table: at.table.to_owned(),
                 columns,
                 missing_ok: false,
                 branch_column: None,
@@ -257,8 +258,8 @@ fn describe_line(
         Ok(None) => Line::new(
             Level::Bad,
             format!(
-                "{}: table missing on {}. Create it there, fix `source` of [[table]] {}, or set its `from` to the one connection that has it",
-                e.label, server.name, e.model
+                "{}: table missing on {}. Create it there, fix `source` of [[table]] {} (or name the table for this connection: sources.{} = \"schema.table\"), or set its `from` to the one connection that has it",
+                e.label, server.name, e.model, server.name
             ),
         ),
         Err(err) => Line::new(Level::Bad, format!("{}: {}", e.label, err.message)),

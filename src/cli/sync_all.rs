@@ -90,7 +90,7 @@ pub(super) fn print_plan(
             "  step {}  {:<20} {:<24} {:<12} -> {}  [{route}]",
             j.step,
             j.connection,
-            t.source,
+            config.source_of(t, &j.connection).to_string(),
             t.mode.as_str(),
             t.target_table()
         );

@@ -14,6 +14,10 @@ pub trait DriverRules {
     /// Why `url` is not a usable URL for `driver`: the whole message, with
     /// no part of a password in it. `Ok` when it is.
     fn check_url(&self, driver: &str, url: &str) -> Result<(), String>;
+    /// Why `schema`, a connection's namespace for unqualified source
+    /// tables (a PostgreSQL schema, a MySQL database), is not one `driver`
+    /// has: the whole message. `Ok` when it may be.
+    fn check_schema(&self, driver: &str, schema: &str) -> Result<(), String>;
     /// `url` with any relative file path in it anchored at `base` (the
     /// config file's folder, because cron runs from `/`).
     fn resolve_url(&self, driver: &str, base: &Path, url: &str) -> String;

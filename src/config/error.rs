@@ -150,7 +150,7 @@ fn describe_expected(expected: &str) -> String {
 }
 
 /// The candidate nearest to `name` by edit distance, when it is close.
-fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(super) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(name, c), *c))

@@ -8,6 +8,7 @@ mod error;
 mod load;
 mod notify;
 mod secrets;
+mod sources;
 mod spans;
 mod validate;
 
@@ -21,6 +22,7 @@ pub use notify::{
 pub use secrets::{redact_url, EnvPassword};
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -157,7 +159,10 @@ pub struct ServerConfig {
     pub sslmode: Option<SslMode>,
     pub sslrootcert: Option<PathBuf>,
     pub pool_size: Option<u32>,
-    /// Target only: schema of the consolidated tables.
+    /// At the target: schema (MySQL: database) of the consolidated tables.
+    /// At a connection: where its unqualified `source` tables live, in its
+    /// driver's terms (a PostgreSQL schema, a MySQL/MariaDB database; a
+    /// SQLite file has only `main`).
     pub schema: Option<String>,
     /// Target only: column holding the connection name.
     pub branch_column: Option<String>,
@@ -217,6 +222,10 @@ pub struct TableConfig {
     pub model: String,
     /// Source table, optionally schema-qualified (`adempiere.m_product`).
     pub source: String,
+    /// Per connection, a source named differently there (`[table.sources]
+    /// mysql_shop = "shop.products"`); the others read `source`.
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
     /// Target table; default: the source's table name.
     pub target: Option<String>,
     #[serde(default)]
@@ -231,19 +240,58 @@ pub struct TableConfig {
     pub with_branch: bool,
 }
 
+/// A source table as one connection reads it (see
+/// [`TableConfig::source_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceName<'a> {
+    /// `None`: the driver's default schema or database.
+    pub schema: Option<&'a str>,
+    pub table: &'a str,
+}
+
+impl<'a> SourceName<'a> {
+    /// `schema.table` or `table` as written, `schema` when unqualified.
+    fn read(written: &'a str, schema: Option<&'a str>) -> SourceName<'a> {
+        match written.rsplit_once('.') {
+            Some((schema, table)) => SourceName {
+                schema: Some(schema),
+                table,
+            },
+            None => SourceName {
+                schema,
+                table: written,
+            },
+        }
+    }
+}
+
+impl fmt::Display for SourceName<'_> {
+    /// `schema.table`, or `table` where the driver's default applies.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.schema {
+            Some(s) => write!(f, "{s}.{}", self.table),
+            None => f.write_str(self.table),
+        }
+    }
+}
+
 fn default_mode() -> Mode {
     Mode::Upsert
 }
 
 impl TableConfig {
-    /// The source table without its schema.
+    /// The table name of `source`, without its schema: the default target
+    /// name. Where the table is read at a connection is [`Self::source_at`].
     pub fn source_table(&self) -> &str {
         self.source.rsplit('.').next().unwrap_or(&self.source)
     }
 
-    /// The source schema, when qualified.
-    pub fn source_schema(&self) -> Option<&str> {
-        self.source.rsplit_once('.').map(|(s, _)| s)
+    /// Where this table is read at `conn`: its `sources` entry, else
+    /// `source`; a name without a schema is looked up in the connection's
+    /// `schema` (else the driver's default: `public`, the URL's database).
+    pub fn source_at<'a>(&'a self, conn: &'a ServerConfig) -> SourceName<'a> {
+        let written = self.sources.get(&conn.name).unwrap_or(&self.source);
+        SourceName::read(written, conn.schema.as_deref())
     }
 
     /// The target table name.
@@ -271,6 +319,15 @@ impl Config {
 
     pub fn connection(&self, name: &str) -> Option<&ServerConfig> {
         self.connections.iter().find(|c| c.name == name)
+    }
+
+    /// Where `table` is read at the connection named `conn` (`source` as
+    /// written when no such connection is configured).
+    pub fn source_of<'a>(&'a self, table: &'a TableConfig, conn: &str) -> SourceName<'a> {
+        match self.connection(conn) {
+            Some(c) => table.source_at(c),
+            None => SourceName::read(&table.source, None),
+        }
     }
 
     /// The table whose model or table name is `name` (case-insensitive for models).

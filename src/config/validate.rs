@@ -2,6 +2,7 @@
 //! mode/key/cursor/from consistency, numbers that must be positive. Each
 //! error names the entry and key, points at its line:column, and says the fix.
 
+use super::error::closest;
 use super::spans::{Section, Spans};
 use super::{line_col, Config, ConfigError, DriverRules, Mode, ServerConfig, SslMode, TableConfig};
 use std::collections::HashSet;
@@ -33,18 +34,18 @@ pub(super) fn validate(
     check.tables()
 }
 
-struct Checker<'a> {
-    config: &'a Config,
+pub(super) struct Checker<'a> {
+    pub(super) config: &'a Config,
     text: &'a str,
     spans: Spans,
-    drivers: &'a dyn DriverRules,
+    pub(super) drivers: &'a dyn DriverRules,
 }
 
-type Check = Result<(), ConfigError>;
+pub(super) type Check = Result<(), ConfigError>;
 
 impl Checker<'_> {
     /// The error for `key` of `section`, at the key's position when known.
-    fn fail(&self, section: Section, key: Option<&str>, message: String) -> ConfigError {
+    pub(super) fn fail(&self, section: Section, key: Option<&str>, message: String) -> ConfigError {
         let mut entry = match section {
             Section::Journal => "[journal]".to_owned(),
             Section::Log => "[log]".to_owned(),
@@ -81,7 +82,7 @@ impl Checker<'_> {
 
     /// A column or table name: non-empty, no surrounding spaces, no control
     /// characters. Quotes are fine: every identifier is quoted when used.
-    fn ident(&self, section: Section, key: &str, value: &str, what: &str) -> Check {
+    pub(super) fn ident(&self, section: Section, key: &str, value: &str, what: &str) -> Check {
         let bad = value.trim().is_empty()
             || value.trim() != value
             || value.chars().any(|c| c.is_control());
@@ -162,11 +163,14 @@ impl Checker<'_> {
     fn server(&self, section: Section, s: &ServerConfig) -> Check {
         let drivers = self.drivers.names();
         if !drivers.contains(&s.driver.as_str()) {
+            let hint = closest(&s.driver, &drivers)
+                .map(|d| format!(" Did you mean {d:?}?"))
+                .unwrap_or_default();
             return Err(self.fail(
                 section,
                 Some("driver"),
                 format!(
-                    "unknown driver {:?}; expected one of: {}",
+                    "unknown driver {:?}; expected one of: {}.{hint}",
                     s.driver,
                     drivers.join(", ")
                 ),
@@ -224,8 +228,13 @@ impl Checker<'_> {
                 self.ident(section, "branch_column", col, "column")?;
             }
         } else {
+            if let Some(schema) = &s.schema {
+                self.ident(section, "schema", schema, "schema")?;
+                if let Err(message) = self.drivers.check_schema(&s.driver, schema) {
+                    return Err(self.fail(section, Some("schema"), message));
+                }
+            }
             for (key, set) in [
-                ("schema", s.schema.is_some()),
                 ("branch_column", s.branch_column.is_some()),
                 ("partitions", s.partitions.is_some()),
             ] {
@@ -233,7 +242,7 @@ impl Checker<'_> {
                     return Err(self.fail(
                         section,
                         Some(key),
-                        format!("only [target] has {key}; remove it here (a source table's schema goes in [[table]] source = \"schema.table\")"),
+                        format!("only [target] has {key}; remove it here"),
                     ));
                 }
             }
@@ -336,6 +345,7 @@ impl Checker<'_> {
         for part in parts {
             self.ident(section, "source", part, "source table")?;
         }
+        self.sources(section, t)?;
         if let Some(target) = &t.target {
             self.ident(section, "target", target, "target table")?;
         }

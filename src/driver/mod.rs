@@ -263,6 +263,10 @@ pub struct WritePlan<'a> {
     /// A table the target creates is split by branch, one part per
     /// connection, where the target can do that (`[target] partitions`).
     pub partition_by_branch: bool,
+    /// The source's primary key is the key, so it never sends one key
+    /// twice; when false (no primary key there, or another one) a target
+    /// whose merge would silently keep one of two rows checks for repeats.
+    pub key_unique_at_source: bool,
 }
 
 /// What a staged write (see [`Target::stage_open`]) already holds.

@@ -13,6 +13,8 @@ use std::path::Path;
 pub struct Driver {
     /// The `driver = "…"` name.
     pub name: &'static str,
+    /// Other names `driver = "…"` accepts for it (`mariadb` for `mysql`).
+    pub aliases: &'static [&'static str],
     /// What its `url` looks like, quoted for config errors.
     pub url_example: &'static str,
     /// Why a `url` is not one of its URLs (the whole message, no password
@@ -20,6 +22,10 @@ pub struct Driver {
     pub check_url: fn(&str) -> std::result::Result<(), String>,
     /// The `url` with any relative file path anchored at the config's folder.
     pub resolve_url: fn(&Path, &str) -> String,
+    /// Why a connection's `schema` (where its unqualified source tables
+    /// live, in the driver's terms) cannot be one of its namespaces (the
+    /// whole message); checked when the config is loaded.
+    pub check_schema: fn(&str) -> std::result::Result<(), String>,
     /// The password to connect with: `password_env`, the URL, the client's
     /// own password file, in the driver's order. `Ok(None)`: none.
     pub password: fn(&ServerConfig) -> Result<Option<String>>,
@@ -52,9 +58,11 @@ pub fn cause_of(message: &str) -> Option<&str> {
         .filter(|c| !c.is_empty())
 }
 
-/// The driver named `name`.
+/// The driver named `name` (or one of its aliases).
 pub fn find(name: &str) -> Option<&'static Driver> {
-    DRIVERS.iter().find(|d| d.name == name)
+    DRIVERS
+        .iter()
+        .find(|d| d.name == name || d.aliases.contains(&name))
 }
 
 /// Open the endpoint for `server`, with at most `max_sessions` connections.
@@ -77,8 +85,12 @@ pub fn open_endpoint(
     }
 }
 
+/// Every name `driver = "…"` accepts: each driver's, then its aliases.
 pub fn driver_names() -> Vec<&'static str> {
-    DRIVERS.iter().map(|d| d.name).collect()
+    DRIVERS
+        .iter()
+        .flat_map(|d| std::iter::once(d.name).chain(d.aliases.iter().copied()))
+        .collect()
 }
 
 /// How a table's rows travel from a source of one driver to a target of
@@ -153,6 +165,10 @@ impl DriverRules for Registry {
         find(driver).map_or(Ok(()), |d| (d.check_url)(url))
     }
 
+    fn check_schema(&self, driver: &str, schema: &str) -> std::result::Result<(), String> {
+        find(driver).map_or(Ok(()), |d| (d.check_schema)(schema))
+    }
+
     fn resolve_url(&self, driver: &str, base: &Path, url: &str) -> String {
         find(driver).map_or_else(|| url.to_owned(), |d| (d.resolve_url)(base, url))
     }
@@ -161,4 +177,10 @@ impl DriverRules for Registry {
 /// A driver whose `url` holds no file path: the url as it is.
 pub fn url_as_is(_base: &Path, url: &str) -> String {
     url.to_owned()
+}
+
+/// A driver whose every namespace name may be asked for: the server says
+/// whether it exists when the table is looked up.
+pub fn any_schema(_schema: &str) -> std::result::Result<(), String> {
+    Ok(())
 }

@@ -33,30 +33,30 @@ impl RunContext<'_> {
             .ok_or_else(|| DriverError::other(format!("connection {conn} is not configured")))?;
         let mut source = src_ep.source().map_err(|e| name_server(e, conn))?;
         let _src_reg = self.cancel.register(source.cancel_handle());
+        let at = self.config.source_of(tcfg, conn);
         let schema = source
-            .describe(tcfg.source_schema(), tcfg.source_table())?
+            .describe(at.schema, at.table)?
             .ok_or_else(|| {
                 DriverError::new(
                     ErrorKind::MissingTable,
                     format!(
-                        "table {} not found at connection {conn}. Create it there, or remove/adjust the [[table]] entry for model {}",
-                        tcfg.source, tcfg.model
+                        "table {at} not found at connection {conn}. Create it there, name it for this connection in the [[table]] entry for model {} (sources.{conn} = \"schema.table\", or schema = \"…\" in its [[connection]]), or remove/adjust that entry",
+                        tcfg.model
                     ),
                 )
             })?;
         for k in &tcfg.key {
             if schema.column(k).is_none() {
                 return Err(DriverError::schema(format!(
-                    "key column {k} of table {} is missing at connection {conn}; fix the [[table]] key of model {} or the source table",
-                    tcfg.source, tcfg.model
+                    "key column {k} of table {at} is missing at connection {conn}; fix the [[table]] key of model {} or the source table",
+                    tcfg.model
                 )));
             }
         }
         if let Some(c) = &tcfg.cursor {
             if schema.column(c).is_none() {
                 return Err(DriverError::schema(format!(
-                    "cursor column {c} of table {} is missing at connection {conn}",
-                    tcfg.source
+                    "cursor column {c} of table {at} is missing at connection {conn}"
                 )));
             }
         }
@@ -87,6 +87,7 @@ impl RunContext<'_> {
                 .and_then(|t| t.partitions)
                 .unwrap_or_default()
                 == Partitions::PerBranch,
+            key_unique_at_source: same_columns(&schema.primary_key, &tcfg.key),
         };
         let mut target = self.target.target().map_err(|e| name_server(e, "target"))?;
         let _tgt_reg = self.cancel.register(target.cancel_handle());
@@ -101,7 +102,7 @@ impl RunContext<'_> {
         // incremental copy reads only what changed: the journal's count of
         // its last run says more than the size of the table.
         let estimate = if self.progress.has_bars() && tcfg.mode != Mode::Incremental {
-            source.estimate_rows(tcfg.source_schema(), tcfg.source_table())
+            source.estimate_rows(at.schema, at.table)
         } else {
             None
         };
@@ -111,8 +112,8 @@ impl RunContext<'_> {
                 .start_job(&key, &format!("{conn}.{}", tcfg.target_table()), estimate);
         let live = self.live.start(conn, &job.table_name);
         let req = ReadRequest {
-            schema: tcfg.source_schema(),
-            table: tcfg.source_table(),
+            schema: at.schema,
+            table: at.table,
             columns: &schema.columns,
             key: &tcfg.key,
             since: match (&tcfg.cursor, &watermark) {
@@ -214,6 +215,13 @@ impl RunContext<'_> {
             bytes_written,
         })
     }
+}
+
+/// Do two lists name the same columns, in any order (ignoring ASCII case)?
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
 }
 
 /// Errors from opening a session name their server; drivers usually do, so

@@ -57,6 +57,7 @@ pub fn cancel_a_long_copy(src: &dyn Endpoint, dst: &dyn Endpoint, schema: &str, 
         cursor: None,
         branch: Some(("branch", "pgsql_lmp")),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     let mut t = dst.target().unwrap();
     t.prepare(&plan).unwrap();

@@ -145,6 +145,7 @@ fn an_error_mid_feed_rolls_the_target_back() {
             cursor: None,
             branch: Some(("branch", "pgsql_lmp")),
             partition_by_branch: false,
+            key_unique_at_source: true,
         };
         let mut t = dst.target().unwrap();
         // 1. The whole stream is sent, then the feed fails.
@@ -353,6 +354,7 @@ fn a_terminated_session_is_a_connection_error() {
         cursor: None,
         branch: Some(("branch", "pgsql_lmp")),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     let req = ReadRequest {
         schema: None,

@@ -198,6 +198,7 @@ pub fn sync(src: &dyn Endpoint, dst: &dyn Endpoint, job: &Job) -> Result<Run, Dr
         cursor: job.cursor,
         branch: job.branch.map(|b| ("branch", b)),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     target.prepare(&plan)?;
     let watermark = match job.mode {

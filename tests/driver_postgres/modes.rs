@@ -282,6 +282,7 @@ fn values_from_another_dialect_are_written_as_text() {
             cursor: None,
             branch: Some(("branch", "sqlite_a")),
             partition_by_branch: false,
+            key_unique_at_source: true,
         };
         let mut t = dst.target().unwrap();
         t.prepare(&plan).unwrap();

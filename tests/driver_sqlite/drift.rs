@@ -203,6 +203,7 @@ fn values_from_another_dialect_keep_their_exact_form() {
         cursor: None,
         branch: Some(("branch", "pg_hq")),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     let row = vec![
         Value::Int(1),

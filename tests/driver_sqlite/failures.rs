@@ -39,6 +39,7 @@ fn product_plan<'a>(columns: &'a [Column], key: &'a [String], mode: Mode) -> Wri
         cursor: None,
         branch: Some(("branch", "branch_a")),
         partition_by_branch: false,
+        key_unique_at_source: true,
     }
 }
 

@@ -132,6 +132,7 @@ impl World {
             cursor: job.cursor,
             branch: job.branch.then_some(("branch", job.connection)),
             partition_by_branch: false,
+            key_unique_at_source: true,
         };
         let mut target = self.endpoint("target").target()?;
         target.prepare(&plan)?;

@@ -282,6 +282,7 @@ fn a_failure_midway_rolls_back_and_the_rerun_is_exact() {
             cursor: None,
             branch: Some(("branch", crate::harness::BRANCH)),
             partition_by_branch: false,
+            key_unique_at_source: true,
         };
         let mut target = t.target().unwrap();
         let mut dying = Dying {

@@ -73,6 +73,7 @@ pub fn mirror_at(
         cursor: None,
         branch: Some(("branch", BRANCH)),
         partition_by_branch: false,
+        key_unique_at_source: true,
     };
     let mut target = t.target()?;
     target.prepare(&plan)?;

@@ -203,6 +203,9 @@ mod tests {
         fn check_url(&self, _: &str, _: &str) -> Result<(), String> {
             Ok(())
         }
+        fn check_schema(&self, _: &str, _: &str) -> Result<(), String> {
+            Ok(())
+        }
         fn resolve_url(&self, _: &str, _: &Path, url: &str) -> String {
             url.to_owned()
         }

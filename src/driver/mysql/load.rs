@@ -194,9 +194,10 @@ fn refusal(s: &mut Session, doing: &str, rows: u64, affected: u64, info: &str) -
         .map(|(level, code, message)| format!("{level} {code}: {message}"))
         .collect();
     DriverError::other(format!(
-        "{}: {doing}: the server did not store the {rows} rows as sent ({affected} stored; {info}): {}; fix the rows at the branch, or the target column's type",
+        "{}: {doing}: the server did not store the {rows} rows as sent ({affected} stored; {info}): {}{}",
         s.name,
-        if said.is_empty() { "no warning was kept".to_owned() } else { said.join("; ") }
+        if said.is_empty() { "no warning was kept".to_owned() } else { said.join("; ") },
+        super::session::DATA_FIX
     ))
 }
 

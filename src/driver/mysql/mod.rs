@@ -59,6 +59,7 @@
 
 mod load;
 mod login;
+mod repeats;
 mod schema;
 mod session;
 mod source;
@@ -66,7 +67,7 @@ mod target;
 mod types;
 mod values;
 
-use super::registry::{url_as_is, Driver};
+use super::registry::{any_schema, url_as_is, Driver};
 use super::{Capabilities, Endpoint, Result, ServerInfo, Source, Target};
 use crate::config::{EngineConfig, ServerConfig};
 use mysql::prelude::Queryable;
@@ -83,9 +84,11 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 /// The `mysql` driver, as the registry holds it.
 pub const DRIVER: Driver = Driver {
     name: "mysql",
+    aliases: &["mariadb"],
     url_example: login::URL_EXAMPLE,
     check_url: login::check_url,
     resolve_url: url_as_is,
+    check_schema: any_schema,
     password: login::connect_password,
     capabilities: CAPABILITIES,
     open,

@@ -223,6 +223,10 @@ pub fn cancelled(name: &str, doing: &str) -> DriverError {
 /// (a row holding a value of many megabytes, written by `INSERT`).
 const TOO_LARGE: &str = "; a row of this table does not fit in one statement of the server's max_allowed_packet: raise it at the server (SET GLOBAL max_allowed_packet = 1073741824, the largest), or copy the table with mode = \"full\", whose bulk load sends rows in pieces";
 
+/// The fix for a value the server would not store as sent, on every write
+/// path (the bulk load says it after the server's warnings).
+pub const DATA_FIX: &str = "; fix the rows at the branch, or the target column's type";
+
 pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) -> DriverError {
     use mysql::Error as E;
     if cancelled_flag {
@@ -273,6 +277,14 @@ pub fn error(name: &str, e: &mysql::Error, doing: &str, cancelled_flag: bool) ->
                 "; check the database in the url and the user's grants",
             ),
             1146 => (ErrorKind::MissingTable, ""),
+            // A value the column cannot hold: truncated, out of range, not
+            // a number or date, too long, NULL, not JSON (MySQL's 3140,
+            // MariaDB's json_valid check 4025).
+            1048 | 1264 | 1265 | 1292 | 1366 | 1406 | 3140 | 4025 => (ErrorKind::Other, DATA_FIX),
+            1062 => (
+                ErrorKind::Other,
+                "; the source sent one key twice: declare the columns that are unique at the source as the [[table]]'s key, or remove the duplicates at the branch",
+            ),
             // Query interrupted (KILL QUERY) without our flag: a timeout.
             1317 | 1969 | 3024 => (
                 ErrorKind::Timeout,

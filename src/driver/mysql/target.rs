@@ -10,9 +10,12 @@
 //! from which each batch's skipped rows follow. `mirror` (MySQL has no
 //! range checksums, so it always streams) writes like `upsert` and also
 //! records every key sent in a temporary table; at the end the slice's rows
-//! whose key was not sent are deleted, in the same transaction.
+//! whose key was not sent are deleted, in the same transaction. `upsert`
+//! and `incremental` from a source without a primary key on the key record
+//! the keys too, so that a repeated key fails the table, named (`repeats`).
 
 use super::load;
+use super::repeats::{self, SEEN};
 use super::schema::{self, qualified};
 use super::session::Session;
 use super::values::{check_width, decode, ident, literal, quoted};
@@ -99,16 +102,9 @@ impl Target for MysqlTarget {
                 s.exec(&del, &doing)?;
             }
             let mirror = plan.mode == Mode::Mirror;
-            if mirror {
-                let keys: Vec<String> = plan.key.iter().map(|k| ident(k)).collect();
-                s.exec(&format!("DROP TEMPORARY TABLE IF EXISTS {SEEN}"), &doing)?;
-                s.exec(
-                    &format!(
-                        "CREATE TEMPORARY TABLE {SEEN} (PRIMARY KEY ({0})) ENGINE=InnoDB AS SELECT {0} FROM {target} WHERE 0",
-                        keys.join(", ")
-                    ),
-                    &doing,
-                )?;
+            let recorded = repeats::recorded(plan);
+            if recorded {
+                repeats::create(s, plan, &target, &doing)?;
             }
             let load = load::statement(plan, &target);
             let mut outcome = if plan.mode == Mode::Full && load::available(s, &load, &doing)? {
@@ -138,6 +134,8 @@ impl Target for MysqlTarget {
                     r.map_err(|e| s.err(&e, &doing))?
                 };
                 outcome.deleted = deleted;
+            }
+            if recorded {
                 s.exec(&format!("DROP TEMPORARY TABLE {SEEN}"), &doing)?;
             }
             Ok(outcome)
@@ -159,9 +157,6 @@ impl Target for MysqlTarget {
     }
 }
 
-/// The temporary table of the keys a mirror's source sent.
-const SEEN: &str = "`branchsync_seen`";
-
 /// Collects rows into one multi-row `INSERT` and sends it when it is big
 /// enough.
 struct InsertSink<'s> {
@@ -174,7 +169,8 @@ struct InsertSink<'s> {
     /// The (branch,) literal every row starts with.
     branch: String,
     sql: String,
-    /// mirror: `INSERT INTO seen VALUES (key…), …` for the same rows.
+    /// mirror, and keys that may repeat: `INSERT INTO seen VALUES (key…),
+    /// …` for the same rows (see `repeats`).
     seen: Option<String>,
     /// mirror: positions of the key columns in a row.
     key_at: Vec<usize>,
@@ -221,7 +217,7 @@ impl<'s> InsertSink<'s> {
             head,
             tail,
             branch,
-            seen: (plan.mode == Mode::Mirror).then(String::new),
+            seen: repeats::recorded(plan).then(String::new),
             key_at: plan
                 .key
                 .iter()
@@ -259,7 +255,10 @@ impl<'s> InsertSink<'s> {
         let (affected, info) = counts.map_err(|e| s.err(&e, &self.doing))?;
         if let Some(seen) = self.seen.as_mut() {
             let r = s.conn().query_drop(seen.as_str());
-            r.map_err(|e| s.err(&e, &self.doing))?;
+            r.map_err(|e| match repeats::is_repeat(&e) {
+                true => repeats::error(s, self.plan, seen, &e, &self.doing),
+                false => s.err(&e, &self.doing),
+            })?;
             seen.clear();
         }
         self.outcome.processed += self.rows;

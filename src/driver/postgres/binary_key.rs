@@ -223,6 +223,9 @@ pub struct KeyLayout {
     pub fields: usize,
     /// (field index, type) of each key column, in `ORDER BY` order.
     pub keys: Vec<(usize, KeyType)>,
+    /// (name, PostgreSQL type) of each key column, in the same order: for
+    /// naming a key value in errors.
+    pub named: Vec<(String, String)>,
 }
 
 impl KeyLayout {
@@ -240,9 +243,14 @@ impl KeyLayout {
                 Some((i, KeyType::of(columns[i].1)?))
             })
             .collect::<Option<Vec<_>>>()?;
+        let named = keys
+            .iter()
+            .map(|&(i, _)| (columns[i].0.to_owned(), columns[i].1.to_owned()))
+            .collect();
         Some(KeyLayout {
             fields: columns.len(),
             keys,
+            named,
         })
     }
 

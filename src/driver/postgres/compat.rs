@@ -46,8 +46,14 @@ pub fn accepts(src: &Column, target: &str) -> bool {
     }
     match &src.native.base {
         Some(base) => fits(base),
-        // A built-in type the target lacks (a newer server's) gets its kind's type.
-        None => kind_type(src.kind) == target && src.kind != ColumnKind::Json,
+        // A built-in type the target lacks (a newer server's) gets its
+        // kind's type; never an array, whose text (`{"a","b"}`) is not the
+        // text other branches send (`a,b`).
+        None => {
+            kind_type(src.kind) == target
+                && src.kind != ColumnKind::Json
+                && !parse(&src.native.name).array
+        }
     }
 }
 

@@ -24,6 +24,12 @@ fn shown(c: &Column) -> String {
     }
 }
 
+/// A PostgreSQL array column of the source for a target column that is not
+/// an array (docs/TYPES.md: refused, never stored as its text).
+fn is_array_into_scalar(c: &Column, target: &str) -> bool {
+    c.native.dialect == DIALECT && c.native.name.ends_with("[]") && !target.ends_with("[]")
+}
+
 /// The type a new target column gets ([`stored_type`]). Whether the target
 /// knows the source's own type is looked up outside any transaction, where a
 /// failed lookup cannot abort anything.
@@ -144,6 +150,16 @@ fn prepare_in_tx(
                 "ADD COLUMN IF NOT EXISTS {} {ty}",
                 quote_ident(&c.name)
             )),
+            Some(t) if !accepts(c, &t.native.name) && is_array_into_scalar(c, &t.native.name) => {
+                return Err(DriverError::schema(format!(
+                    "{named}, column {:?}: type conflict: the source has an array, {}, but the target has {}, and an array's text ({{\"a\",\"b\"}}) is not the text other branches send (a,b); \
+                     make the target column an array (ALTER TABLE {table} ALTER COLUMN {col} TYPE {ty} USING string_to_array({col}, ',')), or have the branch send text (array_to_string({col}, ',') in a view)",
+                    c.name,
+                    shown(c),
+                    t.native.name,
+                    col = quote_ident(&c.name)
+                )));
+            }
             Some(t) if !accepts(c, &t.native.name) => {
                 return Err(DriverError::schema(format!(
                     "{named}, column {:?}: type conflict: the source has {} but the target has {}; \

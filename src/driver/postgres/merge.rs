@@ -12,7 +12,9 @@
 //! never correctness.
 
 use super::binary_key::{key_fields, KeyLayout};
+use super::key_text::key_text;
 use super::tuple_frame::{frame, header, Frame, TupleReader};
+use crate::driver::error::repeated_key;
 use std::cmp::Ordering;
 use std::io::{self, BufRead, Write};
 use std::ops::Range;
@@ -124,10 +126,18 @@ impl<R: BufRead, D: DiffSink> KeyMerge<R, D> {
                 .compare(&self.prev, &self.prev_keys, s, &self.source_keys)
                 == Ordering::Equal
         {
-            return Err(invalid(format!(
-                "the source sent the same key twice (tuple {}); upsert needs the key columns to be unique at the source: remove the duplicates there or fix `key` in the [[table]] entry",
-                self.counts.source
-            )));
+            let names: Vec<String> = self.layout.named.iter().map(|(n, _)| n.clone()).collect();
+            let value: Vec<Option<String>> = self
+                .layout
+                .named
+                .iter()
+                .zip(&self.source_keys)
+                .map(|((_, ty), at)| {
+                    let bytes = &s[at.clone()?];
+                    Some(key_text(ty, bytes).unwrap_or_else(|| format!("{bytes:02x?}")))
+                })
+                .collect();
+            return Err(invalid(repeated_key(&names, &value, None)));
         }
         self.remember_key(s);
         while let Some(t) = self.target.current() {

@@ -16,10 +16,12 @@ mod copy_sink;
 mod ddl;
 mod decode;
 mod diff_spool;
+mod duplicates;
 mod endpoint;
 mod errors;
 pub mod ident;
 mod key_range;
+mod key_text;
 mod link_bytes;
 pub mod login;
 pub mod merge;
@@ -44,7 +46,7 @@ mod tls;
 pub mod tuple_frame;
 mod upsert;
 
-use super::registry::{url_as_is, Driver};
+use super::registry::{any_schema, url_as_is, Driver};
 use super::{
     Capabilities, ChecksumDialect, Endpoint, JournalMirror, RawFormat, Result, ServerInfo, Source,
     Target,
@@ -76,9 +78,11 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 /// The `postgres` driver, as the registry holds it.
 pub const DRIVER: Driver = Driver {
     name: "postgres",
+    aliases: &[],
     url_example: login::URL_EXAMPLE,
     check_url: login::check_url,
     resolve_url: url_as_is,
+    check_schema: any_schema,
     password: login::connect_password,
     capabilities: CAPABILITIES,
     open,

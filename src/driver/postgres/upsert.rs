@@ -15,6 +15,7 @@
 use super::binary_key::KeyLayout;
 use super::copy_sink::CopySink;
 use super::diff_spool::DiffSpool;
+use super::duplicates;
 use super::endpoint::Session;
 use super::ident::{quote_ident, quote_list, quote_literal};
 use super::merge_sink::{MergeSink, Merged, StagePlan};
@@ -355,6 +356,8 @@ impl Upsert<'_> {
         };
         let conflict = quote_list(key);
         let table = self.table;
+        let doing = format!("{} (merging the staged rows)", self.doing);
+        session.exec(&format!("SAVEPOINT {}", duplicates::SAVEPOINT), &doing)?;
         let r = match plan.branch {
             Some((b, name)) => {
                 let sql = format!(
@@ -370,6 +373,22 @@ impl Upsert<'_> {
                 session.client().execute(sql.as_str(), &[])
             }
         };
-        r.map_err(|e| session.err(&e, &format!("{} (merging the staged rows)", self.doing)))
+        match r {
+            Ok(written) => {
+                let release = format!("RELEASE SAVEPOINT {}", duplicates::SAVEPOINT);
+                session.exec(&release, &doing)?;
+                Ok(written)
+            }
+            Err(e) if duplicates::is_repeated_key(&e) => Err(duplicates::error(
+                session,
+                &e,
+                &doing,
+                self.named,
+                &stage,
+                plan.key,
+                plan.branch.map(|(_, name)| name),
+            )),
+            Err(e) => Err(session.err(&e, &doing)),
+        }
     }
 }

@@ -84,14 +84,27 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 /// The `sqlite` driver, as the registry holds it. A file needs no password.
 pub const DRIVER: Driver = Driver {
     name: "sqlite",
+    aliases: &[],
     url_example: "a file path like \"branches/lmp.db\"",
     check_url: |_| Ok(()),
     resolve_url,
+    check_schema: only_main,
     password: |_| Ok(None),
     capabilities: CAPABILITIES,
     open,
     cause: session::cause,
 };
+
+/// A SQLite file's own tables are all in schema `main`; an attached
+/// database is not something a branch connection has.
+fn only_main(schema: &str) -> std::result::Result<(), String> {
+    if schema == "main" {
+        return Ok(());
+    }
+    Err(format!(
+        "{schema:?} is not a schema of a SQLite file: its tables are all in \"main\"; remove schema here (or set schema = \"main\")"
+    ))
+}
 
 /// A `sqlite` url is a file path (`sqlite://` or `sqlite:` prefix
 /// optional), anchored at `base` when relative; `:memory:` stays as it is.
