@@ -30,7 +30,9 @@
 
 mod capabilities;
 pub mod checksum;
+pub mod convert;
 pub mod error;
+pub mod lattice;
 mod link_bytes;
 pub mod mirror;
 pub mod mysql;

@@ -14,6 +14,7 @@ mod chunk_bounds;
 mod compat;
 mod copy_sink;
 mod ddl;
+mod families;
 mod decode;
 mod diff_spool;
 mod endpoint;

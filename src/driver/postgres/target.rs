@@ -5,6 +5,7 @@
 
 use super::copy_sink::CopySink;
 use super::ddl;
+use super::families;
 use super::endpoint::Session;
 use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_table};
@@ -16,9 +17,10 @@ use super::upsert::Upsert;
 use crate::config::Mode;
 use crate::driver::checksum::RangeChecksums;
 use crate::driver::mirror::Tuning;
+use crate::driver::convert::Converting;
 use crate::driver::{
-    CancelHandle, Chunk, DriverError, Feed, Result, StageState, Target, Value, WriteOutcome,
-    WritePlan,
+    CancelHandle, Chunk, DriverError, Feed, Result, RowSink, StageState, Target, Value,
+    WriteOutcome, WritePlan,
 };
 
 pub struct PgTarget {
@@ -72,6 +74,11 @@ impl PgTarget {
         let named = self.named(plan);
         let types = self.types(plan, doing, &named)?;
         let binary_ok = passthrough_fits(plan, &types, &named);
+        // Values whose text form is not the central column's (a flag into a
+        // number or text, a SET into an array) are converted on the way.
+        let conversions = families::conversions(plan.columns, &types);
+        let mut converted = |sink: &mut dyn RowSink| feed(&mut Converting::new(sink, &conversions));
+        let feed: &mut Feed = &mut converted;
         let cols = quote_list(plan.columns.iter().map(|c| c.name.as_str()));
         let ctx = self.session.ctx();
         let branch = plan.branch.map(|(_, name)| name);
