@@ -309,8 +309,41 @@ pub struct WriteOutcome {
 /// sink and returns how many it sent.
 pub type Feed<'f> = dyn FnMut(&mut dyn RowSink) -> Result<u64> + 'f;
 
+/// A target that plans each central table once for every branch of a
+/// batch (docs/TYPES.md, "One central type for every branch"): the
+/// engine describes the table at each branch, joins each column's
+/// families (`lattice`), and has the table created or widened once,
+/// before any copy.
+pub trait Planner {
+    /// The family this target stores for one branch's column on its own.
+    fn family(&mut self, col: &Column) -> lattice::Family;
+    /// The type a column of `family` is created as here.
+    fn type_name(&self, family: &lattice::Family) -> String;
+    /// The existing table's columns and their families (`None`: no table).
+    fn existing(
+        &mut self,
+        schema: &str,
+        table: &str,
+    ) -> Result<Option<Vec<(String, lattice::Family)>>>;
+    /// Create the table, or add and widen its columns, so that it holds
+    /// `columns` (which hold the existing ones), in one transaction under a
+    /// lock with a short lock timeout; `dry_run` runs nothing. Returns the
+    /// statements (run or to run).
+    fn apply(
+        &mut self,
+        plan: &WritePlan,
+        columns: &[(String, lattice::Family)],
+        dry_run: bool,
+    ) -> Result<Vec<String>>;
+}
+
 /// A writing session.
 pub trait Target: Send {
+    /// The schema plan's side of this target; `None`: each copy prepares
+    /// its own table ([`Target::prepare`]) and nothing is planned ahead.
+    fn planner(&mut self) -> Option<&mut dyn Planner> {
+        None
+    }
     /// Create the table when missing, add columns new at the source, and fail
     /// on type conflicts or missing key columns. Runs in its own transaction.
     fn prepare(&mut self, plan: &WritePlan) -> Result<()>;

@@ -169,7 +169,7 @@ fn prepare_in_tx(
 }
 
 /// A partitioned table gets this branch's partition on its first sync.
-fn ensure_partition(session: &mut Session, plan: &WritePlan, doing: &str) -> Result<()> {
+pub(super) fn ensure_partition(session: &mut Session, plan: &WritePlan, doing: &str) -> Result<()> {
     let Some((_, branch)) = plan.branch else {
         return Ok(());
     };
@@ -181,7 +181,7 @@ fn ensure_partition(session: &mut Session, plan: &WritePlan, doing: &str) -> Res
 
 /// Incremental runs read `max(cursor)` of their branch: an index on
 /// (branch, cursor) answers that without scanning the table.
-fn watermark_index(
+pub(super) fn watermark_index(
     session: &mut Session,
     plan: &WritePlan,
     table: &str,
@@ -209,7 +209,7 @@ fn watermark_index(
     session.exec(&sql, doing)
 }
 
-fn create(
+pub(super) fn create(
     session: &mut Session,
     plan: &WritePlan,
     types: &[String],

@@ -127,14 +127,11 @@ pub fn planned_column(name: &str, family: &Family) -> Column {
 
 /// The `USING` expression that turns column `name` of family `from` into
 /// `to` (which holds it) keeping every value: a flag is 0/1 or the text
-/// `true`/`false`, a naive timestamp is read as UTC, anything else is cast.
+/// `true`/`false` (its cast), a naive timestamp is read as UTC, anything else is cast.
 pub fn widen_using(name: &str, from: &Family, to: &Family) -> String {
     let col = quote_ident(name);
     let ty = type_of(to);
     match (from, to) {
-        (Family::Bool, Family::Text { .. }) => {
-            format!("CASE WHEN {col} THEN 'true' ELSE 'false' END")
-        }
         (Family::Bool, _) => format!("{col}::integer::{ty}"),
         (Family::Timestamp { tz: false, .. } | Family::Date, Family::Timestamp { tz: true, .. }) => {
             format!("{col}::timestamp AT TIME ZONE 'UTC'")

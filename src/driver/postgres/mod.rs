@@ -28,6 +28,7 @@ mod merge_sink;
 mod mirror;
 mod mirror_rows;
 mod partition;
+mod plan_ddl;
 pub mod pgpass;
 mod range_mirror;
 mod schema;

@@ -10,6 +10,7 @@ use super::endpoint::Session;
 use super::errors::cancelled;
 use super::ident::{quote_ident, quote_list, quote_table};
 use super::partition;
+use super::plan_ddl;
 use super::range_mirror;
 use super::schema::{self, DIALECT};
 use super::stage;
@@ -18,8 +19,9 @@ use crate::config::Mode;
 use crate::driver::checksum::RangeChecksums;
 use crate::driver::mirror::Tuning;
 use crate::driver::convert::Converting;
+use crate::driver::lattice::Family;
 use crate::driver::{
-    CancelHandle, Chunk, DriverError, Feed, Result, RowSink, StageState, Target, Value,
+    CancelHandle, Chunk, Column, DriverError, Planner, Feed, Result, RowSink, StageState, Target, Value,
     WriteOutcome, WritePlan,
 };
 
@@ -176,7 +178,40 @@ fn passthrough_fits(plan: &WritePlan, types: &[String], named: &str) -> bool {
     differs.is_none()
 }
 
+impl Planner for PgTarget {
+    fn family(&mut self, col: &Column) -> Family {
+        let client = self.session.client();
+        families::of_column(col, |name| {
+            client
+                .query_one("SELECT to_regtype($1) IS NOT NULL", &[&name])
+                .map(|r| r.get::<_, bool>(0))
+                .unwrap_or(false)
+        })
+    }
+
+    fn type_name(&self, family: &Family) -> String {
+        families::type_of(family)
+    }
+
+    fn existing(&mut self, schema: &str, table: &str) -> Result<Option<Vec<(String, Family)>>> {
+        plan_ddl::existing(&mut self.session, schema, table)
+    }
+
+    fn apply(
+        &mut self,
+        plan: &WritePlan,
+        columns: &[(String, Family)],
+        dry_run: bool,
+    ) -> Result<Vec<String>> {
+        plan_ddl::apply(&mut self.session, plan, columns, dry_run)
+    }
+}
+
 impl Target for PgTarget {
+    fn planner(&mut self) -> Option<&mut dyn Planner> {
+        Some(self)
+    }
+
     fn prepare(&mut self, plan: &WritePlan) -> Result<()> {
         ddl::prepare(&mut self.session, plan)
     }

@@ -1,0 +1,401 @@
+//! The schema plan of a batch (docs/TYPES.md, "One central type for every
+//! branch"): before any copy, each table is described at every branch of
+//! the batch (a branch that cannot be reached counts with the description
+//! the journal last recorded), each column's families are joined in the
+//! type lattice, and the central table is created or widened once. The
+//! copies then find a table that takes every branch, whatever their order,
+//! their thread count or which branch answers first, and never add or
+//! widen a column themselves. A column without a lossless common type
+//! refuses its table before anything is copied.
+
+use super::plan::Job;
+use crate::config::{Config, Partitions};
+use crate::driver::lattice::{self, Conversion, Family};
+use crate::driver::{Column, ColumnKind, DriverError, Endpoint, NativeType, Target, WritePlan};
+use crate::journal::Journal;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+/// One branch's view of a column.
+#[derive(Debug, Clone)]
+pub struct BranchType {
+    /// The connection, or `central` for the existing central column.
+    pub connection: String,
+    /// Its type as its database names it (`tinyint(1) (mysql)`).
+    pub shown: String,
+    pub family: Family,
+}
+
+#[derive(Debug, Clone)]
+pub struct ColumnPlan {
+    pub name: String,
+    /// The join of every branch's family (`None` for a refused column).
+    pub family: Option<Family>,
+    /// The central type it is created or widened as.
+    pub type_name: String,
+    pub branches: Vec<BranchType>,
+    /// The connections whose type widened the column past what the others
+    /// would have needed.
+    pub forced_by: Vec<String>,
+    /// How the values of some connections are converted on the way.
+    pub conversions: Vec<(String, Conversion)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    pub table_index: usize,
+    /// The central table.
+    pub table: String,
+    pub columns: Vec<ColumnPlan>,
+    /// Why no copy of the table can run (a column without a common type).
+    pub refusal: Option<String>,
+    /// What the plan knows less well (a branch described from the journal).
+    pub notes: Vec<String>,
+    /// The statements that create or widen the table (run, or to run).
+    pub ddl: Vec<String>,
+}
+
+/// A description as the journal keeps it.
+fn to_json(s: &crate::driver::TableSchema) -> String {
+    let columns: Vec<serde_json::Value> = s
+        .columns
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "name": c.name,
+                "kind": format!("{:?}", c.kind),
+                "dialect": c.native.dialect,
+                "type": c.native.name,
+                "base": c.native.base,
+                "nullable": c.nullable,
+            })
+        })
+        .collect();
+    serde_json::json!({ "columns": columns, "primary_key": s.primary_key }).to_string()
+}
+
+fn from_json(text: &str) -> Option<Vec<Column>> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let kind = |k: &str| {
+        Some(match k {
+            "Bool" => ColumnKind::Bool,
+            "Int" => ColumnKind::Int,
+            "Float" => ColumnKind::Float,
+            "Numeric" => ColumnKind::Numeric,
+            "Text" => ColumnKind::Text,
+            "Bytes" => ColumnKind::Bytes,
+            "Date" => ColumnKind::Date,
+            "Timestamp" => ColumnKind::Timestamp,
+            "TimestampTz" => ColumnKind::TimestampTz,
+            "Json" => ColumnKind::Json,
+            _ => return None,
+        })
+    };
+    v["columns"]
+        .as_array()?
+        .iter()
+        .map(|c| {
+            let dialect = match c["dialect"].as_str()? {
+                "postgres" => "postgres",
+                "mysql" => "mysql",
+                "sqlite" => "sqlite",
+                _ => "",
+            };
+            Some(Column {
+                name: c["name"].as_str()?.to_owned(),
+                kind: kind(c["kind"].as_str()?)?,
+                native: NativeType {
+                    dialect,
+                    name: c["type"].as_str()?.to_owned(),
+                    base: c["base"].as_str().map(str::to_owned),
+                },
+                nullable: c["nullable"].as_bool().unwrap_or(true),
+            })
+        })
+        .collect()
+}
+
+fn shown(c: &Column) -> String {
+    format!("{} ({})", c.native.name, c.native.dialect)
+}
+
+/// The target-side write plan of a planned table.
+pub fn write_plan<'a>(
+    config: &'a Config,
+    target: &'a dyn Endpoint,
+    table_index: usize,
+    connection: &'a str,
+    columns: &'a [Column],
+) -> WritePlan<'a> {
+    let tcfg = &config.tables[table_index];
+    let t = config.target.as_ref();
+    WritePlan {
+        schema: t
+            .and_then(|t| t.schema.as_deref())
+            .unwrap_or_else(|| target.default_schema()),
+        table: tcfg.target_table(),
+        columns,
+        key: &tcfg.key,
+        mode: tcfg.mode,
+        cursor: tcfg.cursor.as_deref(),
+        branch: tcfg
+            .branch_tagged()
+            .then_some((t.map(|t| t.branch_column()).unwrap_or("branch"), connection)),
+        partition_by_branch: t.and_then(|t| t.partitions).unwrap_or_default()
+            == Partitions::PerBranch,
+    }
+}
+
+/// Describe every table of `jobs` at each of its connections, in the order
+/// of their names (never the config's or the answers'). `journal`, when
+/// given, records each description and stands in for a branch that cannot
+/// be reached.
+pub fn describe_all(
+    config: &Config,
+    sources: &HashMap<String, Box<dyn Endpoint>>,
+    jobs: &[Job],
+    journal: Option<&Mutex<Journal>>,
+) -> BTreeMap<usize, (Vec<(String, Vec<Column>)>, Vec<String>)> {
+    let mut by_table: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for j in jobs {
+        by_table
+            .entry(j.table_index)
+            .or_default()
+            .push(j.connection.clone());
+    }
+    let mut open: HashMap<String, Option<Box<dyn crate::driver::Source>>> = HashMap::new();
+    let mut out = BTreeMap::new();
+    for (index, mut conns) in by_table {
+        conns.sort();
+        conns.dedup();
+        let tcfg = &config.tables[index];
+        let mut described = Vec::new();
+        let mut notes = Vec::new();
+        for conn in conns {
+            let source = open
+                .entry(conn.clone())
+                .or_insert_with(|| sources.get(&conn).and_then(|e| e.source().ok()));
+            let live = match source {
+                Some(s) => s.describe(tcfg.source_schema(), tcfg.source_table()),
+                None => Err(DriverError::other("unreachable")),
+            };
+            let lock = || journal.map(|j| j.lock().unwrap_or_else(|e| e.into_inner()));
+            match live {
+                Ok(Some(schema)) => {
+                    if let Some(mut j) = lock() {
+                        let r = j.record_description(&conn, tcfg.target_table(), &to_json(&schema));
+                        if let Err(e) = r {
+                            log::debug!("journal: {e}");
+                        }
+                    }
+                    described.push((conn, schema.columns));
+                }
+                // Missing at the branch: its copy says so.
+                Ok(None) => {}
+                Err(e) => {
+                    let last = lock()
+                        .and_then(|j| j.last_description(&conn, tcfg.target_table()).ok())
+                        .flatten();
+                    match last.and_then(|(d, at)| from_json(&d).map(|c| (c, at))) {
+                        Some((columns, at)) => {
+                            notes.push(format!(
+                                "{conn} not reached ({e}): planned with its description of {at}"
+                            ));
+                            described.push((conn, columns));
+                        }
+                        None => notes.push(format!(
+                            "{conn} not reached ({e}) and never described: planned without it"
+                        )),
+                    }
+                }
+            }
+        }
+        out.insert(index, (described, notes));
+    }
+    out
+}
+
+/// Join the descriptions of one table (and the central's existing columns)
+/// into its plan. `None` when the target plans nothing.
+pub fn plan_table(
+    config: &Config,
+    target: &mut dyn Target,
+    index: usize,
+    described: &[(String, Vec<Column>)],
+    existing: Option<&[(String, Family)]>,
+) -> Option<TablePlan> {
+    let planner = target.planner()?;
+    // Column order: the central's, then each branch's new ones, branches
+    // by name.
+    let mut names: Vec<String> = existing
+        .unwrap_or_default()
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    for (_, cols) in described {
+        for c in cols {
+            if !names.contains(&c.name) {
+                names.push(c.name.clone());
+            }
+        }
+    }
+    let branch_col = config.target.as_ref().map(|t| t.branch_column());
+    let mut columns = Vec::new();
+    let mut refusals = Vec::new();
+    for name in names {
+        if config.tables[index].branch_tagged() && Some(name.as_str()) == branch_col {
+            continue;
+        }
+        let mut branches = Vec::new();
+        if let Some((_, f)) = existing
+            .unwrap_or_default()
+            .iter()
+            .find(|(n, _)| *n == name)
+        {
+            branches.push(BranchType {
+                connection: "central".into(),
+                shown: planner.type_name(f),
+                family: f.clone(),
+            });
+        }
+        for (conn, cols) in described {
+            if let Some(c) = cols.iter().find(|c| c.name == name) {
+                branches.push(BranchType {
+                    connection: conn.clone(),
+                    shown: shown(c),
+                    family: planner.family(c),
+                });
+            }
+        }
+        let joined = lattice::fold(branches.iter().map(|b| &b.family));
+        let family = match joined {
+            Some(Ok(f)) => Some(f),
+            Some(Err(_)) | None => {
+                refusals.push(refusal(&name, &branches));
+                None
+            }
+        };
+        let forced_by = family
+            .as_ref()
+            .map(|f| forced_by(f, &branches))
+            .unwrap_or_default();
+        let conversions = family
+            .as_ref()
+            .map(|f| {
+                branches
+                    .iter()
+                    .map(|b| (b.connection.clone(), lattice::conversion(&b.family, f)))
+                    .filter(|(_, c)| *c != Conversion::None)
+                    .collect()
+            })
+            .unwrap_or_default();
+        columns.push(ColumnPlan {
+            type_name: family
+                .as_ref()
+                .map(|f| planner.type_name(f))
+                .unwrap_or_default(),
+            name,
+            family,
+            branches,
+            forced_by,
+            conversions,
+        });
+    }
+    Some(TablePlan {
+        table_index: index,
+        table: config.tables[index].target_table().to_owned(),
+        columns,
+        refusal: (!refusals.is_empty()).then(|| refusals.join("; ")),
+        notes: Vec::new(),
+        ddl: Vec::new(),
+    })
+}
+
+/// The branches without which the column would be narrower.
+fn forced_by(joined: &Family, branches: &[BranchType]) -> Vec<String> {
+    if branches.iter().all(|b| b.family == *joined) {
+        return Vec::new();
+    }
+    (0..branches.len())
+        .filter(|&i| {
+            let others = branches
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, b)| &b.family);
+            lattice::fold(others).and_then(Result::ok).as_ref() != Some(joined)
+        })
+        .map(|i| branches[i].connection.clone())
+        .collect()
+}
+
+fn refusal(column: &str, branches: &[BranchType]) -> String {
+    let types: Vec<String> = branches
+        .iter()
+        .map(|b| format!("{} at {}", b.shown, b.connection))
+        .collect();
+    format!(
+        "column {column:?} has no lossless common type: {}. Make the branches agree on one type for it (or on types a text column holds: anything but bytes and arrays), or leave the table out of this batch with --tables",
+        types.join(", ")
+    )
+}
+
+/// Plan every table of `jobs`: describe, join, and (unless `dry_run`)
+/// create or widen each central table once. A table the target cannot
+/// plan ahead (a lock not granted in time, an error) is noted, and its
+/// copies prepare it themselves as before. Empty when the target does not
+/// plan (its copies prepare each table).
+pub fn run(
+    config: &Config,
+    target_ep: &dyn Endpoint,
+    sources: &HashMap<String, Box<dyn Endpoint>>,
+    jobs: &[Job],
+    journal: Option<&Mutex<Journal>>,
+    dry_run: bool,
+) -> Result<Vec<TablePlan>, DriverError> {
+    let mut target = target_ep.target()?;
+    if target.planner().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut plans = Vec::new();
+    for (index, (described, notes)) in describe_all(config, sources, jobs, journal) {
+        let Some((first, _)) = described.first() else {
+            continue;
+        };
+        let wp = write_plan(config, target_ep, index, first, &[]);
+        let planner = target.planner().expect("checked above");
+        let existing = match planner.existing(wp.schema, wp.table) {
+            Ok(e) => e,
+            Err(e) => {
+                log::warn!("plan of {}: {e}", wp.table);
+                continue;
+            }
+        };
+        let Some(mut plan) = plan_table(
+            config,
+            target.as_mut(),
+            index,
+            &described,
+            existing.as_deref(),
+        ) else {
+            continue;
+        };
+        plan.notes = notes;
+        if plan.refusal.is_none() {
+            let columns: Vec<(String, Family)> = plan
+                .columns
+                .iter()
+                .filter_map(|c| Some((c.name.clone(), c.family.clone()?)))
+                .collect();
+            let planner = target.planner().expect("checked above");
+            match planner.apply(&wp, &columns, dry_run) {
+                Ok(ddl) => plan.ddl = ddl,
+                Err(e) => plan
+                    .notes
+                    .push(format!("not planned ahead ({e}): each copy prepares the table")),
+            }
+        }
+        plans.push(plan);
+    }
+    Ok(plans)
+}
