@@ -1,0 +1,252 @@
+//! A mixed fleet into one PostgreSQL central: the same rental-shop schema
+//! at a MariaDB, a SQLite and a PostgreSQL branch, each in its engine's own
+//! idiom (`sakila.rs`). Every slice arrives, every value is what the type
+//! lattice says (docs/TYPES.md), and the central's DDL is byte for byte the
+//! same for every branch order and thread count: the batch plans each
+//! central table from every branch before any copy.
+
+use super::sakila::{self, tables, Col, ROWS};
+use super::world::Db;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BRANCHES: [(&str, &str); 3] = [
+    ("maria", "mysql"),
+    ("lite", "sqlite"),
+    ("pgb", "postgres"),
+];
+
+struct Fleet {
+    dir: tempfile::TempDir,
+    branches: Vec<(&'static str, &'static str, Db)>,
+}
+
+fn fleet() -> Fleet {
+    let dir = tempfile::tempdir().unwrap();
+    let branches = BRANCHES
+        .iter()
+        .map(|(name, engine)| {
+            let db = Db::create(engine, dir.path(), &format!("mixed_{name}"));
+            db.exec(&sakila::script(engine));
+            (*name, *engine, db)
+        })
+        .collect();
+    Fleet { dir, branches }
+}
+
+impl Fleet {
+    /// A config with the connections in `order` (indices into BRANCHES).
+    fn config(&self, central: &Db, order: &[usize], mode: &str, threads: usize, extra: &str) -> PathBuf {
+        let mut s = format!(
+            "[journal]\npath = \"storage/j.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\
+             connect_timeout = \"5s\"\nstatement_timeout = \"2m\"\n\n\
+             [target]\ndriver = \"postgres\"\nurl = \"{}\"\nbranch_column = \"branch\"\n\n",
+            central.url()
+        );
+        for &i in order {
+            let (name, engine, db) = &self.branches[i];
+            s += &format!(
+                "[[connection]]\nname = \"{name}\"\ndriver = \"{engine}\"\nurl = \"{}\"\n\n",
+                db.url()
+            );
+        }
+        s += &sakila::table_entries(mode);
+        s += extra;
+        let path = self.dir.path().join("branchsync.toml");
+        std::fs::write(&path, s).unwrap();
+        path
+    }
+}
+
+fn run(config: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_branchsync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "$ branchsync {}\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The central's schema as `pg_dump --schema-only` prints it.
+fn central_ddl(central: &Db) -> String {
+    let out = Command::new("pg_dump")
+        .args(["--schema-only", "--no-owner", "--no-privileges", "-d"])
+        .arg(central.url())
+        .output()
+        .expect("pg_dump runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // `\restrict` lines carry a random key per dump.
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every value of every table at the central equals what its branch holds,
+/// after the lattice's conversions; every column has the planned type.
+fn check_values(central: &Db) {
+    let Db::Pg(db) = central else { unreachable!() };
+    let mut c = db.client();
+    for (table, cols) in tables() {
+        for (name, col) in &cols {
+            let ty: String = c
+                .query_one(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::text::regclass AND attname = $2::text",
+                    &[&table, name],
+                )
+                .unwrap()
+                .get(0);
+            assert_eq!(ty, col.central(), "{table}.{name}");
+        }
+        for (branch, engine) in BRANCHES {
+            for i in 1..=ROWS {
+                let list: Vec<String> = cols.iter().map(|(n, _)| format!("{n}::text")).collect();
+                let sql = format!(
+                    "SELECT {} FROM {table} WHERE branch = $1 AND {}::text = $2",
+                    list.join(", "),
+                    cols[0].0
+                );
+                let row = c
+                    .query_opt(sql.as_str(), &[&branch, &i.to_string()])
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("{table}: row {i} of {branch} missing"));
+                for (k, (name, col)) in cols.iter().enumerate() {
+                    let got: Option<String> = row.get(k);
+                    let want = Col::expected(*col, engine, i);
+                    assert_eq!(got, want, "{table}.{name}, row {i} of {branch}");
+                }
+            }
+        }
+    }
+}
+
+fn completed_slices(dir: &Path) -> i64 {
+    let j = rusqlite::Connection::open(dir.join("storage/j.db")).unwrap();
+    j.query_row(
+        "SELECT count(*) FROM sync_progress WHERE status = 'completed' AND batch_id = (SELECT max(batch_id) FROM sync_batches)",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_mixed_fleet_lands_whole_whatever_the_order() {
+    let f = fleet();
+    let slices = (tables().len() * BRANCHES.len()) as i64;
+    let orders: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    let mut runs: Vec<(&str, [usize; 3], usize)> = Vec::new();
+    for mode in ["full", "upsert"] {
+        for order in orders {
+            runs.push((mode, order, 8));
+        }
+        runs.push((mode, [0, 1, 2], 1));
+        runs.push((mode, [2, 1, 0], 2));
+    }
+    // The DDL of each mode's first run (the modes lay tables out differently).
+    let mut first: std::collections::HashMap<&str, String> = Default::default();
+    for (mode, order, threads) in runs {
+        let central = Db::create("postgres", f.dir.path(), "mixed_central");
+        let config = f.config(&central, &order, mode, threads, "");
+        let (code, text) = run(&config, &["sync-all"]);
+        assert_eq!(code, 0, "{mode}, order {order:?}, {threads} threads:\n{text}");
+        assert_eq!(completed_slices(f.dir.path()), slices, "{text}");
+        check_values(&central);
+        let ddl = central_ddl(&central);
+        match first.get(mode) {
+            None => {
+                first.insert(mode, ddl);
+            }
+            Some(d) => {
+                let diff = ddl.lines().zip(d.lines()).find(|(a, b)| a != b);
+                assert!(
+                    ddl == *d,
+                    "the central's DDL differs for {mode}, order {order:?}, {threads} threads: {diff:?}"
+                );
+            }
+        }
+        if mode == "upsert" {
+            // A second run finds every row in place.
+            let (code, text) = run(&config, &["sync-all"]);
+            assert_eq!(code, 0, "{text}");
+            check_values(&central);
+        }
+    }
+}
+
+/// A column without a lossless common type (bytes at one branch, text at
+/// another) refuses its table before any row moves: `check` and the dry run
+/// say so, the batch fails the table's slices with the branches' types,
+/// and every other table arrives.
+#[test]
+fn a_column_without_common_type_refuses_its_table() {
+    let f = fleet();
+    for (_, engine, db) in &f.branches {
+        let ty = if *engine == "postgres" { "bytea" } else { "TEXT" };
+        db.exec(&format!(
+            "CREATE TABLE store_logo (store_id INTEGER PRIMARY KEY, logo {ty});"
+        ));
+    }
+    let central = Db::create("postgres", f.dir.path(), "mixed_central");
+    let extra = "[[table]]\nmodel = \"store_logo\"\nsource = \"store_logo\"\nkey = [\"store_id\"]\nmode = \"full\"\n";
+    let config = f.config(&central, &[0, 1, 2], "full", 2, extra);
+
+    let (code, text) = run(&config, &["check"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("table store_logo: refused"), "{text}");
+    assert!(text.contains("bytea (postgres) at pgb"), "{text}");
+    assert!(text.contains("table film: to create"), "{text}");
+    assert!(text.contains("special_features"), "{text}");
+
+    let (code, text) = run(&config, &["sync-all", "--dry-run"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("table store_logo: refused"), "{text}");
+    let Db::Pg(db) = &central else { unreachable!() };
+    let tables: i64 = db
+        .client()
+        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0, "check and the dry run write nothing");
+
+    let (code, text) = run(&config, &["sync-all"]);
+    assert_ne!(code, 0, "{text}");
+    assert_eq!(
+        completed_slices(f.dir.path()),
+        (tables_len() * BRANCHES.len()) as i64,
+        "{text}"
+    );
+    let exists: bool = db
+        .client()
+        .query_one("SELECT to_regclass('public.store_logo') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(!exists, "nothing of the refused table is made");
+    let j = rusqlite::Connection::open(f.dir.path().join("storage/j.db")).unwrap();
+    let errors: Vec<String> = j
+        .prepare("SELECT error_message FROM sync_progress WHERE table_name = 'store_logo' AND status = 'failed'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].contains("no lossless common type"), "{errors:?}");
+    assert!(errors[0].contains("TEXT (sqlite) at lite"), "{errors:?}");
+    check_values(&central);
+}
+
+fn tables_len() -> usize {
+    tables().len()
+}
