@@ -18,26 +18,42 @@ use std::fmt;
 pub enum Family {
     Bool,
     /// A signed integer of `bytes` bytes (2, 4, 8).
-    Int { bytes: u8 },
+    Int {
+        bytes: u8,
+    },
     /// An exact decimal: `Some((integer digits, scale))`, or unbounded.
-    Numeric { bounds: Option<(u32, u32)> },
+    Numeric {
+        bounds: Option<(u32, u32)>,
+    },
     /// An IEEE float of `bytes` bytes (4, 8).
-    Float { bytes: u8 },
+    Float {
+        bytes: u8,
+    },
     /// A string of at most `len` characters, or unbounded.
-    Text { len: Option<u32> },
+    Text {
+        len: Option<u32>,
+    },
     Bytes,
     Date,
     /// A timestamp with `precision` fractional digits; `tz`: an instant
     /// (a naive timestamp joining one is read as UTC).
-    Timestamp { tz: bool, precision: u8 },
+    Timestamp {
+        tz: bool,
+        precision: u8,
+    },
     /// A JSON document; `binary`: normalized (PostgreSQL `jsonb`).
-    Json { binary: bool },
+    Json {
+        binary: bool,
+    },
     /// A MySQL `SET`: a list of labels (no label holds a comma), held as
     /// `a,b` alone and as a text array next to an array of labels.
     Set,
     /// A type the target keeps by name (`uuid`, `interval`, an enum the
     /// central has, `character(n)`), or an array type (`text[]`).
-    Named { name: String, array: bool },
+    Named {
+        name: String,
+        array: bool,
+    },
 }
 
 /// Why a column has no common central type.
@@ -61,10 +77,7 @@ impl Family {
     /// Families whose every value has a text form that reads back as the
     /// same value (every family but bytes and arrays).
     fn has_text_form(&self) -> bool {
-        !matches!(
-            self,
-            Family::Bytes | Family::Named { array: true, .. }
-        )
+        !matches!(self, Family::Bytes | Family::Named { array: true, .. })
     }
 
     fn is_number(&self) -> bool {
@@ -153,7 +166,14 @@ pub fn join(a: &Family, b: &Family) -> Result<Family, Refusal> {
         (Int { bytes }, Numeric { bounds }) => Numeric {
             bounds: bounds.map(|(i, s)| (i.max(int_digits(*bytes)), s)),
         },
-        (Numeric { bounds: Some((i, s)) }, Numeric { bounds: Some((j, t)) }) => Numeric {
+        (
+            Numeric {
+                bounds: Some((i, s)),
+            },
+            Numeric {
+                bounds: Some((j, t)),
+            },
+        ) => Numeric {
             bounds: Some((*i.max(j), *s.max(t))),
         },
         (Numeric { .. }, Numeric { .. }) => Numeric { bounds: None },

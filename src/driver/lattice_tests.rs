@@ -81,7 +81,7 @@ fn permutations(items: &[Family]) -> Vec<Vec<Family>> {
         }
         go(k - 1, v, out);
         for i in 0..k - 1 {
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 v.swap(i, k - 1);
             } else {
                 v.swap(0, k - 1);
@@ -226,7 +226,13 @@ fn the_documented_joins() {
         Text { len: None }
     )
     .is_err());
-    assert_eq!(conversion(&Bool, &Int { bytes: 2 }), Conversion::FlagToNumber);
-    assert_eq!(conversion(&Bool, &Text { len: None }), Conversion::FlagToText);
+    assert_eq!(
+        conversion(&Bool, &Int { bytes: 2 }),
+        Conversion::FlagToNumber
+    );
+    assert_eq!(
+        conversion(&Bool, &Text { len: None }),
+        Conversion::FlagToText
+    );
     assert_eq!(conversion(&Date, &TEXT), Conversion::None);
 }

@@ -73,7 +73,14 @@ pub fn execute(
     }
 
     // One schema plan for the batch, before any copy.
-    let plans = schema_plan::run(config, target.as_ref(), &sources, jobs, Some(journal), false)?;
+    let plans = schema_plan::run(
+        config,
+        target.as_ref(),
+        &sources,
+        jobs,
+        Some(journal),
+        false,
+    )?;
     let refused = refuse_tables(&plans, jobs, journal, batch_id)?;
 
     let cancel = Arc::new(Cancel::default());

@@ -146,6 +146,10 @@ pub fn write_plan<'a>(
     }
 }
 
+/// Each branch's columns of one table (connections by name), and notes on
+/// branches described from the journal or not at all.
+pub type Described = (Vec<(String, Vec<Column>)>, Vec<String>);
+
 /// Describe every table of `jobs` at each of its connections, in the order
 /// of their names (never the config's or the answers'). `journal`, when
 /// given, records each description and stands in for a branch that cannot
@@ -155,7 +159,7 @@ pub fn describe_all(
     sources: &HashMap<String, Box<dyn Endpoint>>,
     jobs: &[Job],
     journal: Option<&Mutex<Journal>>,
-) -> BTreeMap<usize, (Vec<(String, Vec<Column>)>, Vec<String>)> {
+) -> BTreeMap<usize, Described> {
     let mut by_table: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for j in jobs {
         by_table
@@ -390,9 +394,9 @@ pub fn run(
             let planner = target.planner().expect("checked above");
             match planner.apply(&wp, &columns, dry_run) {
                 Ok(ddl) => plan.ddl = ddl,
-                Err(e) => plan
-                    .notes
-                    .push(format!("not planned ahead ({e}): each copy prepares the table")),
+                Err(e) => plan.notes.push(format!(
+                    "not planned ahead ({e}): each copy prepares the table"
+                )),
             }
         }
         plans.push(plan);

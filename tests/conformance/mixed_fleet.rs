@@ -10,11 +10,7 @@ use super::world::Db;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BRANCHES: [(&str, &str); 3] = [
-    ("maria", "mysql"),
-    ("lite", "sqlite"),
-    ("pgb", "postgres"),
-];
+const BRANCHES: [(&str, &str); 3] = [("maria", "mysql"), ("lite", "sqlite"), ("pgb", "postgres")];
 
 struct Fleet {
     dir: tempfile::TempDir,
@@ -36,7 +32,14 @@ fn fleet() -> Fleet {
 
 impl Fleet {
     /// A config with the connections in `order` (indices into BRANCHES).
-    fn config(&self, central: &Db, order: &[usize], mode: &str, threads: usize, extra: &str) -> PathBuf {
+    fn config(
+        &self,
+        central: &Db,
+        order: &[usize],
+        mode: &str,
+        threads: usize,
+        extra: &str,
+    ) -> PathBuf {
         let mut s = format!(
             "[journal]\npath = \"storage/j.db\"\n\n[engine]\nthreads = {threads}\nretries = 0\n\
              connect_timeout = \"5s\"\nstatement_timeout = \"2m\"\n\n\
@@ -83,7 +86,11 @@ fn central_ddl(central: &Db) -> String {
         .arg(central.url())
         .output()
         .expect("pg_dump runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // `\restrict` lines carry a random key per dump.
     String::from_utf8(out.stdout)
         .unwrap()
@@ -145,7 +152,14 @@ fn completed_slices(dir: &Path) -> i64 {
 fn a_mixed_fleet_lands_whole_whatever_the_order() {
     let f = fleet();
     let slices = (tables().len() * BRANCHES.len()) as i64;
-    let orders: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    let orders: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
     let mut runs: Vec<(&str, [usize; 3], usize)> = Vec::new();
     for mode in ["full", "upsert"] {
         for order in orders {
@@ -160,7 +174,10 @@ fn a_mixed_fleet_lands_whole_whatever_the_order() {
         let central = Db::create("postgres", f.dir.path(), "mixed_central");
         let config = f.config(&central, &order, mode, threads, "");
         let (code, text) = run(&config, &["sync-all"]);
-        assert_eq!(code, 0, "{mode}, order {order:?}, {threads} threads:\n{text}");
+        assert_eq!(
+            code, 0,
+            "{mode}, order {order:?}, {threads} threads:\n{text}"
+        );
         assert_eq!(completed_slices(f.dir.path()), slices, "{text}");
         check_values(&central);
         let ddl = central_ddl(&central);
@@ -193,7 +210,11 @@ fn a_mixed_fleet_lands_whole_whatever_the_order() {
 fn a_column_without_common_type_refuses_its_table() {
     let f = fleet();
     for (_, engine, db) in &f.branches {
-        let ty = if *engine == "postgres" { "bytea" } else { "TEXT" };
+        let ty = if *engine == "postgres" {
+            "bytea"
+        } else {
+            "TEXT"
+        };
         db.exec(&format!(
             "CREATE TABLE store_logo (store_id INTEGER PRIMARY KEY, logo {ty});"
         ));
@@ -215,7 +236,10 @@ fn a_column_without_common_type_refuses_its_table() {
     let Db::Pg(db) = &central else { unreachable!() };
     let tables: i64 = db
         .client()
-        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[])
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            &[],
+        )
         .unwrap()
         .get(0);
     assert_eq!(tables, 0, "check and the dry run write nothing");

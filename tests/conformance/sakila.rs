@@ -36,8 +36,6 @@ pub enum Col {
     Count,
 }
 
-pub const ENGINES: [&str; 3] = ["mysql", "sqlite", "postgres"];
-
 impl Col {
     pub fn ddl(self, engine: &str) -> Option<&'static str> {
         let [m, s, p] = match self {
@@ -162,27 +160,137 @@ impl Col {
 pub fn tables() -> Vec<(&'static str, Vec<(&'static str, Col)>)> {
     use Col::*;
     vec![
-        ("actor", vec![("actor_id", Small), ("first_name", Name), ("last_name", Name), ("last_update", Updated)]),
-        ("category", vec![("category_id", Small), ("name", Name), ("last_update", Updated)]),
-        ("language", vec![("language_id", Small), ("name", Name), ("last_update", Updated)]),
-        ("country", vec![("country_id", Small), ("country", Name), ("last_update", Updated)]),
-        ("city", vec![("city_id", Small), ("city", Name), ("country_id", Small), ("last_update", Updated)]),
-        ("address", vec![("address_id", Small), ("address", Name), ("phone", Name), ("city_id", Small), ("last_update", Updated)]),
         (
-            "film",
+            "actor",
             vec![
-                ("film_id", Id), ("title", Name), ("release_year", Year), ("rental_rate", Money),
-                ("rating", Rating), ("special_features", Features), ("length_ratio", Ratio),
+                ("actor_id", Small),
+                ("first_name", Name),
+                ("last_name", Name),
                 ("last_update", Updated),
             ],
         ),
-        ("film_actor", vec![("film_actor_id", Id), ("actor_id", Small), ("film_id", Id), ("last_update", Updated)]),
-        ("film_category", vec![("film_category_id", Id), ("category_id", Small), ("film_id", Id), ("last_update", Updated)]),
-        ("customer", vec![("customer_id", Id), ("first_name", Name), ("active", FlagText), ("email_ok", FlagNum), ("preferences", Doc), ("last_update", Updated)]),
-        ("staff", vec![("staff_id", Small), ("username", Name), ("active", FlagText), ("picture", Picture), ("last_update", Updated)]),
-        ("inventory", vec![("inventory_id", Id), ("film_id", Id), ("on_hand", Count), ("last_update", Updated)]),
-        ("rental", vec![("rental_id", Id), ("return_date", Returned), ("inventory_id", Id), ("last_update", Updated)]),
-        ("payment", vec![("payment_id", Id), ("amount", Money), ("payment_date", Returned), ("last_update", Updated)]),
+        (
+            "category",
+            vec![
+                ("category_id", Small),
+                ("name", Name),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "language",
+            vec![
+                ("language_id", Small),
+                ("name", Name),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "country",
+            vec![
+                ("country_id", Small),
+                ("country", Name),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "city",
+            vec![
+                ("city_id", Small),
+                ("city", Name),
+                ("country_id", Small),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "address",
+            vec![
+                ("address_id", Small),
+                ("address", Name),
+                ("phone", Name),
+                ("city_id", Small),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "film",
+            vec![
+                ("film_id", Id),
+                ("title", Name),
+                ("release_year", Year),
+                ("rental_rate", Money),
+                ("rating", Rating),
+                ("special_features", Features),
+                ("length_ratio", Ratio),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "film_actor",
+            vec![
+                ("film_actor_id", Id),
+                ("actor_id", Small),
+                ("film_id", Id),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "film_category",
+            vec![
+                ("film_category_id", Id),
+                ("category_id", Small),
+                ("film_id", Id),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "customer",
+            vec![
+                ("customer_id", Id),
+                ("first_name", Name),
+                ("active", FlagText),
+                ("email_ok", FlagNum),
+                ("preferences", Doc),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "staff",
+            vec![
+                ("staff_id", Small),
+                ("username", Name),
+                ("active", FlagText),
+                ("picture", Picture),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "inventory",
+            vec![
+                ("inventory_id", Id),
+                ("film_id", Id),
+                ("on_hand", Count),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "rental",
+            vec![
+                ("rental_id", Id),
+                ("return_date", Returned),
+                ("inventory_id", Id),
+                ("last_update", Updated),
+            ],
+        ),
+        (
+            "payment",
+            vec![
+                ("payment_id", Id),
+                ("amount", Money),
+                ("payment_date", Returned),
+                ("last_update", Updated),
+            ],
+        ),
     ]
 }
 
@@ -207,7 +315,10 @@ pub fn script(engine: &str) -> String {
             present[0].0
         );
         for i in 1..=ROWS {
-            let vals: Vec<String> = present.iter().map(|(_, c, _)| c.literal(engine, i)).collect();
+            let vals: Vec<String> = present
+                .iter()
+                .map(|(_, c, _)| c.literal(engine, i))
+                .collect();
             let names: Vec<&str> = present.iter().map(|(n, _, _)| *n).collect();
             s += &format!(
                 "INSERT INTO {table} ({}) VALUES ({});\n",

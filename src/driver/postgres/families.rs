@@ -133,7 +133,10 @@ pub fn widen_using(name: &str, from: &Family, to: &Family) -> String {
     let ty = type_of(to);
     match (from, to) {
         (Family::Bool, _) => format!("{col}::integer::{ty}"),
-        (Family::Timestamp { tz: false, .. } | Family::Date, Family::Timestamp { tz: true, .. }) => {
+        (
+            Family::Timestamp { tz: false, .. } | Family::Date,
+            Family::Timestamp { tz: true, .. },
+        ) => {
             format!("{col}::timestamp AT TIME ZONE 'UTC'")
         }
         _ => format!("{col}::{ty}"),

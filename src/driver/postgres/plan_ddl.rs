@@ -76,10 +76,7 @@ fn apply_in_tx(
     r.map_err(|e| session.err(&e, doing))?;
     let existing = existing(session, plan.schema, plan.table)?;
     if existing.is_none() {
-        let cols: Vec<Column> = columns
-            .iter()
-            .map(|(n, f)| planned_column(n, f))
-            .collect();
+        let cols: Vec<Column> = columns.iter().map(|(n, f)| planned_column(n, f)).collect();
         let types: Vec<String> = columns.iter().map(|(_, f)| type_of(f)).collect();
         let created = WritePlan {
             columns: &cols,
@@ -115,7 +112,10 @@ fn statements(
             .branch
             .map(|(b, _)| format!("{} text, ", quote_ident(b)))
             .unwrap_or_default();
-        return vec![format!("CREATE TABLE {table} ({branch}{})", defs.join(", "))];
+        return vec![format!(
+            "CREATE TABLE {table} ({branch}{})",
+            defs.join(", ")
+        )];
     };
     let mut changes = Vec::new();
     for (name, want) in columns {

@@ -5,9 +5,9 @@
 
 use super::copy_sink::CopySink;
 use super::ddl;
-use super::families;
 use super::endpoint::Session;
 use super::errors::cancelled;
+use super::families;
 use super::ident::{quote_ident, quote_list, quote_table};
 use super::partition;
 use super::plan_ddl;
@@ -17,12 +17,12 @@ use super::stage;
 use super::upsert::Upsert;
 use crate::config::Mode;
 use crate::driver::checksum::RangeChecksums;
-use crate::driver::mirror::Tuning;
 use crate::driver::convert::Converting;
 use crate::driver::lattice::Family;
+use crate::driver::mirror::Tuning;
 use crate::driver::{
-    CancelHandle, Chunk, Column, DriverError, Planner, Feed, Result, RowSink, StageState, Target, Value,
-    WriteOutcome, WritePlan,
+    CancelHandle, Chunk, Column, DriverError, Feed, Planner, Result, RowSink, StageState, Target,
+    Value, WriteOutcome, WritePlan,
 };
 
 pub struct PgTarget {
