@@ -108,12 +108,13 @@ impl Args {
                 for line in super::plan_print::render(&plans) {
                     crate::say!("  {}", scrub.apply(&line));
                 }
-                for p in plans.iter().filter(|p| p.refusal.is_some()) {
-                    problems.push(format!(
-                        "target: table {} refused: {}",
-                        p.table,
-                        p.refusal.as_deref().unwrap_or_default()
-                    ));
+                for p in &plans {
+                    if let Some(why) = &p.refusal {
+                        problems.push(format!("target: table {} refused: {why}", p.table));
+                    }
+                    for why in &p.left_out {
+                        problems.push(format!("target: table {}: {why}", p.table));
+                    }
                 }
             }
             Ok(_) => {}

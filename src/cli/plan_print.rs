@@ -14,6 +14,11 @@ use std::collections::HashMap;
 /// does not plan ahead (its copies prepare each table).
 pub fn compute(config: &Config, jobs: &[Job]) -> anyhow::Result<Option<Vec<TablePlan>>> {
     let target_cfg = config.require_target()?;
+    // Only a PostgreSQL central plans ahead; opening another target's
+    // session could create it (a SQLite file), and this writes nothing.
+    if target_cfg.driver != "postgres" {
+        return Ok(None);
+    }
     let target = open_endpoint(target_cfg, &config.engine, 1)?;
     let mut sources: HashMap<String, Box<dyn Endpoint>> = HashMap::new();
     for j in jobs {
@@ -26,7 +31,18 @@ pub fn compute(config: &Config, jobs: &[Job]) -> anyhow::Result<Option<Vec<Table
             }
         }
     }
-    let plans = schema_plan::run(config, target.as_ref(), &sources, jobs, None, true)?;
+    // Read only: what the journal last recorded of a branch not reached.
+    let journal = crate::journal::Journal::open_read(&config.journal.path)
+        .ok()
+        .map(std::sync::Mutex::new);
+    let plans = schema_plan::run(
+        config,
+        target.as_ref(),
+        &sources,
+        jobs,
+        journal.as_ref(),
+        true,
+    )?;
     if plans.is_empty() && target.target()?.planner().is_none() {
         return Ok(None);
     }
@@ -75,6 +91,9 @@ pub fn render(plans: &[TablePlan]) -> Vec<String> {
                 line.push_str(&format!("  [{conn}: {}]", conversion_words(*conv)));
             }
             out.push(line.trim_end().to_owned());
+        }
+        for n in &p.left_out {
+            out.push(format!("  ✗ {n}"));
         }
         for n in &p.notes {
             out.push(format!("  · {n}"));

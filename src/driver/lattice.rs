@@ -211,6 +211,26 @@ pub fn join(a: &Family, b: &Family) -> Result<Family, Refusal> {
     })
 }
 
+/// May an existing central column of `from` be widened in place to `to`
+/// (which holds it)? Only where its values keep their type: numbers stay
+/// numbers, times stay times, text stays text, JSON stays JSON. Turning a
+/// typed column into text (or a boolean into a number) changes what every
+/// reader of the central sees, so it is the operator's decision, not a
+/// branch's.
+pub fn widens_in_place(from: &Family, to: &Family) -> bool {
+    use Family::*;
+    from == to
+        || matches!(
+            (from, to),
+            (
+                Int { .. } | Numeric { .. } | Float { .. },
+                Int { .. } | Numeric { .. } | Float { .. }
+            ) | (Date | Timestamp { .. }, Timestamp { .. })
+                | (Text { .. }, Text { .. })
+                | (Json { .. }, Json { .. })
+        )
+}
+
 /// The family of a column at every branch, folded; `Err` holds the pair
 /// that has no common family.
 pub fn fold<'a>(families: impl IntoIterator<Item = &'a Family>) -> Option<Result<Family, Refusal>> {

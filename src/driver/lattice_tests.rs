@@ -236,3 +236,31 @@ fn the_documented_joins() {
     );
     assert_eq!(conversion(&Date, &TEXT), Conversion::None);
 }
+
+#[test]
+fn an_existing_column_widens_in_place_only_within_its_type() {
+    let ok = |a: Family, b: Family| widens_in_place(&a, &b);
+    assert!(ok(Int { bytes: 4 }, Int { bytes: 8 }));
+    assert!(ok(Int { bytes: 4 }, Numeric { bounds: None }));
+    assert!(ok(
+        Date,
+        Timestamp {
+            tz: false,
+            precision: 6
+        }
+    ));
+    assert!(ok(
+        Timestamp {
+            tz: false,
+            precision: 6
+        },
+        Timestamp {
+            tz: true,
+            precision: 6
+        }
+    ));
+    assert!(ok(Text { len: Some(20) }, TEXT));
+    assert!(!ok(Numeric { bounds: None }, TEXT));
+    assert!(!ok(Bool, Int { bytes: 2 }));
+    assert!(!ok(Bool, TEXT));
+}

@@ -49,6 +49,9 @@ pub struct TablePlan {
     pub columns: Vec<ColumnPlan>,
     /// Why no copy of the table can run (a column without a common type).
     pub refusal: Option<String>,
+    /// Branches whose columns the existing central table cannot take
+    /// without changing a column's type: their copies fail on their own.
+    pub left_out: Vec<String>,
     /// What the plan knows less well (a branch described from the journal).
     pub notes: Vec<String>,
     /// The statements that create or widen the table (run, or to run).
@@ -152,13 +155,14 @@ pub type Described = (Vec<(String, Vec<Column>)>, Vec<String>);
 
 /// Describe every table of `jobs` at each of its connections, in the order
 /// of their names (never the config's or the answers'). `journal`, when
-/// given, records each description and stands in for a branch that cannot
-/// be reached.
+/// given, stands in for a branch that cannot be reached, and records each
+/// description when `record`.
 pub fn describe_all(
     config: &Config,
     sources: &HashMap<String, Box<dyn Endpoint>>,
     jobs: &[Job],
     journal: Option<&Mutex<Journal>>,
+    record: bool,
 ) -> BTreeMap<usize, Described> {
     let mut by_table: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for j in jobs {
@@ -186,7 +190,7 @@ pub fn describe_all(
             let lock = || journal.map(|j| j.lock().unwrap_or_else(|e| e.into_inner()));
             match live {
                 Ok(Some(schema)) => {
-                    if let Some(mut j) = lock() {
+                    if let Some(mut j) = lock().filter(|_| record) {
                         let r = j.record_description(&conn, tcfg.target_table(), &to_json(&schema));
                         if let Err(e) = r {
                             log::debug!("journal: {e}");
@@ -229,15 +233,36 @@ pub fn plan_table(
     existing: Option<&[(String, Family)]>,
 ) -> Option<TablePlan> {
     let planner = target.planner()?;
+    let existing = existing.unwrap_or_default();
+    // Each branch's families; a branch that would turn an existing central
+    // column into another type (a number into text, say) is left out: its
+    // copies fail with the type conflict, the others go on.
+    let mut left_out = Vec::new();
+    let mut branches_fams: Vec<(&str, Vec<(&Column, Family)>)> = Vec::new();
+    for (conn, cols) in described {
+        let fams: Vec<(&Column, Family)> = cols.iter().map(|c| (c, planner.family(c))).collect();
+        let clash = fams.iter().find_map(|(c, f)| {
+            let (_, have) = existing.iter().find(|(n, _)| *n == c.name)?;
+            match lattice::join(have, f) {
+                Ok(j) if lattice::widens_in_place(have, &j) => None,
+                _ => Some(format!(
+                    "{conn} left out: its column {:?} is {}, which the central's {} cannot take without becoming another type; its copies fail with the type conflict and its fix",
+                    c.name,
+                    shown(c),
+                    planner.type_name(have)
+                )),
+            }
+        });
+        match clash {
+            Some(why) => left_out.push(why),
+            None => branches_fams.push((conn.as_str(), fams)),
+        }
+    }
     // Column order: the central's, then each branch's new ones, branches
     // by name.
-    let mut names: Vec<String> = existing
-        .unwrap_or_default()
-        .iter()
-        .map(|(n, _)| n.clone())
-        .collect();
-    for (_, cols) in described {
-        for c in cols {
+    let mut names: Vec<String> = existing.iter().map(|(n, _)| n.clone()).collect();
+    for (_, cols) in &branches_fams {
+        for (c, _) in cols {
             if !names.contains(&c.name) {
                 names.push(c.name.clone());
             }
@@ -251,23 +276,19 @@ pub fn plan_table(
             continue;
         }
         let mut branches = Vec::new();
-        if let Some((_, f)) = existing
-            .unwrap_or_default()
-            .iter()
-            .find(|(n, _)| *n == name)
-        {
+        if let Some((_, f)) = existing.iter().find(|(n, _)| *n == name) {
             branches.push(BranchType {
                 connection: "central".into(),
                 shown: planner.type_name(f),
                 family: f.clone(),
             });
         }
-        for (conn, cols) in described {
-            if let Some(c) = cols.iter().find(|c| c.name == name) {
+        for (conn, cols) in &branches_fams {
+            if let Some((c, f)) = cols.iter().find(|(c, _)| c.name == name) {
                 branches.push(BranchType {
-                    connection: conn.clone(),
+                    connection: (*conn).to_owned(),
                     shown: shown(c),
-                    family: planner.family(c),
+                    family: f.clone(),
                 });
             }
         }
@@ -310,6 +331,7 @@ pub fn plan_table(
         table: config.tables[index].target_table().to_owned(),
         columns,
         refusal: (!refusals.is_empty()).then(|| refusals.join("; ")),
+        left_out,
         notes: Vec::new(),
         ddl: Vec::new(),
     })
@@ -345,7 +367,8 @@ fn refusal(column: &str, branches: &[BranchType]) -> String {
 }
 
 /// Plan every table of `jobs`: describe, join, and (unless `dry_run`)
-/// create or widen each central table once. A table the target cannot
+/// create or widen each central table once (`journal` records what each
+/// branch said, unless `dry_run`). A table the target cannot
 /// plan ahead (a lock not granted in time, an error) is noted, and its
 /// copies prepare it themselves as before. Empty when the target does not
 /// plan (its copies prepare each table).
@@ -362,7 +385,7 @@ pub fn run(
         return Ok(Vec::new());
     }
     let mut plans = Vec::new();
-    for (index, (described, notes)) in describe_all(config, sources, jobs, journal) {
+    for (index, (described, notes)) in describe_all(config, sources, jobs, journal, !dry_run) {
         let Some((first, _)) = described.first() else {
             continue;
         };

@@ -224,6 +224,7 @@ fn a_column_without_common_type_refuses_its_table() {
     let config = f.config(&central, &[0, 1, 2], "full", 2, extra);
 
     let (code, text) = run(&config, &["check"]);
+    eprintln!("{text}");
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("table store_logo: refused"), "{text}");
     assert!(text.contains("bytea (postgres) at pgb"), "{text}");
@@ -273,4 +274,92 @@ fn a_column_without_common_type_refuses_its_table() {
 
 fn tables_len() -> usize {
     tables().len()
+}
+
+/// Every column of every central table (not its partitions) with its type.
+fn central_columns(central: &Db) -> Vec<String> {
+    let Db::Pg(db) = central else { unreachable!() };
+    db.client()
+        .query(
+            "SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+               AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY c.relname, a.attnum",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// A branch that cannot be reached tonight still counts: the plan uses the
+/// description the journal recorded when it last answered, so a new
+/// central gets the same tables as with the branch there.
+#[test]
+fn a_branch_not_reached_is_planned_from_its_last_description() {
+    let f = fleet();
+    let first = Db::create("postgres", f.dir.path(), "mixed_central");
+    let config = f.config(&first, &[0, 1, 2], "upsert", 2, "");
+    let (code, text) = run(&config, &["sync-all"]);
+    assert_eq!(code, 0, "{text}");
+    let want = central_columns(&first);
+
+    let second = Db::create("postgres", f.dir.path(), "mixed_central");
+    let config = f.config(&second, &[0, 1, 2], "upsert", 2, "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let maria = f.branches[0].2.url();
+    let away = maria.replacen("127.0.0.1:3306", "127.0.0.1:1", 1);
+    assert_ne!(maria, away, "the MariaDB test server is at 127.0.0.1:3306");
+    std::fs::write(&config, text.replace(&maria, &away)).unwrap();
+
+    let (code, text) = run(&config, &["check"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("maria not reached"), "{text}");
+    assert!(text.contains("planned with its description of"), "{text}");
+    let (code, text) = run(&config, &["sync-all"]);
+    assert_ne!(code, 0, "the unreachable branch fails its copies:\n{text}");
+    assert_eq!(
+        completed_slices(f.dir.path()),
+        (tables().len() * 2) as i64,
+        "{text}"
+    );
+    assert_eq!(central_columns(&second), want, "{text}");
+}
+
+/// One night of the fleet (one batch, every branch, 8 threads) against the
+/// same branches copied one at a time (one batch per branch, in turn).
+/// Prints the times; asserts only that everything arrives. Run with
+/// `cargo test --test conformance one_night -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn one_night_fleet_against_one_branch_at_a_time() {
+    let f = fleet();
+    let slices = (tables().len() * BRANCHES.len()) as i64;
+    let central = Db::create("postgres", f.dir.path(), "mixed_central");
+    let config = f.config(&central, &[0, 1, 2], "full", 8, "");
+    let started = std::time::Instant::now();
+    let (code, text) = run(&config, &["sync-all"]);
+    let fleet = started.elapsed();
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(completed_slices(f.dir.path()), slices);
+
+    let central = Db::create("postgres", f.dir.path(), "mixed_central");
+    let config = f.config(&central, &[0, 1, 2], "full", 8, "");
+    let started = std::time::Instant::now();
+    for (name, _) in BRANCHES {
+        let (code, text) = run(&config, &["sync-all", "--connection", name]);
+        assert_eq!(code, 0, "{text}");
+    }
+    let apart = started.elapsed();
+    check_values(&central);
+    eprintln!(
+        "one night, {} tables x {} branches: the fleet in one batch {:.2}s, one branch at a time {:.2}s",
+        tables().len(),
+        BRANCHES.len(),
+        fleet.as_secs_f64(),
+        apart.as_secs_f64()
+    );
 }
