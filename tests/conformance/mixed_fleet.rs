@@ -168,6 +168,8 @@ fn a_mixed_fleet_lands_whole_whatever_the_order() {
         runs.push((mode, [0, 1, 2], 1));
         runs.push((mode, [2, 1, 0], 2));
     }
+    runs.push(("mirror", [0, 1, 2], 8));
+    runs.push(("mirror", [2, 1, 0], 2));
     // The DDL of each mode's first run (the modes lay tables out differently).
     let mut first: std::collections::HashMap<&str, String> = Default::default();
     for (mode, order, threads) in runs {
@@ -193,7 +195,7 @@ fn a_mixed_fleet_lands_whole_whatever_the_order() {
                 );
             }
         }
-        if mode == "upsert" {
+        if mode != "full" {
             // A second run finds every row in place.
             let (code, text) = run(&config, &["sync-all"]);
             assert_eq!(code, 0, "{text}");
