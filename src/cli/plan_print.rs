@@ -75,17 +75,18 @@ pub fn render(plans: &[TablePlan]) -> Vec<String> {
         let width = p.columns.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in &p.columns {
             let mut line = format!("  {:<width$}  {}", c.name, c.type_name);
-            if !c.forced_by.is_empty() {
+            if c.branches.iter().any(|b| b.family != c.branches[0].family) {
                 let all: Vec<String> = c
                     .branches
                     .iter()
                     .map(|b| format!("{} {}", b.connection, b.shown))
                     .collect();
-                line.push_str(&format!(
-                    "  (widened by {}; {})",
-                    c.forced_by.join(", "),
-                    all.join(", ")
-                ));
+                let by = if c.forced_by.is_empty() {
+                    String::new()
+                } else {
+                    format!("widened by {}; ", c.forced_by.join(", "))
+                };
+                line.push_str(&format!("  ({by}from {})", all.join(", ")));
             }
             for (conn, conv) in &c.conversions {
                 line.push_str(&format!("  [{conn}: {}]", conversion_words(*conv)));

@@ -1,7 +1,8 @@
 //! The schema plan of a batch (docs/TYPES.md, "One central type for every
-//! branch"): before any copy, each table is described at every branch of
-//! the batch (a branch that cannot be reached counts with the description
-//! the journal last recorded), each column's families are joined in the
+//! branch"): before any copy, each table of the batch is described at
+//! every branch it applies to, selected tonight or not (a branch that
+//! cannot be reached counts with the description the journal last
+//! recorded), each column's families are joined in the
 //! type lattice, and the central table is created or widened once. The
 //! copies then find a table that takes every branch, whatever their order,
 //! their thread count or which branch answers first, and never add or
@@ -164,6 +165,9 @@ pub fn describe_all(
     journal: Option<&Mutex<Journal>>,
     record: bool,
 ) -> BTreeMap<usize, Described> {
+    // Every connection the table applies to, not only tonight's: the
+    // central's shape is the fleet's, whichever branches a batch selects.
+    let fleet = super::plan::plan(config, &super::SyncOptions::default()).unwrap_or_default();
     let mut by_table: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for j in jobs {
         by_table
@@ -171,6 +175,12 @@ pub fn describe_all(
             .or_default()
             .push(j.connection.clone());
     }
+    for j in &fleet {
+        if let Some(conns) = by_table.get_mut(&j.table_index) {
+            conns.push(j.connection.clone());
+        }
+    }
+    let mut others: HashMap<String, Box<dyn Endpoint>> = HashMap::new();
     let mut open: HashMap<String, Option<Box<dyn crate::driver::Source>>> = HashMap::new();
     let mut out = BTreeMap::new();
     for (index, mut conns) in by_table {
@@ -180,9 +190,18 @@ pub fn describe_all(
         let mut described = Vec::new();
         let mut notes = Vec::new();
         for conn in conns {
+            if !sources.contains_key(&conn) && !others.contains_key(&conn) {
+                let ep = config
+                    .connection(&conn)
+                    .and_then(|c| crate::driver::open_endpoint(c, &config.engine, 1).ok());
+                if let Some(ep) = ep {
+                    others.insert(conn.clone(), ep);
+                }
+            }
+            let endpoint = sources.get(&conn).or_else(|| others.get(&conn));
             let source = open
                 .entry(conn.clone())
-                .or_insert_with(|| sources.get(&conn).and_then(|e| e.source().ok()));
+                .or_insert_with(|| endpoint.and_then(|e| e.source().ok()));
             let live = match source {
                 Some(s) => s.describe(tcfg.source_schema(), tcfg.source_table()),
                 None => Err(DriverError::other("unreachable")),
@@ -296,7 +315,7 @@ pub fn plan_table(
         let family = match joined {
             Some(Ok(f)) => Some(f),
             Some(Err(_)) | None => {
-                refusals.push(refusal(&name, &branches));
+                refusals.push(refusal(&config.tables[index].model, &name, &branches));
                 None
             }
         };
@@ -355,13 +374,13 @@ fn forced_by(joined: &Family, branches: &[BranchType]) -> Vec<String> {
         .collect()
 }
 
-fn refusal(column: &str, branches: &[BranchType]) -> String {
+fn refusal(model: &str, column: &str, branches: &[BranchType]) -> String {
     let types: Vec<String> = branches
         .iter()
         .map(|b| format!("{} at {}", b.shown, b.connection))
         .collect();
     format!(
-        "column {column:?} has no lossless common type: {}. Make the branches agree on one type for it (or on types a text column holds: anything but bytes and arrays), or leave the table out of this batch with --tables",
+        "column {column:?} has no lossless common type: {}. Make the branches agree on one type for it (or on types a text column holds: anything but bytes and arrays), or remove the [[table]] entry of model {model} from the config",
         types.join(", ")
     )
 }

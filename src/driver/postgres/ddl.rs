@@ -216,6 +216,11 @@ pub(super) fn create(
     table: &str,
     doing: &str,
 ) -> Result<()> {
+    session.exec(&create_sql(plan, types, table), doing)
+}
+
+/// The `CREATE TABLE` of [`create`].
+pub(super) fn create_sql(plan: &WritePlan, types: &[String], table: &str) -> String {
     let mut defs = Vec::new();
     if let Some((b, _)) = plan.branch {
         // Byte-wise comparison: the key index is cheaper to maintain than
@@ -234,10 +239,7 @@ pub(super) fn create(
         }
         _ => String::new(),
     };
-    session.exec(
-        &format!("CREATE TABLE {table} ({}){partitioned}", defs.join(", ")),
-        doing,
-    )
+    format!("CREATE TABLE {table} ({}){partitioned}", defs.join(", "))
 }
 
 /// Upserts need a unique index on exactly (branch, key…).

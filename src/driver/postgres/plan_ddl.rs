@@ -95,7 +95,7 @@ fn apply_in_tx(
 }
 
 /// The statements that make the table hold `columns`: a `CREATE TABLE`
-/// (shown; [`ddl::create`] runs it), or one `ALTER TABLE` adding the
+/// ([`ddl::create`] runs the same), or one `ALTER TABLE` adding the
 /// missing columns and widening the others.
 fn statements(
     plan: &WritePlan,
@@ -104,18 +104,13 @@ fn statements(
     table: &str,
 ) -> Vec<String> {
     let Some(existing) = existing else {
-        let defs: Vec<String> = columns
-            .iter()
-            .map(|(n, f)| format!("{} {}", quote_ident(n), type_of(f)))
-            .collect();
-        let branch = plan
-            .branch
-            .map(|(b, _)| format!("{} text, ", quote_ident(b)))
-            .unwrap_or_default();
-        return vec![format!(
-            "CREATE TABLE {table} ({branch}{})",
-            defs.join(", ")
-        )];
+        let cols: Vec<Column> = columns.iter().map(|(n, f)| planned_column(n, f)).collect();
+        let types: Vec<String> = columns.iter().map(|(_, f)| type_of(f)).collect();
+        let created = WritePlan {
+            columns: &cols,
+            ..plan.clone()
+        };
+        return vec![ddl::create_sql(&created, &types, table)];
     };
     let mut changes = Vec::new();
     for (name, want) in columns {
