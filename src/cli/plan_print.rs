@@ -14,9 +14,9 @@ use std::collections::HashMap;
 /// does not plan ahead (its copies prepare each table).
 pub fn compute(config: &Config, jobs: &[Job]) -> anyhow::Result<Option<Vec<TablePlan>>> {
     let target_cfg = config.require_target()?;
-    // Only a PostgreSQL central plans ahead; opening another target's
-    // session could create it (a SQLite file), and this writes nothing.
-    if target_cfg.driver != "postgres" {
+    // Opening a session of a target that plans nothing could create it
+    // (a SQLite file), and this writes nothing.
+    if !crate::driver::plans_ahead(&target_cfg.driver) {
         return Ok(None);
     }
     let target = open_endpoint(target_cfg, &config.engine, 1)?;

@@ -36,6 +36,7 @@ pub mod lattice;
 mod link_bytes;
 pub mod mirror;
 pub mod mysql;
+mod planner;
 pub mod postgres;
 pub mod registry;
 pub mod render;
@@ -45,6 +46,7 @@ pub mod value;
 pub use capabilities::{negotiate, Capabilities, ChecksumDialect, Pairing, RawFormat};
 pub use error::{DriverError, ErrorKind};
 pub use link_bytes::LinkBytes;
+pub use planner::{plans_ahead, Planner};
 pub use registry::open_endpoint;
 pub use value::{Column, ColumnKind, NativeType, TableSchema, Value};
 
@@ -308,34 +310,6 @@ pub struct WriteOutcome {
 /// The feed the engine gives a target: it pushes the source's rows into the
 /// sink and returns how many it sent.
 pub type Feed<'f> = dyn FnMut(&mut dyn RowSink) -> Result<u64> + 'f;
-
-/// A target that plans each central table once for every branch of a
-/// batch (docs/TYPES.md, "One central type for every branch"): the
-/// engine describes the table at each branch, joins each column's
-/// families (`lattice`), and has the table created or widened once,
-/// before any copy.
-pub trait Planner {
-    /// The family this target stores for one branch's column on its own.
-    fn family(&mut self, col: &Column) -> lattice::Family;
-    /// The type a column of `family` is created as here.
-    fn type_name(&self, family: &lattice::Family) -> String;
-    /// The existing table's columns and their families (`None`: no table).
-    fn existing(
-        &mut self,
-        schema: &str,
-        table: &str,
-    ) -> Result<Option<Vec<(String, lattice::Family)>>>;
-    /// Create the table, or add and widen its columns, so that it holds
-    /// `columns` (which hold the existing ones), in one transaction under a
-    /// lock with a short lock timeout; `dry_run` runs nothing. Returns the
-    /// statements (run or to run).
-    fn apply(
-        &mut self,
-        plan: &WritePlan,
-        columns: &[(String, lattice::Family)],
-        dry_run: bool,
-    ) -> Result<Vec<String>>;
-}
 
 /// A writing session.
 pub trait Target: Send {

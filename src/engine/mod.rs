@@ -11,6 +11,7 @@ mod progress;
 mod progress_keys;
 mod rejects;
 mod resume;
+mod schema_describe;
 pub mod schema_plan;
 pub mod session;
 mod staged;
