@@ -365,3 +365,53 @@ fn one_night_fleet_against_one_branch_at_a_time() {
         apart.as_secs_f64()
     );
 }
+
+/// An existing central column keeps its type: a central `customer.active`
+/// made `boolean` ahead takes the MariaDB and PostgreSQL flags, but not the
+/// SQLite branch's `CHAR(1)` 'Y'/'N' (only text holds both, and turning the
+/// column into text is the central owner's call). `check` names the branch
+/// left out, its copy fails with the type conflict and a fix; run at the
+/// central, the fix lets every branch arrive, each flag as the lattice says.
+#[test]
+fn a_typed_central_column_is_not_turned_into_text_by_one_branch() {
+    let f = fleet();
+    let central = Db::create("postgres", f.dir.path(), "mixed_central");
+    central.exec(
+        "CREATE TABLE customer (branch text COLLATE \"C\" NOT NULL, customer_id bigint, first_name text,
+           active boolean, email_ok smallint, preferences jsonb, last_update timestamptz,
+           PRIMARY KEY (branch, customer_id))",
+    );
+    let config = f.config(&central, &[2, 0, 1], "upsert", 2, "");
+    let (code, text) = run(&config, &["check"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("lite left out"), "{text}");
+
+    let (code, text) = run(&config, &["sync-all"]);
+    assert_eq!(code, 1, "{text}");
+    let j = rusqlite::Connection::open(f.dir.path().join("storage/j.db")).unwrap();
+    let failed: Vec<(String, String, String)> = j
+        .prepare("SELECT connection_name, table_name, error_message FROM sync_progress WHERE status = 'failed'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let (conn, table, error) = &failed[0];
+    assert_eq!((conn.as_str(), table.as_str()), ("lite", "customer"));
+    assert_eq!(
+        completed_slices(f.dir.path()),
+        (tables().len() * BRANCHES.len() - 1) as i64
+    );
+    let fix = error
+        .split_once("(ALTER TABLE")
+        .and_then(|(_, rest)| rest.rsplit_once(") or the source"))
+        .map(|(sql, _)| format!("ALTER TABLE{sql}"))
+        .unwrap_or_else(|| panic!("no fix in: {error}"));
+    assert!(fix.contains("TYPE text"), "{fix}");
+    central.exec(&fix);
+
+    let (code, text) = run(&config, &["sync-all"]);
+    assert_eq!(code, 0, "{text}");
+    check_values(&central);
+}
