@@ -4,7 +4,9 @@
 
 use super::plan::Job;
 use crate::config::Config;
-use crate::driver::{Column, ColumnKind, DriverError, Endpoint, NativeType};
+use crate::driver::{
+    open_endpoint, Column, ColumnKind, DriverError, Endpoint, NativeType, TableSchema,
+};
 use crate::journal::Journal;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -99,32 +101,21 @@ pub fn describe_all(
             conns.push(j.connection.clone());
         }
     }
-    let mut others: HashMap<String, Box<dyn Endpoint>> = HashMap::new();
-    let mut open: HashMap<String, Option<Box<dyn crate::driver::Source>>> = HashMap::new();
-    let mut out = BTreeMap::new();
-    for (index, mut conns) in by_table {
+    for conns in by_table.values_mut() {
         conns.sort();
         conns.dedup();
+    }
+    let answers = describe_each(config, sources, &by_table);
+    let mut out = BTreeMap::new();
+    for (index, conns) in by_table {
         let tcfg = &config.tables[index];
         let mut described = Vec::new();
         let mut notes = Vec::new();
         for conn in conns {
-            if !sources.contains_key(&conn) && !others.contains_key(&conn) {
-                let ep = config
-                    .connection(&conn)
-                    .and_then(|c| crate::driver::open_endpoint(c, &config.engine, 1).ok());
-                if let Some(ep) = ep {
-                    others.insert(conn.clone(), ep);
-                }
-            }
-            let endpoint = sources.get(&conn).or_else(|| others.get(&conn));
-            let source = open
-                .entry(conn.clone())
-                .or_insert_with(|| endpoint.and_then(|e| e.source().ok()));
-            let live = match source {
-                Some(s) => s.describe(tcfg.source_schema(), tcfg.source_table()),
-                None => Err(DriverError::other("unreachable")),
-            };
+            let live = answers
+                .get(&(conn.clone(), index))
+                .cloned()
+                .unwrap_or_else(|| Err("not described".into()));
             let lock = || journal.map(|j| j.lock().unwrap_or_else(|e| e.into_inner()));
             match live {
                 Ok(Some(schema)) => {
@@ -159,4 +150,68 @@ pub fn describe_all(
         out.insert(index, (described, notes));
     }
     out
+}
+
+/// What one connection answered for one table.
+type Answer = Result<Option<TableSchema>, String>;
+
+/// Describe the tables at each connection, connections at the same time
+/// (one session each), so that a slow or unreachable branch costs its
+/// timeout once, not once per branch.
+fn describe_each(
+    config: &Config,
+    sources: &HashMap<String, Box<dyn Endpoint>>,
+    by_table: &BTreeMap<usize, Vec<String>>,
+) -> HashMap<(String, usize), Answer> {
+    let mut by_conn: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, conns) in by_table {
+        for c in conns {
+            by_conn.entry(c.as_str()).or_default().push(*index);
+        }
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = by_conn
+            .into_iter()
+            .map(|(conn, tables)| {
+                scope.spawn(move || {
+                    let answer = |i: usize, a: Answer| ((conn.to_owned(), i), a);
+                    let opened;
+                    let endpoint = match sources.get(conn) {
+                        Some(e) => Ok(e),
+                        None => {
+                            opened = config
+                                .connection(conn)
+                                .ok_or_else(|| DriverError::other("not configured"))
+                                .and_then(|c| open_endpoint(c, &config.engine, 1));
+                            opened
+                                .as_ref()
+                                .map_err(|e| DriverError::other(e.to_string()))
+                        }
+                    };
+                    let source = endpoint.and_then(|e| e.source());
+                    let mut source = match source {
+                        Ok(s) => s,
+                        Err(e) => {
+                            return tables
+                                .iter()
+                                .map(|i| answer(*i, Err(e.to_string())))
+                                .collect::<Vec<_>>()
+                        }
+                    };
+                    tables
+                        .iter()
+                        .map(|i| {
+                            let t = &config.tables[*i];
+                            let d = source.describe(t.source_schema(), t.source_table());
+                            answer(*i, d.map_err(|e| e.to_string()))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
