@@ -73,7 +73,9 @@ pub fn execute(
         }
     }
 
-    // One schema plan for the batch, before any copy.
+    // One schema plan for the batch, before any copy. A plan that cannot
+    // be made (the central does not answer) stops nothing: each copy then
+    // prepares its own table, and fails or retries as it would have.
     let plans = schema_plan::run(
         config,
         target.as_ref(),
@@ -81,7 +83,11 @@ pub fn execute(
         jobs,
         Some(journal),
         false,
-    )?;
+    )
+    .unwrap_or_else(|e| {
+        log::warn!("schema plan not made ({e}): each copy prepares its own table");
+        Vec::new()
+    });
     let refused = refuse_tables(&plans, jobs, journal, batch_id)?;
 
     let cancel = Arc::new(Cancel::default());

@@ -262,13 +262,9 @@ pub fn run(
         };
         let wp = write_plan(config, target_ep, index, first, &[]);
         let planner = target.planner().expect("checked above");
-        let existing = match planner.existing(wp.schema, wp.table) {
-            Ok(e) => e,
-            Err(e) => {
-                log::warn!("plan of {}: {e}", wp.table);
-                continue;
-            }
-        };
+        // A central that does not answer for one table will not for the
+        // next: the plan stops there (the copies prepare their tables).
+        let existing = planner.existing(wp.schema, wp.table)?;
         let Some(mut plan) = plan_table(
             config,
             target.as_mut(),
