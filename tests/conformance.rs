@@ -19,8 +19,12 @@ mod data;
 mod edges;
 #[path = "conformance/mirror.rs"]
 mod mirror;
+#[path = "conformance/mixed_fleet.rs"]
+mod mixed_fleet;
 #[path = "conformance/modes.rs"]
 mod modes;
+#[path = "conformance/sakila.rs"]
+mod sakila;
 #[path = "conformance/world.rs"]
 mod world;
 

@@ -96,6 +96,31 @@ impl Args {
             }
         }
 
+        // The central tables as the next batch would plan them.
+        let opts = crate::engine::SyncOptions {
+            connections: self.connection.clone(),
+            ..Default::default()
+        };
+        let jobs = crate::engine::plan::plan(&config, &opts).unwrap_or_default();
+        match super::plan_print::compute(&config, &jobs) {
+            Ok(Some(plans)) if !plans.is_empty() => {
+                crate::say!("\nschema plan of the central tables");
+                for line in super::plan_print::render(&plans) {
+                    crate::say!("  {}", scrub.apply(&line));
+                }
+                for p in &plans {
+                    if let Some(why) = &p.refusal {
+                        problems.push(format!("target: table {} refused: {why}", p.table));
+                    }
+                    for why in &p.left_out {
+                        problems.push(format!("target: table {}: {why}", p.table));
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => log::debug!("schema plan: {e}"),
+        }
+
         crate::say!();
         if problems.is_empty() {
             crate::say!(

@@ -9,6 +9,7 @@ mod completions;
 mod demo;
 mod export;
 mod man;
+mod plan_print;
 mod prune;
 mod resume_interrupted;
 mod resume_plan;

@@ -95,5 +95,18 @@ pub(super) fn print_plan(
             t.target_table()
         );
     }
+    match super::plan_print::compute(config, &jobs) {
+        Ok(Some(plans)) if !plans.is_empty() => {
+            crate::say!("Schema plan of the central tables:");
+            for line in super::plan_print::render(&plans) {
+                crate::say!("  {line}");
+            }
+            if plans.iter().any(|p| p.refusal.is_some()) {
+                return Ok(Outcome::Failed);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => crate::say!("Schema plan: not computed ({e})"),
+    }
     Ok(Outcome::Success)
 }

@@ -30,10 +30,13 @@
 
 mod capabilities;
 pub mod checksum;
+pub mod convert;
 pub mod error;
+pub mod lattice;
 mod link_bytes;
 pub mod mirror;
 pub mod mysql;
+mod planner;
 pub mod postgres;
 pub mod registry;
 pub mod render;
@@ -43,6 +46,7 @@ pub mod value;
 pub use capabilities::{negotiate, Capabilities, ChecksumDialect, Pairing, RawFormat};
 pub use error::{DriverError, ErrorKind};
 pub use link_bytes::LinkBytes;
+pub use planner::{plans_ahead, Planner};
 pub use registry::open_endpoint;
 pub use value::{Column, ColumnKind, NativeType, TableSchema, Value};
 
@@ -313,6 +317,11 @@ pub type Feed<'f> = dyn FnMut(&mut dyn RowSink) -> Result<u64> + 'f;
 
 /// A writing session.
 pub trait Target: Send {
+    /// The schema plan's side of this target; `None`: each copy prepares
+    /// its own table ([`Target::prepare`]) and nothing is planned ahead.
+    fn planner(&mut self) -> Option<&mut dyn Planner> {
+        None
+    }
     /// Create the table when missing, add columns new at the source, and fail
     /// on type conflicts or missing key columns. Runs in its own transaction.
     fn prepare(&mut self, plan: &WritePlan) -> Result<()>;

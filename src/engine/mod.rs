@@ -16,6 +16,8 @@ mod reach;
 mod rejects;
 mod resume;
 pub mod resume_run;
+mod schema_describe;
+pub mod schema_plan;
 pub mod session;
 mod staged;
 mod worker;
@@ -82,6 +84,16 @@ pub fn execute(
     let (answer, answers) = std::sync::mpsc::channel();
     let sources = reach::open_sources(config, jobs, threads, &answer);
 
+    // One schema plan for the batch, before any copy. A plan that cannot
+    // be made (the central does not answer) stops nothing: each copy then
+    // prepares its own table, and fails or retries as it would have.
+    let plans = schema_plan::run(config, target, &sources, jobs, Some(journal), false)
+        .unwrap_or_else(|e| {
+            log::warn!("schema plan not made ({e}): each copy prepares its own table");
+            Vec::new()
+        });
+    let refused = refuse_tables(&plans, jobs, journal, batch_id)?;
+
     let cancel = Arc::new(Cancel::default());
     cancel::install_signal_handler(cancel.clone());
     let (journal_path, id) = (
@@ -135,6 +147,9 @@ pub fn execute(
         })
         .collect();
     let progress = progress::Progress::new(total, already_done, &planned, log_prefix);
+    for j in jobs.iter().filter(|j| refused.contains(&j.table_index)) {
+        progress.table_done(&(j.connection.clone(), j.table_name.clone()), true);
+    }
     let journal_error = Mutex::new(None);
     let attempts = Mutex::new(HashMap::new());
     let live = live::LiveBoard::new(
@@ -213,7 +228,10 @@ pub fn execute(
         drop(answer);
         let mut dispatch = dispatch::Dispatch::new(answers, jobs);
         for step in [1, 2] {
-            let step_jobs: Vec<&Job> = jobs.iter().filter(|j| j.step == step).collect();
+            let step_jobs: Vec<&Job> = jobs
+                .iter()
+                .filter(|j| j.step == step && !refused.contains(&j.table_index))
+                .collect();
             if step_jobs.is_empty() || cancel.is_cancelled() {
                 continue;
             }
@@ -256,6 +274,30 @@ pub fn execute(
     };
     j.finish_batch(batch_id, status)?;
     Ok(status)
+}
+
+/// The tables whose plan refused them: their copies fail before any row
+/// moves, with the plan's message.
+fn refuse_tables(
+    plans: &[schema_plan::TablePlan],
+    jobs: &[Job],
+    journal: &Mutex<Journal>,
+    batch_id: &str,
+) -> Result<std::collections::HashSet<usize>, EngineError> {
+    let mut refused = std::collections::HashSet::new();
+    for p in plans {
+        let Some(why) = &p.refusal else { continue };
+        refused.insert(p.table_index);
+        for j in jobs.iter().filter(|j| j.table_index == p.table_index) {
+            let msg = format!("{}: {why}", p.table);
+            log::error!("Plan: refused {} from {}: {msg}", p.table, j.connection);
+            journal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .fail_progress(batch_id, &j.connection, &j.table_name, &msg)?;
+        }
+    }
+    Ok(refused)
 }
 
 /// The longest one attempt of a table copy can take while its links work:

@@ -1,10 +1,48 @@
 //! What the journal knows ahead of a copy: how many rows each table
 //! brought the last time it completed (the progress bars' expectation when
 //! the source has no estimate, and for incremental copies, which read only
-//! what changed).
+//! what changed), and each table's last description at each connection
+//! (the schema plan of a batch uses it for a branch that cannot be reached).
 
-use super::{Journal, Result};
+use super::{now_utc, Journal, Result};
+use rusqlite::params;
 use std::collections::HashMap;
+
+impl Journal {
+    /// Record the description (JSON) of `table` at `connection`.
+    pub fn record_description(
+        &mut self,
+        connection: &str,
+        table: &str,
+        description: &str,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO table_descriptions (connection_name, table_name, description, described_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (connection_name, table_name)
+                 DO UPDATE SET description = excluded.description, described_at = excluded.described_at",
+                params![connection, table, description, now_utc()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The last recorded description of `table` at `connection`, and when.
+    pub fn last_description(
+        &self,
+        connection: &str,
+        table: &str,
+    ) -> Result<Option<(String, String)>> {
+        let rows = self.query_vec(
+            "SELECT description, described_at FROM table_descriptions
+             WHERE connection_name = ?1 AND table_name = ?2",
+            params![connection, table],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        Ok(rows.into_iter().next())
+    }
+}
 
 impl Journal {
     /// Rows read by the newest completed copy of each (connection, table).

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/4.sql"),
     include_str!("migrations/5.sql"),
     include_str!("migrations/6.sql"),
+    include_str!("migrations/7.sql"),
 ];
 /// Current schema version. Migrations go forward only.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;

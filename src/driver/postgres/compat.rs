@@ -12,6 +12,7 @@
 //!   `numeric(10,2)` → `numeric`, `timestamp` → `timestamptz`, read as UTC).
 //!   Anything else is a type conflict the operator must resolve.
 
+use super::families;
 use super::ident::safe_type_name;
 use super::schema::{kind_type, DIALECT};
 use crate::driver::{Column, ColumnKind};
@@ -37,14 +38,17 @@ pub fn stored_type(src: &Column, mut exists: impl FnMut(&str) -> bool) -> String
 /// every value of the source column `src`? True for every type
 /// [`stored_type`] can choose, and for lossless widenings of them.
 pub fn accepts(src: &Column, target: &str) -> bool {
+    // The type lattice: the target's family holds the branch's (a flag in
+    // an integer as 0/1, a date in a timestamp, anything scalar in text).
+    let holds = || families::of_type(target).holds(&families::of_column(src, |_| false));
     if src.native.dialect != DIALECT {
-        return kind_accepts(src.kind, target);
+        return kind_accepts(src.kind, target) || holds();
     }
     let fits = |t: &str| t == target || widens(t, target);
     if fits(&src.native.name) {
         return true;
     }
-    match &src.native.base {
+    let by_base = match &src.native.base {
         Some(base) => fits(base),
         // A built-in type the target lacks (a newer server's) gets its
         // kind's type; never an array, whose text (`{"a","b"}`) is not the
@@ -54,7 +58,8 @@ pub fn accepts(src: &Column, target: &str) -> bool {
                 && src.kind != ColumnKind::Json
                 && !parse(&src.native.name).array
         }
-    }
+    };
+    by_base || holds()
 }
 
 /// Do the values of `src` arrive at a target column of type `target` in
@@ -87,13 +92,13 @@ pub fn compares_exactly(src: &Column, target: &str) -> bool {
 /// A type name split into its base and its modifiers:
 /// `timestamp(3) without time zone` → (`timestamp without time zone`, [3]).
 #[derive(Debug, PartialEq)]
-struct TypeName {
-    base: String,
-    args: Vec<u32>,
-    array: bool,
+pub(super) struct TypeName {
+    pub(super) base: String,
+    pub(super) args: Vec<u32>,
+    pub(super) array: bool,
 }
 
-fn parse(name: &str) -> TypeName {
+pub(super) fn parse(name: &str) -> TypeName {
     let mut base = String::with_capacity(name.len());
     let mut args = Vec::new();
     let mut rest = name.trim();

@@ -6,10 +6,12 @@
 
 use super::compat::{accepts, stored_type};
 use super::endpoint::Session;
+use super::families;
 use super::ident::{quote_ident, quote_list, quote_table};
 use super::partition;
 use super::schema::{self, DIALECT};
 use crate::config::Mode;
+use crate::driver::lattice;
 use crate::driver::{Column, DriverError, Result, WritePlan};
 
 /// How a type is shown in messages: `numeric(10,0)`, or `INTEGER (sqlite)`.
@@ -41,6 +43,25 @@ fn column_type(session: &mut Session, c: &Column) -> String {
             .map(|r| r.get::<_, bool>(0))
             .unwrap_or(false)
     })
+}
+
+/// The fix of a type conflict: the central column becomes the least type
+/// holding both (the type lattice), by a cast that keeps every value it
+/// holds; without one, the source must change.
+fn conflict_fix(table: &str, c: &Column, target: &str) -> String {
+    let have = families::of_type(target);
+    let want = families::of_column(c, |_| false);
+    match lattice::join(&have, &want) {
+        Ok(both) => format!(
+            "change the target column (ALTER TABLE {table} ALTER COLUMN {} TYPE {} USING {}) or the source",
+            quote_ident(&c.name),
+            families::type_of(&both),
+            families::widen_using(&c.name, &have, &both)
+        ),
+        Err(_) => format!(
+            "no type holds both without loss: change the source column to {target}"
+        ),
+    }
 }
 
 /// Checks what the plan itself must satisfy.
@@ -162,12 +183,11 @@ fn prepare_in_tx(
             }
             Some(t) if !accepts(c, &t.native.name) => {
                 return Err(DriverError::schema(format!(
-                    "{named}, column {:?}: type conflict: the source has {} but the target has {}; \
-                     change the target column (ALTER TABLE {table} ALTER COLUMN {} TYPE {ty}) or the source",
+                    "{named}, column {:?}: type conflict: the source has {} but the target has {}; {}",
                     c.name,
                     shown(c),
                     t.native.name,
-                    quote_ident(&c.name)
+                    conflict_fix(table, c, &t.native.name)
                 )));
             }
             Some(_) => {}
@@ -185,7 +205,7 @@ fn prepare_in_tx(
 }
 
 /// A partitioned table gets this branch's partition on its first sync.
-fn ensure_partition(session: &mut Session, plan: &WritePlan, doing: &str) -> Result<()> {
+pub(super) fn ensure_partition(session: &mut Session, plan: &WritePlan, doing: &str) -> Result<()> {
     let Some((_, branch)) = plan.branch else {
         return Ok(());
     };
@@ -197,7 +217,7 @@ fn ensure_partition(session: &mut Session, plan: &WritePlan, doing: &str) -> Res
 
 /// Incremental runs read `max(cursor)` of their branch: an index on
 /// (branch, cursor) answers that without scanning the table.
-fn watermark_index(
+pub(super) fn watermark_index(
     session: &mut Session,
     plan: &WritePlan,
     table: &str,
@@ -225,13 +245,18 @@ fn watermark_index(
     session.exec(&sql, doing)
 }
 
-fn create(
+pub(super) fn create(
     session: &mut Session,
     plan: &WritePlan,
     types: &[String],
     table: &str,
     doing: &str,
 ) -> Result<()> {
+    session.exec(&create_sql(plan, types, table), doing)
+}
+
+/// The `CREATE TABLE` of [`create`].
+pub(super) fn create_sql(plan: &WritePlan, types: &[String], table: &str) -> String {
     let mut defs = Vec::new();
     if let Some((b, _)) = plan.branch {
         // Byte-wise comparison: the key index is cheaper to maintain than
@@ -250,10 +275,7 @@ fn create(
         }
         _ => String::new(),
     };
-    session.exec(
-        &format!("CREATE TABLE {table} ({}){partitioned}", defs.join(", ")),
-        doing,
-    )
+    format!("CREATE TABLE {table} ({}){partitioned}", defs.join(", "))
 }
 
 /// Upserts need a unique index on exactly (branch, key…).

@@ -164,7 +164,8 @@ fn chunk_in_tx(
     feed: &mut Feed,
     doing: &str,
 ) -> Result<u64> {
-    let (_, binary_ok) = column_types(session, plan, doing)?;
+    let (types, binary_ok) = column_types(session, plan, doing)?;
+    let conversions = super::families::conversions(plan.columns, &types);
     let stage = n.stage_q();
     let mut mark = if chunk.number == 1 {
         let create = format!(
@@ -217,7 +218,14 @@ fn chunk_in_tx(
     } else {
         sink
     };
-    feed(&mut sink)?;
+    if super::families::any(&conversions) {
+        feed(&mut crate::driver::convert::Converting::new(
+            &mut sink,
+            &conversions,
+        ))?;
+    } else {
+        feed(&mut sink)?;
+    }
     let rows = sink.finish()?;
     mark.chunks = chunk.number;
     mark.rows += rows;

@@ -7,18 +7,22 @@ use super::copy_sink::CopySink;
 use super::ddl;
 use super::endpoint::Session;
 use super::errors::cancelled;
+use super::families;
 use super::ident::{quote_ident, quote_list, quote_table};
 use super::partition;
+use super::plan_ddl;
 use super::range_mirror;
 use super::schema::{self, DIALECT};
 use super::stage;
 use super::upsert::Upsert;
 use crate::config::Mode;
 use crate::driver::checksum::RangeChecksums;
+use crate::driver::convert::Converting;
+use crate::driver::lattice::Family;
 use crate::driver::mirror::Tuning;
 use crate::driver::{
-    CancelHandle, Chunk, DriverError, Feed, Result, StageState, Target, Value, WriteOutcome,
-    WritePlan,
+    CancelHandle, Chunk, Column, DriverError, Feed, Planner, Result, RowSink, StageState, Target,
+    Value, WriteOutcome, WritePlan,
 };
 
 pub struct PgTarget {
@@ -72,6 +76,11 @@ impl PgTarget {
         let named = self.named(plan);
         let types = self.types(plan, doing, &named)?;
         let binary_ok = passthrough_fits(plan, &types, &named);
+        // Values whose text form is not the central column's (a flag into a
+        // number or text, a SET into an array) are converted on the way.
+        let conversions = families::conversions(plan.columns, &types);
+        let mut converted = |sink: &mut dyn RowSink| feed(&mut Converting::new(sink, &conversions));
+        let feed: &mut Feed = &mut converted;
         let cols = quote_list(plan.columns.iter().map(|c| c.name.as_str()));
         let ctx = self.session.ctx();
         let branch = plan.branch.map(|(_, name)| name);
@@ -169,7 +178,40 @@ fn passthrough_fits(plan: &WritePlan, types: &[String], named: &str) -> bool {
     differs.is_none()
 }
 
+impl Planner for PgTarget {
+    fn family(&mut self, col: &Column) -> Family {
+        let client = self.session.client();
+        families::of_column(col, |name| {
+            client
+                .query_one("SELECT to_regtype($1) IS NOT NULL", &[&name])
+                .map(|r| r.get::<_, bool>(0))
+                .unwrap_or(false)
+        })
+    }
+
+    fn type_name(&self, family: &Family) -> String {
+        families::type_of(family)
+    }
+
+    fn existing(&mut self, schema: &str, table: &str) -> Result<Option<Vec<(String, Family)>>> {
+        plan_ddl::existing(&mut self.session, schema, table)
+    }
+
+    fn apply(
+        &mut self,
+        plan: &WritePlan,
+        columns: &[(String, Family)],
+        dry_run: bool,
+    ) -> Result<Vec<String>> {
+        plan_ddl::apply(&mut self.session, plan, columns, dry_run)
+    }
+}
+
 impl Target for PgTarget {
+    fn planner(&mut self) -> Option<&mut dyn Planner> {
+        Some(self)
+    }
+
     fn prepare(&mut self, plan: &WritePlan) -> Result<()> {
         ddl::prepare(&mut self.session, plan)
     }
