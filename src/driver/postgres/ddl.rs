@@ -1,4 +1,4 @@
-//! Making the target table fit the source (SPEC §5 "Target schema"): create
+//! Making the target table fit the source: create
 //! it when missing, add columns new at the source, and refuse type conflicts
 //! and vanished key columns with a message naming table, column and types.
 //! Runs in its own transaction, serialized per table by an advisory lock so
