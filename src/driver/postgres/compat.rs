@@ -41,15 +41,6 @@ pub fn accepts(src: &Column, target: &str) -> bool {
     // The type lattice: the target's family holds the branch's (a flag in
     // an integer as 0/1, a date in a timestamp, anything scalar in text).
     let holds = || families::of_type(target).holds(&families::of_column(src, |_| false));
-    // An array's text (`{"a","b"}`) is not another branch's text (`a,b`):
-    // an array goes only into an array (docs/TYPES.md).
-    let is_array = |t: &str| parse(t).array;
-    if src.native.dialect == DIALECT
-        && (is_array(&src.native.name) || src.native.base.as_deref().is_some_and(is_array))
-        && !is_array(target)
-    {
-        return false;
-    }
     if src.native.dialect != DIALECT {
         return kind_accepts(src.kind, target) || holds();
     }

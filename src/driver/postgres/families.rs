@@ -59,7 +59,8 @@ pub fn of_type(name: &str) -> Family {
 
 /// The family a branch's column has at this central: the family of the
 /// type it would get alone ([`stored_type`]), except a MySQL `SET`, which
-/// is a list of labels.
+/// is a list of labels, and a PostgreSQL array, which stays an array even
+/// where its element type is unknown here (its kind alone says text).
 pub fn of_column(col: &Column, exists: impl FnMut(&str) -> bool) -> Family {
     if col.native.dialect == "mysql"
         && col.kind == ColumnKind::Text
@@ -67,7 +68,14 @@ pub fn of_column(col: &Column, exists: impl FnMut(&str) -> bool) -> Family {
     {
         return Family::Set;
     }
-    of_type(&stored_type(col, exists))
+    let stored = stored_type(col, exists);
+    if col.native.dialect == DIALECT && !parse(&stored).array {
+        let built_on = col.native.base.as_deref().unwrap_or(&col.native.name);
+        if parse(built_on).array {
+            return of_type(built_on);
+        }
+    }
+    of_type(&stored)
 }
 
 /// The type a column of `family` is created as.
