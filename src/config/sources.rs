@@ -10,28 +10,38 @@ use super::validate::{Check, Checker};
 use super::TableConfig;
 
 impl Checker<'_> {
+    /// `no [[connection]] is named "x" (known connections: …)`, and a
+    /// ` Did you mean "y"?` when one is close.
+    pub(super) fn unknown_connection(&self, name: &str) -> (String, String) {
+        let names: Vec<&str> = self
+            .config
+            .connections
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let hint = closest(name, &names)
+            .map(|c| format!(" Did you mean {c:?}?"))
+            .unwrap_or_default();
+        let known = if names.is_empty() {
+            "there is no [[connection]] at all".to_owned()
+        } else {
+            format!("known connections: {}", names.join(", "))
+        };
+        (
+            format!("no [[connection]] is named {name:?} ({known})"),
+            hint,
+        )
+    }
+
     pub(super) fn sources(&self, section: Section, t: &TableConfig) -> Check {
         for (conn, name) in &t.sources {
             let key = format!("sources.{conn}");
             let Some(server) = self.config.connection(conn) else {
-                let names: Vec<&str> = self
-                    .config
-                    .connections
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect();
-                let hint = closest(conn, &names)
-                    .map(|c| format!(" Did you mean {c:?}?"))
-                    .unwrap_or_default();
-                let known = if names.is_empty() {
-                    "there is no [[connection]] at all".to_owned()
-                } else {
-                    format!("known connections: {}", names.join(", "))
-                };
+                let (unknown, hint) = self.unknown_connection(conn);
                 return Err(self.fail(
                     section,
                     Some(&key),
-                    format!("no [[connection]] is named {conn:?} ({known}); each key of sources is a connection name.{hint}"),
+                    format!("{unknown}; each key of sources is a connection name.{hint}"),
                 ));
             };
             if let Some(from) = t.from.as_deref().filter(|f| f != conn) {

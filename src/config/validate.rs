@@ -383,21 +383,11 @@ impl Checker<'_> {
         }
         if let Some(from) = &t.from {
             if self.config.connection(from).is_none() {
-                let names: Vec<&str> = self
-                    .config
-                    .connections
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect();
-                let known = if names.is_empty() {
-                    "there is no [[connection]] at all".to_owned()
-                } else {
-                    format!("known connections: {}", names.join(", "))
-                };
+                let (unknown, _) = self.unknown_connection(from);
                 return Err(self.fail(
                     section,
                     Some("from"),
-                    format!("no [[connection]] is named {from:?} ({known}); fix the name or add that connection"),
+                    format!("{unknown}; fix the name or add that connection"),
                 ));
             }
         }
