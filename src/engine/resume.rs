@@ -80,25 +80,21 @@ pub(super) fn job_for_unfinished(
 /// `⏭ Skipping …`, the seed's line for a table a resume does not run
 /// (silenced by `-q`: cron would mail one line per table).
 pub(super) fn skip_line(row: &ProgressRow, why: &str) {
-    if !crate::logging::is_quiet() {
-        crate::say!(
-            "⏭ Skipping {} from {} ({why})",
-            crate::report::format::table_label(&row.table_name, &row.model_name),
-            row.connection_name
-        );
-    }
+    crate::note!(
+        "⏭ Skipping {} from {} ({why})",
+        crate::report::format::table_label(&row.table_name, &row.model_name),
+        row.connection_name
+    );
 }
 
 /// A row this run already tried for the newer batch `newer` (its branch
 /// still down, or its copy failed): left as it is, not tried twice in a run.
 pub(super) fn left_line(row: &ProgressRow, newer: &str) {
-    if !crate::logging::is_quiet() {
-        crate::say!(
-            "⏭ Leaving {} from {} as it is (tried in this run for the newer batch {newer})",
-            crate::report::format::table_label(&row.table_name, &row.model_name),
-            row.connection_name
-        );
-    }
+    crate::note!(
+        "⏭ Leaving {} from {} as it is (tried in this run for the newer batch {newer})",
+        crate::report::format::table_label(&row.table_name, &row.model_name),
+        row.connection_name
+    );
 }
 
 /// The seed's resume lines, per connection in plan order:

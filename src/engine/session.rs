@@ -158,19 +158,16 @@ impl<'c> SyncSession<'c> {
     fn close_without_running(&mut self, batch_id: &str, left: usize) -> anyhow::Result<Outcome> {
         let mut j = self.journal();
         let rows = j.progress_rows(batch_id, false)?;
-        let quiet = crate::logging::is_quiet();
         if rows.iter().all(|r| r.status.is_done()) {
             j.finish_batch(batch_id, BatchStatus::Completed)?;
-            if !quiet {
-                crate::say!("Batch {batch_id} closed: every table is completed.");
-            }
+            crate::note!("Batch {batch_id} closed: every table is completed.");
             return Ok(Outcome::Success);
         }
         let Some(b) = j.batch(batch_id)? else {
             return Ok(Outcome::Success);
         };
-        if left > 0 && !quiet {
-            crate::say!(
+        if left > 0 {
+            crate::note!(
                 "Batch {batch_id} stays {}: its {} were tried in this run for a newer batch.",
                 b.status,
                 crate::report::format::count_of(left as i64, "unfinished table")
