@@ -159,13 +159,7 @@ fn a_killed_run_ends_at_its_last_heartbeat_and_cron_hears_of_signals() {
     tx.batch_execute("LOCK TABLE c_invoiceline IN ACCESS EXCLUSIVE MODE")
         .unwrap();
     let start = std::time::Instant::now();
-    let mut child = fx
-        .cmd(&["sync-all"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = fx.spawn(&["sync-all"]);
     common::fixture::wait_until(
         "the run to reach the locked table",
         Duration::from_secs(60),
@@ -192,13 +186,7 @@ fn a_killed_run_ends_at_its_last_heartbeat_and_cron_hears_of_signals() {
     tx.batch_execute("LOCK TABLE c_invoiceline IN ACCESS EXCLUSIVE MODE")
         .unwrap();
     let (batch, _) = fx.latest_batch();
-    let child = fx
-        .cmd(&["sync-all", "--resume", &batch])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = fx.spawn(&["sync-all", "--resume", &batch]);
     common::fixture::wait_until(
         "the resume to reach the locked table",
         Duration::from_secs(60),

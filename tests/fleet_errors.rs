@@ -7,7 +7,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::mysql::MyDb;
 use common::pg::TestDb;
 use std::path::{Path, PathBuf};
@@ -25,23 +24,9 @@ fn config(dir: &Path, target: &str, connection: &str, table: &str) -> PathBuf {
 
 /// Runs the binary; the exit code and everything it printed and logged.
 fn run(config: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::cargo_bin("branchsync")
-        .unwrap()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .env_remove("BRANCHSYNC_CONFIG")
-        .output()
-        .unwrap();
+    let (code, text) = common::fixture::run_config(config, args);
     let log = std::fs::read_to_string(config.with_file_name("sync.log")).unwrap_or_default();
-    let text = format!(
-        "{}{}{log}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    (code, format!("{text}{log}"))
 }
 
 /// A SQLite branch whose `items` has no primary key and holds key 2 twice.

@@ -7,7 +7,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::mysql::MyDb;
 use common::pg::TestDb;
 use std::path::{Path, PathBuf};
@@ -111,22 +110,7 @@ maria_shop = "products"
 }
 
 fn run(config: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::cargo_bin("branchsync")
-        .unwrap()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .env_remove("BRANCHSYNC_CONFIG")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    common::fixture::run_config(config, args)
 }
 
 /// The report lines of one server in `check`'s output.

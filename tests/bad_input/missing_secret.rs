@@ -21,14 +21,7 @@ fn run_in(fx: &Fixture, home: &std::path::Path, args: &[&str], env: &[(&str, &st
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().unwrap();
-    eprintln!(
-        "$ branchsync {}\n{}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    Fixture::output(cmd, args)
 }
 
 #[test]

@@ -81,7 +81,13 @@ impl Fixture {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = self.cmd(args).output().unwrap();
+        Fixture::output(self.cmd(args), args)
+    }
+
+    /// Run `cmd` (made by [`Fixture::cmd`] with `args`, then adjusted) and
+    /// print what it said, for the test's log.
+    pub fn output(mut cmd: Command, args: &[&str]) -> Output {
+        let out = cmd.output().unwrap();
         eprintln!(
             "$ branchsync {}\n{}{}",
             args.join(" "),
@@ -91,8 +97,10 @@ impl Fixture {
         out
     }
 
+    /// The binary started as cron starts it: no terminal on any stream.
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.cmd(args)
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -352,4 +360,25 @@ pub fn wait_within(mut child: Child, deadline: Duration) -> Result<Output, Strin
 /// (collected by scripts/reliability-table.sh).
 pub fn reliability(fault: &str, times: usize, lost: u64, dup: u64, result: &str) {
     println!("RELIABILITY: {fault} | {times} | {lost} | {dup} | {result}");
+}
+
+/// Run the binary with `config` and `args` from a clean environment (no
+/// colours, no `RUST_LOG`, no `BRANCHSYNC_CONFIG`): its exit code and its
+/// standard output followed by its standard error.
+pub fn run_config(config: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_branchsync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .env_remove("BRANCHSYNC_CONFIG")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
 }
